@@ -1,0 +1,6 @@
+// wsframe — everything.
+#pragma once
+
+#include "wsframe/backend.hpp"
+#include "wsframe/error.hpp"
+#include "wsframe/kernels.hpp"

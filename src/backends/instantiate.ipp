@@ -1,0 +1,27 @@
+// Instantiates every kernel for one instruction set. A backend TU defines
+//   WSFRAME_ISA       the namespace and backend name (scalar, sse42, avx2, avx512, neon)
+//   WSFRAME_ARCH      the xsimd architecture (SIMD backends only; also defines WSFRAME_ARCH_SIMD)
+// and includes this file; CMakeLists.txt compiles it with the ISA's -m flags.
+#if defined(WSFRAME_ARCH)
+#define WSFRAME_ARCH_SIMD 1
+#endif
+#include "kernels/prelude.hpp"
+
+#define WSFRAME_STRINGIFY_(x) #x
+#define WSFRAME_STRINGIFY(x) WSFRAME_STRINGIFY_(x)
+
+namespace wsframe::WSFRAME_ISA {
+#if defined(WSFRAME_ARCH_SIMD)
+using arch = WSFRAME_ARCH;
+#endif
+#include "kernels/common.ipp"
+#include "kernels/mask.ipp"
+
+// Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
+extern const Backend backend;
+constinit const Backend backend{
+    .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
+    .mask = &mask,
+    .mask_copy = &mask_copy,
+};
+}  // namespace wsframe::WSFRAME_ISA

@@ -1,0 +1,28 @@
+// Headers every backend translation unit needs, included *outside* any namespace, before the
+// kernel sources (*.ipp) are included *inside* the backend's own namespace.
+//
+// Why the .ipp files are included inside a namespace: each backend TU is compiled with its own
+// -m flags. If two TUs emitted the same inline function or template instantiation under one
+// name, the linker would keep one of them, and a helper compiled with -mavx512bw could end up
+// in the scalar path: SIGILL on an older CPU. Everything a kernel defines therefore lives in
+// wsframe::<isa>, and each TU instantiates xsimd only with its own arch (DESIGN.md section 2).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "wsframe/backend.hpp"
+
+#if defined(WSFRAME_ARCH_SIMD)
+#include <xsimd/xsimd.hpp>
+#endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "wsframe supports little-endian targets only (x86-64, aarch64)"
+#endif
