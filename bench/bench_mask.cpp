@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "context.hpp"
 #include "peers.hpp"
 #include "ring.hpp"
 #include "wsframe/wsframe.hpp"
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
     }
     register_copy("memcpy", n, [](const std::byte* s, std::byte* d, std::size_t len) { std::memcpy(d, s, len); });
   }
+  bench::add_context();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,35 +1,10 @@
-// The span-based kernel API (include/wsframe/kernels.hpp): argument handling on top of the
-// raw Backend entries. Baseline flags only.
-#include <algorithm>
-
-#include "kernels/prelude.hpp"
+// The span-based kernel API (include/wsframe/kernels.hpp) on the active backend. Baseline flags.
 #include "wsframe/kernels.hpp"
 
 namespace wsframe {
-namespace {
-#include "kernels/common.ipp"
-
-std::uint32_t key_word_at(MaskKey key, std::size_t phase) noexcept {
-  std::uint32_t word;
-  __builtin_memcpy(&word, key.data(), sizeof word);
-  return advance_key(word, phase);
-}
-}  // namespace
-
-std::size_t mask(const Backend& b, std::span<std::byte> data, MaskKey key, std::size_t phase) noexcept {
-  b.mask(data.data(), data.size(), key_word_at(key, phase));
-  return (phase + data.size()) & 3;
-}
 
 std::size_t mask(std::span<std::byte> data, MaskKey key, std::size_t phase) noexcept {
   return mask(active(), data, key, phase);
-}
-
-std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, std::span<std::byte> dst, MaskKey key,
-                      std::size_t phase) noexcept {
-  const std::size_t n = std::min(src.size(), dst.size());
-  b.mask_copy(src.data(), dst.data(), n, key_word_at(key, phase));
-  return (phase + n) & 3;
 }
 
 std::size_t mask_copy(std::span<const std::byte> src, std::span<std::byte> dst, MaskKey key,

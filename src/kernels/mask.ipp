@@ -1,11 +1,11 @@
 // Payload masking, RFC 6455 section 5.3: dst[i] = src[i] ^ key[i % 4], with the key already
 // rotated to the starting phase (key_word). In place when src == dst.
 //
-// Shape: a vector body, unrolled four times, and a tail handled by one overlapping vector that
-// is loaded and masked *before* the body writes anything (so the in-place form never masks a
-// byte twice). Inputs shorter than one vector take a masked load/store (AVX-512) or 64-bit
-// words with the same overlap trick: never a byte loop over more than 3 bytes, never a read
-// or write outside [src, src + n) and [dst, dst + n).
+// Shape: a vector body, unrolled four times, then the tail. With AVX-512 the tail (and any input
+// shorter than a vector) is one masked load/store. Elsewhere the tail is one overlapping vector
+// loaded and masked *before* the body writes anything (so the in-place form never masks a byte
+// twice), and short inputs use 64-bit words with the same overlap trick. Never a byte loop over
+// more than 3 bytes, never a read or write outside [src, src + n) and [dst, dst + n).
 
 // Portable form, also the short-input path of the SIMD backends that lack masked loads.
 inline void mask_words(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
@@ -55,8 +55,10 @@ inline void mask_simd(const std::byte* src, std::byte* dst, std::size_t n, std::
   const auto* in = reinterpret_cast<const std::uint8_t*>(src);  // byte types may alias anything
   auto* out = reinterpret_cast<std::uint8_t*>(dst);
   const bytes k = xsimd::bitwise_cast<bytes>(words(key_word));
+#if !defined(__AVX512BW__)
   const bytes last = bytes::load_unaligned(in + n - W) ^
                      xsimd::bitwise_cast<bytes>(words(advance_key(key_word, n - W)));
+#endif
   std::size_t i = 0;
   for (; i + 4 * W <= n; i += 4 * W) {
     const bytes a = bytes::load_unaligned(in + i), b = bytes::load_unaligned(in + i + W);
@@ -67,7 +69,12 @@ inline void mask_simd(const std::byte* src, std::byte* dst, std::size_t n, std::
     (d ^ k).store_unaligned(out + i + 3 * W);
   }
   for (; i + W <= n; i += W) (bytes::load_unaligned(in + i) ^ k).store_unaligned(out + i);
+#if defined(__AVX512BW__)
+  // i is a multiple of 64, so the key is still in phase: one masked step for the rest.
+  if (i < n) mask_short(src + i, dst + i, n - i, key_word);
+#else
   last.store_unaligned(out + n - W);
+#endif
 }
 #endif
 

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON (bench/results/*.json) into BENCHMARKS.md and one plot per kernel.
+
+Benchmark names are `<kernel>/<impl>/<case>` (case may be empty or contain more slashes, e.g.
+`utf8/avx2/cjk/65536`). Only the median aggregates are used. Throughput is GB/s when the
+benchmark set bytes processed, millions of items per second (and ns per item) when it set items,
+else nanoseconds per call. Ratios compare the best backend (the fastest ISA present: avx512 >
+avx2 > sse42 > neon > scalar) with every other implementation in the same row: > 1 means the best
+backend is faster.
+
+Usage: benchmarks_md.py RESULTS_DIR OUTPUT_MD   (plots go to RESULTS_DIR/<kernel>.png)
+Also prints the tables to stdout: that is the backend comparison `tools/bench` shows.
+"""
+
+import json
+import os
+import re
+import sys
+from collections import OrderedDict
+
+BACKENDS = ["scalar", "sse42", "avx2", "avx512", "neon"]
+BEST_ORDER = ["avx512", "avx2", "sse42", "neon", "scalar"]
+
+# What each kernel's table should be read against; kernels not listed get no note.
+NOTES = {
+    "mask_inplace": "In-place XOR unmasking. Ceiling: `xor_pass` (one plain XOR pass with a constant at the "
+    "machine's widest vectors). Baseline: `bytes_loop` (`p[i] ^= key[i & 3]`, not vectorised). Peers: "
+    "`beast` (Boost.Beast `mask_inplace`, default flags), `beast_native` (the same at `-O3 -march=native`).",
+    "mask_copy": "Unmasking copy (src -> dst). Ceiling: `memcpy` (glibc).",
+}
+
+
+def load(results_dir):
+    """Returns (context, {kernel: {case: {impl: entry}}}) from every JSON file in results_dir."""
+    context, kernels = {}, OrderedDict()
+    for file in sorted(os.listdir(results_dir)):
+        if not file.endswith(".json"):
+            continue
+        with open(os.path.join(results_dir, file)) as f:
+            data = json.load(f)
+        context.setdefault("files", []).append((file, data.get("context", {})))
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+                continue
+            name = b.get("run_name", b["name"])
+            parts = name.split("/")
+            if len(parts) < 2:
+                continue
+            kernel, impl, case = parts[0], parts[1], "/".join(parts[2:])
+            kernels.setdefault(kernel, OrderedDict()).setdefault(case, OrderedDict())[impl] = b
+    return context, kernels
+
+
+def metric(entry):
+    """(value, unit, higher_is_better) for one benchmark entry."""
+    if "bytes_per_second" in entry:
+        return entry["bytes_per_second"] / 1e9, "GB/s", True
+    if "items_per_second" in entry:
+        return entry["items_per_second"] / 1e6, "M/s", True
+    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[entry.get("time_unit", "ns")]
+    return entry["real_time"] * scale, "ns", False
+
+
+def case_key(case):
+    """Sorts cases by their text parts, then numerically by their number parts."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in case.split("/")]
+
+
+def impl_order(impls):
+    backends = [b for b in BACKENDS if b in impls]
+    return backends + [i for i in impls if i not in BACKENDS]
+
+
+def fmt(value, unit):
+    if unit == "ns":
+        return f"{value:.1f} ns" if value < 1000 else f"{value / 1000:.2f} us"
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
+
+
+def size_label(case):
+    m = re.fullmatch(r"(.*?)(\d+)", case)
+    if not m:
+        return case
+    n = int(m.group(2))
+    for div, suffix in ((1 << 20, " MiB"), (1 << 10, " KiB")):
+        if n >= div and n % div == 0:
+            return f"{m.group(1)}{n // div}{suffix}"
+    return f"{m.group(1)}{n} B" if m.group(1) == "" or m.group(1).endswith("/") else case
+
+
+def table(kernel, cases):
+    """Markdown lines of one kernel's table."""
+    impls = []
+    for row in cases.values():
+        impls += [i for i in row if i not in impls]
+    impls = impl_order(impls)
+    best = next((b for b in BEST_ORDER if b in impls), None)
+    others = [i for i in impls if i != best] if best else []
+    units = {metric(e)[1] for row in cases.values() for e in row.values()}
+    unit = units.pop() if len(units) == 1 else "mixed"
+    per_item = unit == "M/s"
+
+    header = ["case"] + [f"{i} ({unit})" for i in impls]
+    if per_item:
+        header += [f"{best} ns/item"] if best else []
+    header += [f"{best} vs {o}" for o in others]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for case in sorted(cases, key=case_key):
+        row = cases[case]
+        cells = [size_label(case) or "-"]
+        for i in impls:
+            cells.append(fmt(*metric(row[i])[:2]) if i in row else "")
+        if per_item and best:
+            cells.append(f"{1e3 / metric(row[best])[0]:.1f}" if best in row else "")
+        for o in others:
+            if best in row and o in row:
+                b, _, higher = metric(row[best])
+                v = metric(row[o])[0]
+                ratio = b / v if higher else v / b
+                cells.append(f"{ratio:.2f}x")
+            else:
+                cells.append("")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def plot(kernel, cases, path):
+    """One PNG per kernel: throughput vs size, a line per implementation (a panel per case group)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    groups = OrderedDict()  # case prefix -> impl -> [(size, value)]
+    unit = None
+    for case, row in cases.items():
+        m = re.fullmatch(r"(?:(.*)/)?(\d+)", case)
+        if not m:
+            continue
+        for impl, e in row.items():
+            value, unit, _ = metric(e)
+            groups.setdefault(m.group(1) or "", OrderedDict()).setdefault(impl, []).append((int(m.group(2)), value))
+    if not groups:
+        return False
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 4.5), squeeze=False)
+    for ax, (prefix, series) in zip(axes[0], groups.items()):
+        for impl in impl_order(list(series)):
+            pts = sorted(series[impl])
+            style = "-o" if impl in BACKENDS else "--s"
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=impl, markersize=3)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("bytes")
+        ax.set_ylabel(unit)
+        ax.set_title(f"{kernel} {prefix}".strip())
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    results_dir, out_path = sys.argv[1], sys.argv[2]
+    context, kernels = load(results_dir)
+    if not kernels:
+        sys.exit(f"no benchmark results in {results_dir}")
+
+    md = ["# wsframe benchmarks", "",
+          "Generated by `tools/bench` (`tools/benchmarks_md.py` from the Google Benchmark JSON in "
+          "`bench/results/`). Medians of randomly interleaved repetitions, pinned to one CPU. Ratios "
+          "compare the best backend with each other implementation in the same row (> 1: wsframe faster).",
+          "", "| results file | date | CPU | cores | compiler | backends supported |", "|---|---|---|---|---|---|"]
+    for file, ctx in context["files"]:
+        md.append(f"| `{file}` | {ctx.get('date', '?')} | {ctx.get('cpu_model', '?')} @ {ctx.get('mhz_per_cpu', '?')} MHz "
+                  f"| {ctx.get('num_cpus', '?')} | {ctx.get('compiler', '?')} | {ctx.get('wsframe_backends', '?')} |")
+    for kernel, cases in kernels.items():
+        md += ["", f"## {kernel}", ""]
+        if kernel in NOTES:
+            md += [NOTES[kernel], ""]
+        md += table(kernel, cases)
+        png = os.path.join(results_dir, f"{kernel}.png")
+        if plot(kernel, cases, png):
+            md += ["", f"![{kernel}]({os.path.relpath(png, os.path.dirname(os.path.abspath(out_path)) or '.')})"]
+    text = "\n".join(md) + "\n"
+    with open(out_path, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
