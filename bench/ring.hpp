@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <vector>
 
 namespace wsframe::bench {
@@ -17,8 +16,7 @@ class Ring {
   explicit Ring(std::size_t slot_bytes) : stride_((std::max<std::size_t>(slot_bytes, 1) + 63) / 64 * 64) {
     slots_ = std::max<std::size_t>(4, (512 * 1024) / stride_);
     storage_.resize(slots_ * stride_ + 64);
-    std::mt19937 gen(42);
-    for (auto& b : storage_) b = static_cast<std::byte>(gen() & 0x7f);
+    for (std::size_t i = 0; i < storage_.size(); ++i) storage_[i] = static_cast<std::byte>((i * 131 + 7) & 0x7f);
     const auto addr = reinterpret_cast<std::uintptr_t>(storage_.data());
     base_ = storage_.data() + ((64 - addr % 64) % 64);
   }

@@ -1,12 +1,12 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Turns Google Benchmark JSON (bench/results/*.json) into BENCHMARKS.md and one plot per kernel.
 
 Benchmark names are `<kernel>/<impl>/<case>` (case may be empty or contain more slashes, e.g.
 `utf8/avx2/cjk/65536`). Only the median aggregates are used. Throughput is GB/s when the
 benchmark set bytes processed, millions of items per second (and ns per item) when it set items,
 else nanoseconds per call. Ratios compare the best backend (the fastest ISA present: avx512 >
-avx2 > sse42 > neon > scalar) with every other implementation in the same row: > 1 means the best
-backend is faster.
+avx2 > sse42 > neon > scalar) with scalar and with every implementation that is not a backend
+(ceilings, baselines, peers) in the same row: > 1 means the best backend is faster.
 
 Usage: benchmarks_md.py RESULTS_DIR OUTPUT_MD   (plots go to RESULTS_DIR/<kernel>.png)
 Also prints the tables to stdout: that is the backend comparison `tools/bench` shows.
@@ -95,7 +95,8 @@ def table(kernel, cases):
         impls += [i for i in row if i not in impls]
     impls = impl_order(impls)
     best = next((b for b in BEST_ORDER if b in impls), None)
-    others = [i for i in impls if i != best] if best else []
+    # Ratios: the best backend against scalar and against everything that is not a backend.
+    others = [i for i in impls if i != best and (i == "scalar" or i not in BACKENDS)] if best else []
     units = {metric(e)[1] for row in cases.values() for e in row.values()}
     unit = units.pop() if len(units) == 1 else "mixed"
     per_item = unit == "M/s"
@@ -132,6 +133,7 @@ def plot(kernel, cases, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        print("benchmarks_md.py: matplotlib is missing (Debian python3-matplotlib): no plots", file=sys.stderr)
         return False
     groups = OrderedDict()  # case prefix -> impl -> [(size, value)]
     unit = None
