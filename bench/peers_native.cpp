@@ -1,8 +1,6 @@
 // Peers built with -O3 -march=native, into a shared library with hidden visibility so that its
 // copies of Beast's inline functions stay its own.
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/websocket/detail/mask.hpp>
-#include <cstring>
+#include "beast_mask.ipp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -12,14 +10,7 @@
 
 namespace wsframe::bench {
 
-void beast_native_mask_inplace(std::byte* p, std::size_t n, MaskKey key) noexcept {
-  namespace detail = boost::beast::websocket::detail;
-  std::uint32_t word;
-  std::memcpy(&word, key.data(), 4);
-  detail::prepared_key prepared;
-  detail::prepare_key(prepared, word);
-  detail::mask_inplace(boost::asio::mutable_buffer(p, n), prepared);
-}
+void beast_native_mask_inplace(std::byte* p, std::size_t n, MaskKey key) noexcept { beast_mask(p, n, key); }
 
 void xor_pass(std::byte* p, std::size_t n) noexcept {
   std::size_t i = 0;
