@@ -190,9 +190,6 @@ alignas(16) inline constexpr std::uint8_t utf8_cur_high[16] = {
 using u8v = __m512i;
 inline constexpr std::size_t utf8_width = 64;
 inline u8v v_load(const std::byte* p) noexcept { return _mm512_loadu_si512(p); }
-inline u8v v_load_partial(const std::byte* p, std::size_t n) noexcept {  // n < 64; bytes past n read as 0
-  return _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, static_cast<unsigned>(n)), p);
-}
 inline u8v v_splat(std::uint8_t b) noexcept { return _mm512_set1_epi8(static_cast<char>(b)); }
 // The maskz forms here and in v_prev: GCC 12 warns (wrongly) about the unmasked ones.
 inline u8v v_table(const std::uint8_t* t) noexcept {
@@ -267,82 +264,87 @@ inline u8v v_prev(u8v cur, u8v prev) noexcept { return vextq_u8(prev, cur, 16 - 
 #error "utf8.ipp: no vector form for this instruction set"
 #endif
 
-#if !defined(__AVX512BW__)
-// The last bytes of a text shorter than a vector, zero-padded (zeros are ASCII, so a sequence
-// cut by the end reads as "too short"). Without masked loads: a copy of at most width-1 bytes.
-inline u8v v_load_partial(const std::byte* p, std::size_t n) noexcept {
-  alignas(64) std::byte padded[utf8_width] = {};
-  __builtin_memcpy(padded, p, n);
-  return v_load(padded);
-}
-#endif
 
-struct Utf8Checker {
+// The rule check of one block. prev1..prev3: the block's bytes as seen 1..3 positions back.
+struct Utf8Rules {
   const u8v prev_high = v_table(utf8_prev_high), prev_low = v_table(utf8_prev_low);
   const u8v cur_high = v_table(utf8_cur_high), low_nibble = v_splat(0x0f);
-  // Per byte, nonzero when the previous block ended inside a sequence: the "too short" check of
-  // the next block's first bytes, when that block is all ASCII and skips the full check.
-  const u8v incomplete_limits = [] {
-    alignas(64) std::uint8_t limits[utf8_width];
-    for (auto& b : limits) b = 0xff;
-    limits[utf8_width - 3] = 0xf0 - 1;  // a 4-byte lead 3 from the end
-    limits[utf8_width - 2] = 0xe0 - 1;  // a 3- or 4-byte lead 2 from the end
-    limits[utf8_width - 1] = 0xc0 - 1;  // any lead at the end
-    return v_load(reinterpret_cast<const std::byte*>(limits));
-  }();
-  u8v prev = v_splat(0);        // the previous block (zeros before the first: a boundary)
-  u8v prev_incomplete = v_splat(0);
 
-  // Nonzero where `cur` (after `prev`) breaks a rule.
-  u8v errors(u8v cur) const noexcept {
-    const u8v prev1 = v_prev<1>(cur, prev);
+  // Nonzero where `cur` breaks a rule.
+  u8v errors(u8v cur, u8v prev1, u8v prev2, u8v prev3) const noexcept {
     const u8v pair = v_and(v_and(v_lookup(prev_high, v_high_nibbles(prev1)), v_lookup(prev_low, v_and(prev1, low_nibble))),
                            v_lookup(cur_high, v_high_nibbles(cur)));
     // 3rd byte of a 3- or 4-byte sequence (prev2 >= E0) or 4th (prev3 >= F0): there, and only
     // there, a continuation after a continuation is right.
-    const u8v third = v_subs(v_prev<2>(cur, prev), v_splat(0xe0 - 0x80));
-    const u8v fourth = v_subs(v_prev<3>(cur, prev), v_splat(0xf0 - 0x80));
+    const u8v third = v_subs(prev2, v_splat(0xe0 - 0x80));
+    const u8v fourth = v_subs(prev3, v_splat(0xf0 - 0x80));
     const u8v must_continue = v_and(v_or(third, fourth), v_splat(0x80));
     return v_xor(pair, must_continue);
   }
-
-  // True when the block is fine so far (a sequence may still be open at its end).
-  bool check(u8v cur) noexcept {
-    if (v_ascii(cur)) {
-      const bool ok = !v_any(prev_incomplete);
-      prev = cur;
-      prev_incomplete = v_splat(0);
-      return ok;
-    }
-    const u8v e = errors(cur);
-    prev = cur;
-    prev_incomplete = v_subs(cur, incomplete_limits);
-    return !v_any(e);
+  // A block with nothing before it but a boundary (zeros are ASCII).
+  u8v first_block_errors(u8v cur) const noexcept {
+    const u8v zero = v_splat(0);
+    return errors(cur, v_prev<1>(cur, zero), v_prev<2>(cur, zero), v_prev<3>(cur, zero));
+  }
+  // A block at p + i with at least 3 input bytes before it: the shifted views are plain
+  // unaligned loads (cheaper than cross-lane shuffles, which compete with the table lookups).
+  u8v block_errors(const std::byte* p, std::size_t i) const noexcept {
+    return errors(v_load(p + i), v_load(p + i - 1), v_load(p + i - 2), v_load(p + i - 3));
   }
 };
 
+// True when the text before p + i (at least 3 bytes of it) ends inside a sequence.
+inline bool utf8_ends_open(const std::byte* p, std::size_t i) noexcept {
+  return static_cast<std::uint8_t>(p[i - 1]) >= 0xc0 || static_cast<std::uint8_t>(p[i - 2]) >= 0xe0 ||
+         static_cast<std::uint8_t>(p[i - 3]) >= 0xf0;
+}
+
+// Errors of the last r < width bytes p[i, i + r), zero-padded: the padding ends any sequence
+// left open, so an incomplete end shows as "too short". `context`: the input has at least 3
+// bytes before i (else i is the start, a boundary).
+inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, std::size_t i, std::size_t r,
+                                  bool context) noexcept {
+#if defined(__AVX512BW__)
+  const auto live = [&](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
+  const u8v cur = _mm512_maskz_loadu_epi8(live(r), p + i);  // masked-off bytes are not read
+  if (!context) return rules.first_block_errors(cur);
+  return rules.errors(cur, _mm512_maskz_loadu_epi8(live(r + 1), p + i - 1), _mm512_maskz_loadu_epi8(live(r + 2), p + i - 2),
+                      _mm512_maskz_loadu_epi8(live(r + 3), p + i - 3));
+#else
+  // Without masked loads: a zeroed copy of the bytes with their 3 bytes of context.
+  alignas(64) std::byte padded[utf8_width + 3] = {};
+  const std::size_t before = context ? 3 : 0;
+  __builtin_memcpy(padded + 3 - before, p + i - before, r + before);
+  return rules.block_errors(padded, 3);
+#endif
+}
+
 // Validates p[begin, end) as a complete text starting at a code-point boundary. Returns `end`
-// when it is valid, else the start of the first block that reported an error.
+// when it is valid, else the start of a block (of up to 4 vectors) that holds the first error.
 inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std::size_t end) noexcept {
   constexpr std::size_t W = utf8_width;
-  Utf8Checker checker;
+  const Utf8Rules rules;
   std::size_t i = begin;
-  for (; i + 4 * W <= end; i += 4 * W) {  // four all-ASCII blocks at once, the common text
-    const u8v a = v_load(p + i), b = v_load(p + i + W), c = v_load(p + i + 2 * W), d = v_load(p + i + 3 * W);
-    if (v_ascii(v_or(v_or(a, b), v_or(c, d))) && !v_any(checker.prev_incomplete)) {
-      checker.prev = d;
-      continue;
+  if (end - begin >= W) {
+    const u8v first = v_load(p + i);
+    if (!v_ascii(first) && v_any(rules.first_block_errors(first))) return i;
+    for (i += W; i + 4 * W <= end; i += 4 * W) {
+      // Four blocks: all ASCII (the common text) needs only "nothing open before them".
+      const u8v any_high = v_or(v_or(v_load(p + i), v_load(p + i + W)), v_or(v_load(p + i + 2 * W), v_load(p + i + 3 * W)));
+      if (v_ascii(any_high)) {
+        if (utf8_ends_open(p, i)) return i;
+        continue;
+      }
+      const u8v e = v_or(v_or(rules.block_errors(p, i), rules.block_errors(p, i + W)),
+                         v_or(rules.block_errors(p, i + 2 * W), rules.block_errors(p, i + 3 * W)));
+      if (v_any(e)) return i;
     }
-    if (!checker.check(a)) return i;
-    if (!checker.check(b)) return i + W;
-    if (!checker.check(c)) return i + 2 * W;
-    if (!checker.check(d)) return i + 3 * W;
+    for (; i + W <= end; i += W)
+      if (v_any(rules.block_errors(p, i))) return i;
   }
-  for (; i + W <= end; i += W)
-    if (!checker.check(v_load(p + i))) return i;
   if (i < end) {
-    if (!checker.check(v_load_partial(p + i, end - i))) return i;  // the zero padding ends any open sequence
-  } else if (v_any(checker.prev_incomplete)) {
+    if (v_any(utf8_last_block_errors(rules, p, i, end - i, i != begin))) return i;
+  } else if (i != begin && utf8_ends_open(p, i)) {
     return i;
   }
   return end;
