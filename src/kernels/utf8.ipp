@@ -300,8 +300,8 @@ inline bool utf8_ends_open(const std::byte* p, std::size_t i) noexcept {
 }
 
 // Errors of the last r < width bytes p[i, i + r), zero-padded: the padding ends any sequence
-// left open, so an incomplete end shows as "too short". `context`: the input has at least 3
-// bytes before i (else i is the start, a boundary).
+// left open, so an incomplete end shows as "too short". `context`: a full vector of input
+// precedes i (else i is the start, a boundary).
 inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, std::size_t i, std::size_t r,
                                   bool context) noexcept {
 #if defined(__AVX512BW__)
@@ -311,6 +311,14 @@ inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, st
   return rules.errors(cur, _mm512_maskz_loadu_epi8(live(r + 1), p + i - 1), _mm512_maskz_loadu_epi8(live(r + 2), p + i - 2),
                       _mm512_maskz_loadu_epi8(live(r + 3), p + i - 3));
 #else
+  if (context && r >= 3) {
+    // A full vector ending at the end, overlapping bytes already checked (their verdict does not
+    // change); i >= begin + width, so its 3 bytes of context are input too. Then whether the
+    // text ends inside a sequence.
+    const std::size_t end = i + r;
+    const u8v e = rules.block_errors(p, end - utf8_width);
+    return utf8_ends_open(p, end) ? v_splat(1) : e;
+  }
   // Without masked loads: a zeroed copy of the bytes with their 3 bytes of context.
   alignas(64) std::byte padded[utf8_width + 3] = {};
   const std::size_t before = context ? 3 : 0;
