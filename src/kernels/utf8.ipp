@@ -105,8 +105,8 @@ inline Utf8Result utf8_run(std::uint8_t& state, const std::byte* p, std::size_t 
         i += static_cast<std::size_t>(__builtin_ctzll(high)) / 8;  // skip to the first non-ASCII byte
       }
     }
-    // A few bytes one at a time, up to the end of the current code point and beyond it while
-    // the bytes are not ASCII (multi-byte text stays here).
+    // Then up to 16 bytes one at a time through the automaton (multi-byte text stays in this
+    // loop; back at a boundary, ASCII returns to the word path).
     const std::size_t stop = i + 16 < n ? i + 16 : n;
     for (; i < stop; ++i) {
       s = utf8_step(s, p[i]);
