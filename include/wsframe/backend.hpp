@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "wsframe/error.hpp"
-#include "wsframe/kernels.hpp"
+#include "wsframe/types.hpp"
 
 namespace wsframe {
 

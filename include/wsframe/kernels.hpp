@@ -1,7 +1,8 @@
 // wsframe — the byte-level kernels, run on the active backend (see backend.hpp).
 //
 // Each function has a second overload taking a `const Backend&` first, which runs that backend
-// instead of the active one: tests and benchmarks use it to compare backends by name.
+// instead of the active one: tests and benchmarks use it to compare backends by name. The value
+// types they take and return are in types.hpp.
 #pragma once
 
 #include <array>
@@ -15,9 +16,6 @@ namespace wsframe {
 
 // ---------------------------------------------------------------------------------------------
 // Masking (RFC 6455 section 5.3): byte i of the payload is XORed with key[(phase + i) % 4].
-
-// The four masking-key bytes in wire order (the bytes that follow the payload length).
-using MaskKey = std::array<std::byte, 4>;
 
 // XOR `data` in place, starting at key byte `phase` (0..3; larger values are taken modulo 4).
 // Returns the phase after the last byte, so a payload split over several reads is unmasked by
@@ -63,27 +61,6 @@ inline std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, s
 // UTF-8 validation (RFC 3629; RFC 6455 section 8.1 requires text messages to be valid UTF-8):
 // no overlong forms, no surrogates U+D800..DFFF, nothing above U+10FFFF, no stray continuation
 // bytes, no truncated sequence at the end of the text.
-
-enum class Utf8Status : std::uint8_t {
-  valid,       // every byte so far belongs to a complete code point
-  incomplete,  // no error, but the input ends inside a sequence that can still be completed
-  invalid,     // the bytes seen so far are not the prefix of any valid text
-};
-
-struct Utf8Result {
-  Utf8Status status;
-  // Only for invalid: the index, within this call's input, of the first byte that makes the text
-  // impossible ("fail fast": F4 90 -> the 90; ED A0 -> the A0; C0 -> the C0; a stray
-  // continuation byte -> that byte). 0 when the state was already invalid before the call.
-  std::size_t offset;
-};
-
-// Where a text stands between calls: carries a code point split across calls (fragments, TCP
-// reads), so a text is valid exactly when the concatenation of its pieces is. Value-initialised
-// (`Utf8State{}`) it is the start of a text; after an invalid result it stays invalid.
-struct Utf8State {
-  std::uint8_t dfa = 0;  // the validator's automaton state (src/kernels/utf8.ipp); 0 = between code points
-};
 
 // Validates the next piece of a text. valid / incomplete say whether the text so far ends on a
 // code-point boundary; the end of the text is valid when utf8_finish(state) is true.

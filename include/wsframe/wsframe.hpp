@@ -4,3 +4,4 @@
 #include "wsframe/backend.hpp"
 #include "wsframe/error.hpp"
 #include "wsframe/kernels.hpp"
+#include "wsframe/types.hpp"

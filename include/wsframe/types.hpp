@@ -1,0 +1,41 @@
+// wsframe — the value types of the kernel API, shared by kernels.hpp and the Backend table in
+// backend.hpp (which kernels.hpp includes for its inline Backend overloads).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace wsframe {
+
+// ---------------------------------------------------------------------------------------------
+// Masking (RFC 6455 section 5.3)
+
+// The four masking-key bytes in wire order (the bytes that follow the payload length).
+using MaskKey = std::array<std::byte, 4>;
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8 validation (RFC 3629)
+
+enum class Utf8Status : std::uint8_t {
+  valid,       // every byte so far belongs to a complete code point
+  incomplete,  // no error, but the input ends inside a sequence that can still be completed
+  invalid,     // the bytes seen so far are not the prefix of any valid text
+};
+
+struct Utf8Result {
+  Utf8Status status;
+  // Only for invalid: the index, within this call's input, of the first byte that makes the text
+  // impossible ("fail fast": F4 90 -> the 90; ED A0 -> the A0; C0 -> the C0; a stray
+  // continuation byte -> that byte). 0 when the state was already invalid before the call.
+  std::size_t offset;
+};
+
+// Where a text stands between calls: carries a code point split across calls (fragments, TCP
+// reads), so a text is valid exactly when the concatenation of its pieces is. Value-initialised
+// (`Utf8State{}`) it is the start of a text; after an invalid result it stays invalid.
+struct Utf8State {
+  std::uint8_t dfa = 0;  // the validator's automaton state (src/kernels/utf8.ipp); 0 = between code points
+};
+
+}  // namespace wsframe
