@@ -59,3 +59,87 @@ TEST_CASE("FIPS 180 SHA-1 vectors", "[sha1]") {
     CHECK(hex(sha1(b, bytes_of(million_a))) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
   });
 }
+
+TEST_CASE("every backend computes the scalar SHA-1 on random inputs of 0..4 KiB", "[sha1]") {
+  // Scalar is the portable code; on a CPU with SHA-NI (or ARMv8 SHA1) the other backends run
+  // the hardware path, so this compares the two.
+  const std::size_t step = quick() ? 13 : 1;
+  for (std::size_t n = 0; n <= 4096; n += (n < 300 ? 1 : step * 7)) {
+    const auto data = random_bytes(n);
+    const Sha1Digest expected = sha1(test::scalar_backend(), data);
+    INFO("length " << n);
+#if defined(WSFRAME_TEST_OPENSSL)
+    Sha1Digest openssl;
+    SHA1(reinterpret_cast<const unsigned char*>(data.data()), n, reinterpret_cast<unsigned char*>(openssl.data()));
+    REQUIRE(hex(expected) == hex(openssl));
+#endif
+    test::for_each_simd_backend([&](const Backend& b) { REQUIRE(hex(sha1(b, data)) == hex(expected)); });
+  }
+}
+
+TEST_CASE("the active backend's SHA-1 is the one of its table", "[sha1]") {
+  const auto data = random_bytes(1000);
+  CHECK(hex(sha1(data)) == hex(sha1(active(), data)));
+  CHECK(str(accept_key("dGhlIHNhbXBsZSBub25jZQ==")) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+namespace {
+// A random printable key of n characters.
+std::string random_key(std::size_t n) {
+  std::string key(n, '\0');
+  for (char& c : key) c = static_cast<char>(33 + rng()() % 94);
+  return key;
+}
+
+// The accept key by its definition, through the generic SHA-1 of the scalar backend.
+std::string accept_by_definition(const std::string& key) {
+  const std::string joined = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  const Sha1Digest digest = sha1(test::scalar_backend(), bytes_of(joined));
+  std::string out(28, '\0');
+  base64_encode(test::scalar_backend(), digest, std::span<char>(out.data(), out.size()));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("accept_key equals base64(SHA-1(key + GUID)) for every key length", "[sha1][accept]") {
+  // 24 characters takes the specialised two-block path; the others the general one (lengths
+  // around the 55/56/64-byte padding edges of key + 36 GUID bytes included).
+  for (std::size_t n = 0; n <= 100; ++n) {
+    const std::string key = random_key(n);
+    const std::string expected = accept_by_definition(key);
+    INFO("key length " << n);
+    CHECK(str(accept_key(test::scalar_backend(), key)) == expected);
+    test::for_each_simd_backend([&](const Backend& b) { CHECK(str(accept_key(b, key)) == expected); });
+  }
+}
+
+TEST_CASE("accept_keys equals accept_key for each key", "[sha1][accept]") {
+  std::vector<std::string> storage;
+  for (int i = 0; i < 67; ++i) storage.push_back(random_key(24));  // not a multiple of any lane count
+  SECTION("batches of usual 24-character keys, every count up to 67") {}
+  SECTION("a batch mixing other lengths among them") {
+    for (std::size_t i = 0; i < storage.size(); i += 5) storage[i] = random_key(i % 40);
+  }
+  std::vector<std::string_view> keys(storage.begin(), storage.end());
+  for_each_backend([&](const Backend& b) {
+    for (std::size_t count = 0; count <= keys.size(); count += (quick() ? 11 : 1)) {
+      std::vector<AcceptKey> out(count + 1);
+      out.back().fill('#');
+      accept_keys(b, std::span(keys).first(count), std::span(out).first(count));
+      INFO("count " << count);
+      for (std::size_t i = 0; i < count; ++i) REQUIRE(str(out[i]) == str(accept_key(test::scalar_backend(), keys[i])));
+      CHECK(str(out.back()) == std::string(28, '#'));  // nothing past the count
+    }
+  });
+}
+
+TEST_CASE("accept_keys: the shorter span bounds the count", "[sha1][accept]") {
+  const std::vector<std::string> storage{random_key(24), random_key(24), random_key(24)};
+  const std::vector<std::string_view> keys(storage.begin(), storage.end());
+  std::vector<AcceptKey> two(2);
+  accept_keys(keys, two);
+  CHECK(str(two[1]) == str(accept_key(keys[1])));
+  accept_keys(std::span(keys).first(1), std::span(two));
+  CHECK(str(two[0]) == str(accept_key(keys[0])));
+  CHECK(str(two[1]) == str(accept_key(keys[1])));  // untouched
+}

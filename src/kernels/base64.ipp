@@ -100,3 +100,11 @@ inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) 
 inline Base64Status base64_decode(const char* in, std::size_t n, std::byte* out, std::size_t* written) noexcept {
   return base64_decode_from(in, n, 0, out, written);
 }
+#if defined(__AVX512BW__)
+inline std::size_t base64_encode_vbmi(const std::byte* in, std::size_t n, char* out) noexcept {
+  return base64_encode_scalar(in, n, out);
+}
+inline Base64Status base64_decode_vbmi(const char* in, std::size_t n, std::byte* out, std::size_t* written) noexcept {
+  return base64_decode_from(in, n, 0, out, written);
+}
+#endif

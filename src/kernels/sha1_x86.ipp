@@ -1,0 +1,111 @@
+// SHA-1 block compression with the x86 SHA extensions (SHA-NI), one stream or several
+// interleaved. Included by src/backends/sha_ni.cpp only, compiled with -msha -msse4.1 -mssse3;
+// dispatch uses it when CPUID leaf 7 EBX bit 29 says SHA.
+//
+// The schedule follows FIPS 180-4 four words at a time: W[4g..4g+3] for g >= 4 is
+// sha1msg2(sha1msg1(W[g-4], W[g-3]) ^ W[g-2], W[g-1]); round group g (rounds 4g..4g+3) takes
+// E + W (sha1nexte folds the rotated A of four rounds ago into it) and function g / 5.
+
+// Reverses the 16 bytes: big-endian words, and word 0 in the top lane as sha1rnds4 wants.
+inline __m128i sha1_load_words(const std::byte* p) noexcept {
+  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                          _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll));
+}
+
+template <int F>
+inline __m128i sha1_rounds4(__m128i abcd, __m128i e_plus_w) noexcept {
+  return _mm_sha1rnds4_epu32(abcd, e_plus_w, F);
+}
+
+// One block for each of K independent states: the K dependency chains interleave, which hides
+// the latency of sha1rnds4 (the loops over k are unrolled, K is a constant).
+template <int K>
+inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byte* const* blocks) noexcept {
+  __m128i w[K][4], saved_abcd[K], saved_e[K], e[K], previous[K];
+  for (int k = 0; k < K; ++k) {
+    saved_abcd[k] = abcd[k];
+    saved_e[k] = e0[k];
+    for (int j = 0; j < 4; ++j) w[k][j] = sha1_load_words(blocks[k] + 16 * j);
+    e[k] = _mm_add_epi32(e0[k], w[k][0]);
+  }
+  // Round group G (rounds 4G..4G+3), all K streams; G is a constant, so everything is in registers.
+  const auto group = [&]<int G>() {
+    for (int k = 0; k < K; ++k) {
+      if constexpr (G >= 4)  // this group's W from the previous four
+        w[k][G & 3] = _mm_sha1msg2_epu32(
+            _mm_xor_si128(_mm_sha1msg1_epu32(w[k][G & 3], w[k][(G + 1) & 3]), w[k][(G + 2) & 3]), w[k][(G + 3) & 3]);
+      if constexpr (G > 0) e[k] = _mm_sha1nexte_epu32(previous[k], w[k][G & 3]);
+      previous[k] = abcd[k];
+      abcd[k] = sha1_rounds4<G / 5>(abcd[k], e[k]);
+    }
+  };
+  [&]<int... G>(std::integer_sequence<int, G...>) { (group.template operator()<G>(), ...); }(
+      std::make_integer_sequence<int, 20>{});
+  for (int k = 0; k < K; ++k) {
+    e0[k] = _mm_sha1nexte_epu32(previous[k], saved_e[k]);
+    abcd[k] = _mm_add_epi32(abcd[k], saved_abcd[k]);
+  }
+}
+
+// State as registers: ABCD with A in the top lane, E in the top lane of its own register.
+inline void sha1_state_to_registers(const std::uint32_t* state, __m128i& abcd, __m128i& e) noexcept {
+  abcd = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0x1B);
+  e = _mm_set_epi32(static_cast<int>(state[4]), 0, 0, 0);
+}
+inline void sha1_registers_to_state(__m128i abcd, __m128i e, std::uint32_t* state) noexcept {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_shuffle_epi32(abcd, 0x1B));
+  state[4] = static_cast<std::uint32_t>(_mm_extract_epi32(e, 3));
+}
+
+inline void sha1_compress_shani(std::uint32_t* state, const std::byte* data, std::size_t blocks) noexcept {
+  if (blocks == 0) return;
+  __m128i abcd, e;
+  sha1_state_to_registers(state, abcd, e);
+  for (; blocks > 0; --blocks, data += 64) sha1_compress_interleaved<1>(&abcd, &e, &data);
+  sha1_registers_to_state(abcd, e, state);
+}
+
+// K accept keys of 24 characters at once (the usual key; see accept_blocks in sha1.ipp).
+template <int K>
+inline void accept_keys_interleaved(const std::string_view* keys, char* out) noexcept {
+  std::byte blocks[K][128];
+  const std::byte* first[K];
+  const std::byte* second[K];
+  __m128i abcd[K], e[K];
+  for (int k = 0; k < K; ++k) {
+    accept_blocks(keys[k].data(), blocks[k]);
+    first[k] = blocks[k];
+    second[k] = blocks[k] + 64;
+    sha1_state_to_registers(sha1_initial_state, abcd[k], e[k]);
+  }
+  sha1_compress_interleaved<K>(abcd, e, first);
+  sha1_compress_interleaved<K>(abcd, e, second);
+  for (int k = 0; k < K; ++k) {
+    std::uint32_t state[5];
+    sha1_registers_to_state(abcd[k], e[k], state);
+    accept_from_state(state, out + 28 * k);
+  }
+}
+
+// The SHA-NI entries dispatch puts into the x86 backends.
+inline void sha1_shani(const std::byte* p, std::size_t n, std::byte* out) noexcept {
+  sha1_with<&sha1_compress_shani>(p, n, out);
+}
+inline void accept_key_shani(const char* key, std::size_t n, char* out) noexcept {
+  accept_key_with<&sha1_compress_shani>(key, n, out);
+}
+inline void accept_keys_shani(const std::string_view* keys, std::size_t count, char* out) noexcept {
+  constexpr int lanes = WSFRAME_SHANI_LANES;
+  std::size_t i = 0;
+  while (i < count) {
+    bool usual = i + lanes <= count;
+    for (std::size_t j = i; usual && j < i + lanes; ++j) usual = keys[j].size() == usual_key_size;
+    if (usual) {
+      accept_keys_interleaved<lanes>(keys + i, out + 28 * i);
+      i += lanes;
+    } else {
+      accept_key_shani(keys[i].data(), keys[i].size(), out + 28 * i);
+      ++i;
+    }
+  }
+}
