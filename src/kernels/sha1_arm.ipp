@@ -17,7 +17,7 @@ inline void sha1_compress_arm(std::uint32_t* state, const std::byte* data, std::
       w[j] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(reinterpret_cast<const std::uint8_t*>(data + 16 * j))));
     const uint32x4_t saved_abcd = abcd;
     const std::uint32_t saved_e = e;
-    const auto group = [&]<int G>() {
+    const auto group = [&]<int G>() __attribute__((always_inline)) {
       if constexpr (G >= 4) w[G & 3] = vsha1su1q_u32(vsha1su0q_u32(w[G & 3], w[(G + 1) & 3], w[(G + 2) & 3]), w[(G + 3) & 3]);
       const uint32x4_t wk = vaddq_u32(w[G & 3], vdupq_n_u32(sha1_round_constants[G / 5]));
       const std::uint32_t next_e = vsha1h_u32(vgetq_lane_u32(abcd, 0));
@@ -29,7 +29,7 @@ inline void sha1_compress_arm(std::uint32_t* state, const std::byte* data, std::
         abcd = vsha1pq_u32(abcd, e, wk);
       e = next_e;
     };
-    [&]<int... G>(std::integer_sequence<int, G...>) { (group.template operator()<G>(), ...); }(
+    [&]<int... G>(std::integer_sequence<int, G...>) __attribute__((always_inline)) { (group.template operator()<G>(), ...); }(
         std::make_integer_sequence<int, 20>{});
     abcd = vaddq_u32(abcd, saved_abcd);
     e += saved_e;

@@ -29,7 +29,7 @@ inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byt
     e[k] = _mm_add_epi32(e0[k], w[k][0]);
   }
   // Round group G (rounds 4G..4G+3), all K streams; G is a constant, so everything is in registers.
-  const auto group = [&]<int G>() {
+  const auto group = [&]<int G>() __attribute__((always_inline)) {
     for (int k = 0; k < K; ++k) {
       if constexpr (G >= 4)  // this group's W from the previous four
         w[k][G & 3] = _mm_sha1msg2_epu32(
@@ -39,7 +39,7 @@ inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byt
       abcd[k] = sha1_rounds4<G / 5>(abcd[k], e[k]);
     }
   };
-  [&]<int... G>(std::integer_sequence<int, G...>) { (group.template operator()<G>(), ...); }(
+  [&]<int... G>(std::integer_sequence<int, G...>) __attribute__((always_inline)) { (group.template operator()<G>(), ...); }(
       std::make_integer_sequence<int, 20>{});
   for (int k = 0; k < K; ++k) {
     e0[k] = _mm_sha1nexte_epu32(previous[k], saved_e[k]);
