@@ -91,13 +91,14 @@ inline Base64Status base64_decode_from(const char* in, std::size_t n, std::size_
   return Base64Status::ok;
 }
 
-#if defined(WSFRAME_ARCH_SIMD) && (defined(__AVX2__) || defined(__SSE4_2__))
 // ---------------------------------------------------------------------------------------------
 // pshufb bulk loops (W. Muła and D. Lemire, "Faster Base64 Encoding and Decoding Using AVX2
-// Instructions", ACM TOW 2018), written once over the vector width: 16 bytes on sse42, 32 on
-// avx2 and avx512 (vpshufb works within 16-byte lanes, so the tables repeat per lane).
+// Instructions", ACM TOW 2018), written once over the vector width: 16 bytes on sse42 (and in
+// the SHA-NI TU, for the accept key), 32 on avx2 and avx512 (vpshufb works within 16-byte lanes,
+// so the tables repeat per lane).
 
-#if defined(__AVX2__)
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
+#define WSFRAME_BASE64_VEC 1
 struct Base64Vec {
   using V = __m256i;
   static constexpr std::size_t W = 32;
@@ -130,7 +131,8 @@ struct Base64Vec {
   // The 12 decoded bytes at the start of each lane (after the in-lane shuffle) made contiguous.
   static V join_lanes(V v) noexcept { return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7)); }
 };
-#else
+#elif defined(__SSSE3__) && defined(__SSE4_1__)
+#define WSFRAME_BASE64_VEC 1
 struct Base64Vec {
   using V = __m128i;
   static constexpr std::size_t W = 16;
@@ -158,6 +160,8 @@ struct Base64Vec {
 };
 #endif
 
+#if defined(WSFRAME_BASE64_VEC)
+
 // Per-lane tables (16 bytes each).
 inline constexpr std::int8_t base64_encode_spread[16] = {1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10};
 // 6-bit value -> offset to its ASCII code, indexed by the value's range (A-Z, a-z, 0-9, +, /).
@@ -172,6 +176,19 @@ inline constexpr std::int8_t base64_decode_roll[16] = {0, 16, 19, 4, -65, -65, -
 // The three bytes of each decoded 32-bit word, big-endian, packed to 12 bytes per lane.
 inline constexpr std::int8_t base64_decode_pack[16] = {2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1};
 
+// W chars from the 3 * W / 4 bytes at `in` (reads W / 4 * 3 + 4 bytes on avx2, 16 on 16-byte vectors).
+inline Base64Vec::V base64_encode_vector(const std::byte* in, Base64Vec::V spread, Base64Vec::V offsets) noexcept {
+  using S = Base64Vec;
+  const S::V v = S::shuffle(S::load_encode_input(in), spread);
+  // Each 32-bit word holds bytes b1 b0 b2 b1; cut out the four 6-bit fields, each into a byte.
+  const S::V ac = S::mulhi16(S::band(v, S::set1_32(0x0fc0fc00)), S::set1_32(0x04000040));
+  const S::V bd = S::mullo16(S::band(v, S::set1_32(0x003f03f0)), S::set1_32(0x01000010));
+  const S::V values = S::bor(ac, bd);
+  // Range index: 0 for A-Z, 1 for a-z, 2..11 for digits, 12 '+', 13 '/'.
+  const S::V range = S::sub8(S::subs_u8(values, S::set1_8(51)), S::gt8(values, S::set1_8(25)));
+  return S::add8(values, S::shuffle(offsets, range));
+}
+
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the
 // bytes consumed (the chars written are 4/3 of it).
 inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* out) noexcept {
@@ -179,16 +196,7 @@ inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* 
   constexpr std::size_t W = S::W, step = W / 4 * 3;
   const S::V spread = S::table(base64_encode_spread), offsets = S::table(base64_encode_offsets);
   std::size_t i = 0, o = 0;
-  for (; i + step + 4 <= n; i += step, o += W) {
-    const S::V v = S::shuffle(S::load_encode_input(in + i), spread);
-    // Each 32-bit word holds bytes b1 b0 b2 b1; cut out the four 6-bit fields, each into a byte.
-    const S::V ac = S::mulhi16(S::band(v, S::set1_32(0x0fc0fc00)), S::set1_32(0x04000040));
-    const S::V bd = S::mullo16(S::band(v, S::set1_32(0x003f03f0)), S::set1_32(0x01000010));
-    const S::V values = S::bor(ac, bd);
-    // Range index: 0 for A-Z, 1 for a-z, 2..11 for digits, 12 '+', 13 '/'.
-    const S::V range = S::sub8(S::subs_u8(values, S::set1_8(51)), S::gt8(values, S::set1_8(25)));
-    S::store(out + o, S::add8(values, S::shuffle(offsets, range)));
-  }
+  for (; i + step + 4 <= n; i += step, o += W) S::store(out + o, base64_encode_vector(in + i, spread, offsets));
   return i;
 }
 
@@ -288,7 +296,7 @@ __attribute__((target("avx512vbmi"))) inline Base64Status base64_decode_vbmi(con
 // ---------------------------------------------------------------------------------------------
 // The Backend entries: SIMD bulk (when this ISA has it), scalar for the rest.
 inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) noexcept {
-#if defined(WSFRAME_ARCH_SIMD) && (defined(__AVX2__) || defined(__SSE4_2__))
+#if defined(WSFRAME_ARCH_SIMD) && defined(WSFRAME_BASE64_VEC)
   const std::size_t done = base64_encode_bulk(in, n, out);
   return done / 3 * 4 + base64_encode_scalar(in + done, n - done, out + done / 3 * 4);
 #else
@@ -297,7 +305,7 @@ inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) 
 }
 
 inline Base64Status base64_decode(const char* in, std::size_t n, std::byte* out, std::size_t* written) noexcept {
-#if defined(WSFRAME_ARCH_SIMD) && (defined(__AVX2__) || defined(__SSE4_2__))
+#if defined(WSFRAME_ARCH_SIMD) && defined(WSFRAME_BASE64_VEC)
   const std::size_t done = base64_decode_bulk(in, n, out);
   if (done > n) {
     *written = 0;

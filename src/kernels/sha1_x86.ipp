@@ -65,26 +65,38 @@ inline void sha1_compress_shani(std::uint32_t* state, const std::byte* data, std
   sha1_registers_to_state(abcd, e, state);
 }
 
+// The 28 accept chars straight from the registers: the digest big-endian into a zero-padded
+// buffer, then two 16-byte pshufb encode steps (24 bytes -> 32 chars, 27 of them from the 20
+// digest bytes; the 28th is the '=' of the 20-byte input).
+inline void accept_from_registers(__m128i abcd, __m128i e, char* out) noexcept {
+  std::byte digest[32] = {};
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digest), _mm_shuffle_epi8(abcd, _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll)));
+  store_be32(digest + 16, static_cast<std::uint32_t>(_mm_extract_epi32(e, 3)));
+  const Base64Vec::V spread = Base64Vec::table(base64_encode_spread), offsets = Base64Vec::table(base64_encode_offsets);
+  char chars[32];
+  Base64Vec::store(chars, base64_encode_vector(digest, spread, offsets));
+  Base64Vec::store(chars + 16, base64_encode_vector(digest + 12, spread, offsets));
+  chars[27] = '=';
+  __builtin_memcpy(out, chars, 28);
+}
+
 // K accept keys of 24 characters at once (the usual key; see accept_blocks in sha1.ipp).
+// keys[k] points at 24 characters; key k's accept goes to out + 28 * k.
 template <int K>
-inline void accept_keys_interleaved(const std::string_view* keys, char* out) noexcept {
+inline void accept_keys_interleaved(const char* const* keys, char* out) noexcept {
   std::byte blocks[K][128];
   const std::byte* first[K];
   const std::byte* second[K];
   __m128i abcd[K], e[K];
   for (int k = 0; k < K; ++k) {
-    accept_blocks(keys[k].data(), blocks[k]);
+    accept_blocks(keys[k], blocks[k]);
     first[k] = blocks[k];
     second[k] = blocks[k] + 64;
     sha1_state_to_registers(sha1_initial_state, abcd[k], e[k]);
   }
   sha1_compress_interleaved<K>(abcd, e, first);
   sha1_compress_interleaved<K>(abcd, e, second);
-  for (int k = 0; k < K; ++k) {
-    std::uint32_t state[5];
-    sha1_registers_to_state(abcd[k], e[k], state);
-    accept_from_state(state, out + 28 * k);
-  }
+  for (int k = 0; k < K; ++k) accept_from_registers(abcd[k], e[k], out + 28 * k);
 }
 
 // The SHA-NI entries dispatch puts into the x86 backends.
@@ -92,6 +104,7 @@ inline void sha1_shani(const std::byte* p, std::size_t n, std::byte* out) noexce
   sha1_with<&sha1_compress_shani>(p, n, out);
 }
 inline void accept_key_shani(const char* key, std::size_t n, char* out) noexcept {
+  if (n == usual_key_size) return accept_keys_interleaved<1>(&key, out);
   accept_key_with<&sha1_compress_shani>(key, n, out);
 }
 inline void accept_keys_shani(const std::string_view* keys, std::size_t count, char* out) noexcept {
@@ -101,7 +114,9 @@ inline void accept_keys_shani(const std::string_view* keys, std::size_t count, c
     bool usual = i + lanes <= count;
     for (std::size_t j = i; usual && j < i + lanes; ++j) usual = keys[j].size() == usual_key_size;
     if (usual) {
-      accept_keys_interleaved<lanes>(keys + i, out + 28 * i);
+      const char* starts[lanes];
+      for (int k = 0; k < lanes; ++k) starts[k] = keys[i + k].data();
+      accept_keys_interleaved<lanes>(starts, out + 28 * i);
       i += lanes;
     } else {
       accept_key_shani(keys[i].data(), keys[i].size(), out + 28 * i);
