@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
   for (const BackendInfo& info : backends())
     if (info.supported) register_batch(info.backend);
 
+
   for (const BackendInfo& info : backends()) {
     if (!info.supported) continue;
     const Backend* b = info.backend;

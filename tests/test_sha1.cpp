@@ -3,7 +3,13 @@
 #include <string>
 #include <string_view>
 
-#include "support.hpp"
+#include "backend_tables.hpp"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 
 #if defined(WSFRAME_TEST_OPENSSL)
 #include <openssl/sha.h>
@@ -30,25 +36,17 @@ std::string hex(const Sha1Digest& d) {
 
 std::string str(const AcceptKey& a) { return std::string(a.data(), a.size()); }
 
-// Every backend this machine runs, scalar included.
-template <class Fn>
-void for_each_backend(Fn&& body) {
-  INFO("backend scalar");
-  body(test::scalar_backend());
-  test::for_each_simd_backend(body);
-}
-
 }  // namespace
 
 TEST_CASE("RFC 6455 4.2.2 and 1.3: accept key vectors", "[sha1][accept]") {
-  for_each_backend([](const Backend& b) {
+  test::for_each_backend_and_fallback([](const Backend& b) {
     CHECK(str(accept_key(b, "dGhlIHNhbXBsZSBub25jZQ==")) == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     CHECK(str(accept_key(b, "x3JJHMbDL1EzLkh9GBhXDw==")) == "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
   });
 }
 
 TEST_CASE("FIPS 180 SHA-1 vectors", "[sha1]") {
-  for_each_backend([](const Backend& b) {
+  test::for_each_backend_and_fallback([](const Backend& b) {
     CHECK(hex(sha1(b, bytes_of(""))) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
     CHECK(hex(sha1(b, bytes_of("abc"))) == "a9993e364706816aba3e25717850c26c9cd0d89d");
     CHECK(hex(sha1(b, bytes_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
@@ -73,7 +71,7 @@ TEST_CASE("every backend computes the scalar SHA-1 on random inputs of 0..4 KiB"
     SHA1(reinterpret_cast<const unsigned char*>(data.data()), n, reinterpret_cast<unsigned char*>(openssl.data()));
     REQUIRE(hex(expected) == hex(openssl));
 #endif
-    test::for_each_simd_backend([&](const Backend& b) { REQUIRE(hex(sha1(b, data)) == hex(expected)); });
+    test::for_each_simd_backend_and_fallback([&](const Backend& b) { REQUIRE(hex(sha1(b, data)) == hex(expected)); });
   }
 }
 
@@ -109,7 +107,7 @@ TEST_CASE("accept_key equals base64(SHA-1(key + GUID)) for every key length", "[
     const std::string expected = accept_by_definition(key);
     INFO("key length " << n);
     CHECK(str(accept_key(test::scalar_backend(), key)) == expected);
-    test::for_each_simd_backend([&](const Backend& b) { CHECK(str(accept_key(b, key)) == expected); });
+    test::for_each_simd_backend_and_fallback([&](const Backend& b) { CHECK(str(accept_key(b, key)) == expected); });
   }
 }
 
@@ -121,7 +119,7 @@ TEST_CASE("accept_keys equals accept_key for each key", "[sha1][accept]") {
     for (std::size_t i = 0; i < storage.size(); i += 5) storage[i] = random_key(i % 40);
   }
   std::vector<std::string_view> keys(storage.begin(), storage.end());
-  for_each_backend([&](const Backend& b) {
+  test::for_each_backend_and_fallback([&](const Backend& b) {
     for (std::size_t count = 0; count <= keys.size(); count += (quick() ? 11 : 1)) {
       std::vector<AcceptKey> out(count + 1);
       out.back().fill('#');
@@ -142,4 +140,26 @@ TEST_CASE("accept_keys: the shorter span bounds the count", "[sha1][accept]") {
   accept_keys(std::span(keys).first(1), std::span(two));
   CHECK(str(two[0]) == str(accept_key(keys[0])));
   CHECK(str(two[1]) == str(accept_key(keys[1])));  // untouched
+}
+
+
+TEST_CASE("dispatch uses the SHA instructions exactly when the CPU has them", "[sha1][dispatch]") {
+  bool has_sha = false;
+#if defined(__x86_64__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_max(0, nullptr) >= 7) {
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    has_sha = ((ebx >> 29) & 1) != 0;  // CPUID.(EAX=7,ECX=0):EBX bit 29
+  }
+#elif defined(__aarch64__)
+  has_sha = (getauxval(AT_HWCAP) & HWCAP_SHA1) != 0;
+#endif
+  if (!has_sha) WARN("this CPU has no SHA instructions: only the portable SHA-1 runs here");
+  for (const Backend* raw : test::unpatched_simd_tables()) {
+    const Backend* used = find_backend(raw->name);
+    INFO("backend " << raw->name);
+    CHECK((used->sha1 != raw->sha1) == has_sha);
+    CHECK((used->accept_key != raw->accept_key) == has_sha);
+  }
+  CHECK(test::scalar_backend().sha1 == find_backend("scalar")->sha1);
 }

@@ -6,8 +6,6 @@
 // sha1su1(sha1su0(W[g-4], W[g-3], W[g-2]), W[g-1]). Round group g uses function g / 5
 // (choose, parity, majority, parity) and sha1h gives the E of the next group (A rotated by 30).
 
-inline constexpr std::uint32_t sha1_round_constants[4] = {0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6};
-
 inline void sha1_compress_arm(std::uint32_t* state, const std::byte* data, std::size_t blocks) noexcept {
   uint32x4_t abcd = vld1q_u32(state);
   std::uint32_t e = state[4];
@@ -19,7 +17,7 @@ inline void sha1_compress_arm(std::uint32_t* state, const std::byte* data, std::
     const std::uint32_t saved_e = e;
     const auto group = [&]<int G>() __attribute__((always_inline)) {
       if constexpr (G >= 4) w[G & 3] = vsha1su1q_u32(vsha1su0q_u32(w[G & 3], w[(G + 1) & 3], w[(G + 2) & 3]), w[(G + 3) & 3]);
-      const uint32x4_t wk = vaddq_u32(w[G & 3], vdupq_n_u32(sha1_round_constants[G / 5]));
+      const uint32x4_t wk = vaddq_u32(w[G & 3], vdupq_n_u32(sha1_round_constant[G / 5]));
       const std::uint32_t next_e = vsha1h_u32(vgetq_lane_u32(abcd, 0));
       if constexpr (G / 5 == 0)
         abcd = vsha1cq_u32(abcd, e, wk);

@@ -108,19 +108,6 @@ inline void accept_key_shani(const char* key, std::size_t n, char* out) noexcept
   accept_key_with<&sha1_compress_shani>(key, n, out);
 }
 inline void accept_keys_shani(const std::string_view* keys, std::size_t count, char* out) noexcept {
-  constexpr int lanes = WSFRAME_SHANI_LANES;
-  std::size_t i = 0;
-  while (i < count) {
-    bool usual = i + lanes <= count;
-    for (std::size_t j = i; usual && j < i + lanes; ++j) usual = keys[j].size() == usual_key_size;
-    if (usual) {
-      const char* starts[lanes];
-      for (int k = 0; k < lanes; ++k) starts[k] = keys[i + k].data();
-      accept_keys_interleaved<lanes>(starts, out + 28 * i);
-      i += lanes;
-    } else {
-      accept_key_shani(keys[i].data(), keys[i].size(), out + 28 * i);
-      ++i;
-    }
-  }
+  accept_keys_grouped<WSFRAME_SHANI_LANES>(keys, count, out, &accept_keys_interleaved<WSFRAME_SHANI_LANES>,
+                                           &accept_key_shani);
 }
