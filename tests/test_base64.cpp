@@ -11,8 +11,6 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
-#elif defined(__aarch64__)
-#include <sys/auxv.h>
 #endif
 
 #if defined(WSFRAME_TEST_OPENSSL)
