@@ -130,6 +130,35 @@ inline void accept_blocks(const char* key, std::byte* blocks) noexcept {
   store_be32(blocks + 124, 480);
 }
 
+// The same as words, for the paths that build the message in registers.
+struct AcceptBlockWords {
+  std::uint32_t word[32];            // the two blocks as big-endian words, the key's six words zero
+  std::uint32_t second_schedule[80]; // W[0..79] of the second block, which is the same for every key
+};
+constexpr AcceptBlockWords make_accept_block_words() noexcept {
+  AcceptBlockWords t{};
+  const auto byte_at = [](unsigned p) -> std::uint32_t {
+    if (p < usual_key_size) return 0;
+    if (p < 60) return static_cast<unsigned char>(websocket_guid[p - usual_key_size]);
+    if (p == 60) return 0x80;
+    if (p == 126) return 480 >> 8;
+    if (p == 127) return 480 & 0xFF;
+    return 0;
+  };
+  for (unsigned j = 0; j < 32; ++j)
+    t.word[j] = byte_at(4 * j) << 24 | byte_at(4 * j + 1) << 16 | byte_at(4 * j + 2) << 8 | byte_at(4 * j + 3);
+  for (unsigned j = 0; j < 80; ++j) {  // FIPS 180-4 6.1.2 step 1
+    if (j < 16) {
+      t.second_schedule[j] = t.word[16 + j];
+    } else {
+      const std::uint32_t x = t.second_schedule[j - 3] ^ t.second_schedule[j - 8] ^ t.second_schedule[j - 14] ^ t.second_schedule[j - 16];
+      t.second_schedule[j] = (x << 1) | (x >> 31);
+    }
+  }
+  return t;
+}
+inline constexpr AcceptBlockWords accept_block_words = make_accept_block_words();
+
 inline void accept_from_state(const std::uint32_t* state, char* out) noexcept {
   std::byte digest[20];
   for (int i = 0; i < 5; ++i) store_be32(digest + 4 * i, state[i]);
@@ -185,25 +214,6 @@ inline void accept_keys_grouped(const std::string_view* keys, std::size_t count,
 // Multi-buffer SHA-1 for accept_keys: one key per 32-bit lane (8 on avx2, 16 on avx512), the
 // portable rounds on whole vectors. Of the two blocks (accept_blocks) only the first six words
 // differ between keys; the rest are constants the compiler folds.
-
-struct AcceptBlockWords {
-  std::uint32_t word[32];  // the two blocks as big-endian words, with the key's six words zero
-};
-constexpr AcceptBlockWords make_accept_block_words() noexcept {
-  AcceptBlockWords t{};
-  const auto byte_at = [](unsigned p) -> std::uint32_t {
-    if (p < usual_key_size) return 0;
-    if (p < 60) return static_cast<unsigned char>(websocket_guid[p - usual_key_size]);
-    if (p == 60) return 0x80;
-    if (p == 126) return 480 >> 8;
-    if (p == 127) return 480 & 0xFF;
-    return 0;
-  };
-  for (unsigned j = 0; j < 32; ++j)
-    t.word[j] = byte_at(4 * j) << 24 | byte_at(4 * j + 1) << 16 | byte_at(4 * j + 2) << 8 | byte_at(4 * j + 3);
-  return t;
-}
-inline constexpr AcceptBlockWords accept_block_words = make_accept_block_words();
 
 // Sha1Lanes::size keys of 24 characters; key k's accept goes to out + 28 * k.
 inline void accept_keys_lanes(const char* const* keys, char* out) noexcept {

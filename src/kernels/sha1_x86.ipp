@@ -18,23 +18,20 @@ inline __m128i sha1_rounds4(__m128i abcd, __m128i e_plus_w) noexcept {
 }
 
 // One block for each of K independent states: the K dependency chains interleave, which hides
-// the latency of sha1rnds4 (the loops over k are unrolled, K is a constant).
-template <int K>
-inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byte* const* blocks) noexcept {
-  __m128i w[K][4], saved_abcd[K], saved_e[K], e[K], previous[K];
+// the latency of sha1rnds4 (the loops over k are unrolled, K is a constant). The message comes
+// from message.template word<G>(k): W[4G..4G+3] of stream k, word 4G in the top lane.
+template <int K, class Message>
+inline void sha1_rounds_shani(__m128i* abcd, __m128i* e0, Message& message) noexcept {
+  __m128i saved_abcd[K], saved_e[K], e[K], previous[K];
   for (int k = 0; k < K; ++k) {
     saved_abcd[k] = abcd[k];
     saved_e[k] = e0[k];
-    for (int j = 0; j < 4; ++j) w[k][j] = sha1_load_words(blocks[k] + 16 * j);
-    e[k] = _mm_add_epi32(e0[k], w[k][0]);
   }
   // Round group G (rounds 4G..4G+3), all K streams; G is a constant, so everything is in registers.
   const auto group = [&]<int G>() __attribute__((always_inline)) {
     for (int k = 0; k < K; ++k) {
-      if constexpr (G >= 4)  // this group's W from the previous four
-        w[k][G & 3] = _mm_sha1msg2_epu32(
-            _mm_xor_si128(_mm_sha1msg1_epu32(w[k][G & 3], w[k][(G + 1) & 3]), w[k][(G + 2) & 3]), w[k][(G + 3) & 3]);
-      if constexpr (G > 0) e[k] = _mm_sha1nexte_epu32(previous[k], w[k][G & 3]);
+      const __m128i w = message.template word<G>(k);
+      e[k] = G == 0 ? _mm_add_epi32(e0[k], w) : _mm_sha1nexte_epu32(previous[k], w);
       previous[k] = abcd[k];
       abcd[k] = sha1_rounds4<G / 5>(abcd[k], e[k]);
     }
@@ -45,6 +42,41 @@ inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byt
     e0[k] = _mm_sha1nexte_epu32(previous[k], saved_e[k]);
     abcd[k] = _mm_add_epi32(abcd[k], saved_abcd[k]);
   }
+}
+
+// A message given by its first 16 words (4 vectors per stream), scheduled on the fly.
+template <int K>
+struct Sha1Message {
+  __m128i w[K][4];
+  template <int G>
+  __attribute__((always_inline)) __m128i word(int k) noexcept {
+    if constexpr (G >= 4)  // W[4G..] from the previous sixteen words
+      w[k][G & 3] = _mm_sha1msg2_epu32(
+          _mm_xor_si128(_mm_sha1msg1_epu32(w[k][G & 3], w[k][(G + 1) & 3]), w[k][(G + 2) & 3]), w[k][(G + 3) & 3]);
+    return w[k][G & 3];
+  }
+};
+
+// Four words of the accept blocks (accept_block_words) as a vector, the first in the top lane.
+inline __m128i sha1_constant_words(const std::uint32_t* words) noexcept {
+  return _mm_set_epi32(static_cast<int>(words[0]), static_cast<int>(words[1]), static_cast<int>(words[2]),
+                       static_cast<int>(words[3]));
+}
+
+// The accept key's second block: the same for every key, so its schedule is a constant table.
+struct AcceptSecondBlock {
+  template <int G>
+  __attribute__((always_inline)) __m128i word(int) noexcept {
+    return sha1_constant_words(accept_block_words.second_schedule + 4 * G);
+  }
+};
+
+template <int K>
+inline void sha1_compress_interleaved(__m128i* abcd, __m128i* e0, const std::byte* const* blocks) noexcept {
+  Sha1Message<K> message;
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < 4; ++j) message.w[k][j] = sha1_load_words(blocks[k] + 16 * j);
+  sha1_rounds_shani<K>(abcd, e0, message);
 }
 
 // State as registers: ABCD with A in the top lane, E in the top lane of its own register.
@@ -80,22 +112,26 @@ inline void accept_from_registers(__m128i abcd, __m128i e, char* out) noexcept {
   __builtin_memcpy(out, chars, 28);
 }
 
-// K accept keys of 24 characters at once (the usual key; see accept_blocks in sha1.ipp).
-// keys[k] points at 24 characters; key k's accept goes to out + 28 * k.
+// K accept keys of 24 characters at once (see accept_blocks in sha1.ipp), the message built in
+// registers: key bytes 0..15, key bytes 16..23 with the first 8 GUID bytes, two constant vectors,
+// then the constant second block.
 template <int K>
 inline void accept_keys_interleaved(const char* const* keys, char* out) noexcept {
-  std::byte blocks[K][128];
-  const std::byte* first[K];
-  const std::byte* second[K];
+  const __m128i byte_swap = _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll);
+  const __m128i guid_start = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(websocket_guid));
+  Sha1Message<K> first;
+  AcceptSecondBlock second;
   __m128i abcd[K], e[K];
   for (int k = 0; k < K; ++k) {
-    accept_blocks(keys[k], blocks[k]);
-    first[k] = blocks[k];
-    second[k] = blocks[k] + 64;
+    first.w[k][0] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(keys[k])), byte_swap);
+    first.w[k][1] = _mm_shuffle_epi8(
+        _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(keys[k] + 16)), guid_start), byte_swap);
+    first.w[k][2] = sha1_constant_words(accept_block_words.word + 8);
+    first.w[k][3] = sha1_constant_words(accept_block_words.word + 12);
     sha1_state_to_registers(sha1_initial_state, abcd[k], e[k]);
   }
-  sha1_compress_interleaved<K>(abcd, e, first);
-  sha1_compress_interleaved<K>(abcd, e, second);
+  sha1_rounds_shani<K>(abcd, e, first);
+  sha1_rounds_shani<K>(abcd, e, second);
   for (int k = 0; k < K; ++k) accept_from_registers(abcd[k], e[k], out + 28 * k);
 }
 
