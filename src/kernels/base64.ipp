@@ -176,10 +176,10 @@ inline constexpr std::int8_t base64_decode_roll[16] = {0, 16, 19, 4, -65, -65, -
 // The three bytes of each decoded 32-bit word, big-endian, packed to 12 bytes per lane.
 inline constexpr std::int8_t base64_decode_pack[16] = {2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1};
 
-// W chars from the 3 * W / 4 bytes at `in` (reads W / 4 * 3 + 4 bytes on avx2, 16 on 16-byte vectors).
-inline Base64Vec::V base64_encode_vector(const std::byte* in, Base64Vec::V spread, Base64Vec::V offsets) noexcept {
+// W chars from 3 * W / 4 bytes, given as 12 bytes at the start of each 16-byte lane.
+inline Base64Vec::V base64_encode_lanes(Base64Vec::V input, Base64Vec::V spread, Base64Vec::V offsets) noexcept {
   using S = Base64Vec;
-  const S::V v = S::shuffle(S::load_encode_input(in), spread);
+  const S::V v = S::shuffle(input, spread);
   // Each 32-bit word holds bytes b1 b0 b2 b1; cut out the four 6-bit fields, each into a byte.
   const S::V ac = S::mulhi16(S::band(v, S::set1_32(0x0fc0fc00)), S::set1_32(0x04000040));
   const S::V bd = S::mullo16(S::band(v, S::set1_32(0x003f03f0)), S::set1_32(0x01000010));
@@ -187,6 +187,31 @@ inline Base64Vec::V base64_encode_vector(const std::byte* in, Base64Vec::V sprea
   // Range index: 0 for A-Z, 1 for a-z, 2..11 for digits, 12 '+', 13 '/'.
   const S::V range = S::sub8(S::subs_u8(values, S::set1_8(51)), S::gt8(values, S::set1_8(25)));
   return S::add8(values, S::shuffle(offsets, range));
+}
+
+// W chars from the 3 * W / 4 bytes at `in` (reads W / 4 * 3 + 4 bytes on avx2, 16 on 16-byte vectors).
+inline Base64Vec::V base64_encode_vector(const std::byte* in, Base64Vec::V spread, Base64Vec::V offsets) noexcept {
+  return base64_encode_lanes(Base64Vec::load_encode_input(in), spread, offsets);
+}
+
+// The 28 chars of the base64 of a 20-byte digest held in registers (bytes 0..15, and 16..19 in
+// the low 4 bytes of the second with zeros above), with no round trip through memory.
+inline void base64_encode_digest(__m128i bytes0_15, __m128i bytes16_19, char* out) noexcept {
+  const Base64Vec::V spread = Base64Vec::table(base64_encode_spread), offsets = Base64Vec::table(base64_encode_offsets);
+  const __m128i bytes12_27 = _mm_alignr_epi8(bytes16_19, bytes0_15, 12);  // zero after byte 19
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
+  // One 32-char step; char 27 comes from the zero bytes and becomes the padding.
+  __m256i chars = base64_encode_lanes(_mm256_set_m128i(bytes12_27, bytes0_15), spread, offsets);
+  chars = _mm256_blendv_epi8(chars, _mm256_set1_epi8('='), _mm256_setr_epi32(0, 0, 0, 0, 0, 0, static_cast<int>(0x80000000u), 0));
+  const __m128i low = _mm256_castsi256_si128(chars), high = _mm256_extracti128_si256(chars, 1);
+#else
+  const __m128i low = base64_encode_lanes(bytes0_15, spread, offsets);
+  const __m128i high = _mm_insert_epi8(base64_encode_lanes(bytes12_27, spread, offsets), '=', 11);
+#endif
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), low);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 16), high);
+  const int last4 = _mm_extract_epi32(high, 2);
+  __builtin_memcpy(out + 24, &last4, 4);
 }
 
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the

@@ -231,14 +231,12 @@ inline void accept_keys_lanes(const char* const* keys, char* out) noexcept {
 
   alignas(64) std::uint32_t state[5][lanes];
   for (int i = 0; i < 5; ++i) h[i].store_aligned(state[i]);
-  const Base64Vec::V spread = Base64Vec::table(base64_encode_spread), offsets = Base64Vec::table(base64_encode_offsets);
+  const __m128i byte_swap_words = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
   for (std::size_t k = 0; k < lanes; ++k) {
-    std::byte digest[32] = {};  // zero after the 20 digest bytes: the encode step reads 28
-    for (int i = 0; i < 5; ++i) store_be32(digest + 4 * i, state[i][k]);
-    char chars[32];
-    Base64Vec::store(chars, base64_encode_vector(digest, spread, offsets));
-    chars[27] = '=';  // 20 bytes end with one padding character
-    __builtin_memcpy(out + 28 * k, chars, 28);
+    const __m128i first = _mm_set_epi32(static_cast<int>(state[3][k]), static_cast<int>(state[2][k]),
+                                         static_cast<int>(state[1][k]), static_cast<int>(state[0][k]));
+    base64_encode_digest(_mm_shuffle_epi8(first, byte_swap_words),
+                         _mm_cvtsi32_si128(static_cast<int>(__builtin_bswap32(state[4][k]))), out + 28 * k);
   }
 }
 #endif

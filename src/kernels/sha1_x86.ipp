@@ -97,19 +97,12 @@ inline void sha1_compress_shani(std::uint32_t* state, const std::byte* data, std
   sha1_registers_to_state(abcd, e, state);
 }
 
-// The 28 accept chars straight from the registers: the digest big-endian into a zero-padded
-// buffer, then two 16-byte pshufb encode steps (24 bytes -> 32 chars, 27 of them from the 20
-// digest bytes; the 28th is the '=' of the 20-byte input).
+// The 28 accept chars straight from the registers: the digest bytes big-endian (A is the top
+// lane of abcd, E the top lane of e), then base64.
 inline void accept_from_registers(__m128i abcd, __m128i e, char* out) noexcept {
-  std::byte digest[32] = {};
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(digest), _mm_shuffle_epi8(abcd, _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll)));
-  store_be32(digest + 16, static_cast<std::uint32_t>(_mm_extract_epi32(e, 3)));
-  const Base64Vec::V spread = Base64Vec::table(base64_encode_spread), offsets = Base64Vec::table(base64_encode_offsets);
-  char chars[32];
-  Base64Vec::store(chars, base64_encode_vector(digest, spread, offsets));
-  Base64Vec::store(chars + 16, base64_encode_vector(digest + 12, spread, offsets));
-  chars[27] = '=';
-  __builtin_memcpy(out, chars, 28);
+  const __m128i bytes0_15 = _mm_shuffle_epi8(abcd, _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll));
+  const __m128i bytes16_19 = _mm_shuffle_epi8(e, _mm_set_epi64x(-1ll, static_cast<long long>(0xffffffff0c0d0e0full)));
+  base64_encode_digest(bytes0_15, bytes16_19, out);
 }
 
 // K accept keys of 24 characters at once (see accept_blocks in sha1.ipp), the message built in
