@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "backend_tables.hpp"
+#include "kernel_support.hpp"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -18,6 +18,7 @@
 #endif
 
 using namespace wsframe;
+using wsframe::test::bytes_of;
 using wsframe::test::quick;
 using wsframe::test::random_bytes;
 using wsframe::test::rng;
@@ -29,8 +30,6 @@ std::string encode(const Backend& b, std::span<const std::byte> in) {
   s.resize(base64_encode(b, in, std::span<char>(s.data(), s.size())));
   return s;
 }
-
-std::span<const std::byte> bytes_of(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
 
 }  // namespace
 

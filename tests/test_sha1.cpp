@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "backend_tables.hpp"
+#include "kernel_support.hpp"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -16,13 +16,12 @@
 #endif
 
 using namespace wsframe;
+using wsframe::test::bytes_of;
 using wsframe::test::quick;
 using wsframe::test::random_bytes;
 using wsframe::test::rng;
 
 namespace {
-
-std::span<const std::byte> bytes_of(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
 
 std::string hex(const Sha1Digest& d) {
   static constexpr char digits[] = "0123456789abcdef";

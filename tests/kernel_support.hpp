@@ -1,9 +1,13 @@
+// Helpers of the SHA-1 and base64 tests.
+//
 // The backend tables as their TUs define them, before dispatch patches in CPU extensions
 // (SHA-NI, AVX-512 VBMI, ARMv8 SHA1): the code paths a CPU *without* the extension runs, tested
 // here on one that has it. Internal symbols (src/backends/instantiate.ipp), for tests only.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support.hpp"
@@ -19,6 +23,10 @@ namespace neon { extern const Backend backend; }
 }  // namespace wsframe
 
 namespace wsframe::test {
+
+inline std::span<const std::byte> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
 // The unpatched tables of the SIMD backends this CPU supports (same names as the patched ones).
 inline std::vector<const Backend*> unpatched_simd_tables() {
