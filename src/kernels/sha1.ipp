@@ -188,25 +188,36 @@ inline void accept_keys_with(const std::string_view* keys, std::size_t count, ch
   for (std::size_t i = 0; i < count; ++i) accept_key_with<Compress>(keys[i].data(), keys[i].size(), out + 28 * i);
 }
 
-// Batches: runs of Lanes usual (24-char) keys go to group(starts, out) at once, any other key to
-// single(key, n, out).
+// Batches: usual (24-char) keys go Lanes at a time to group(starts, out), which writes key k's
+// accept at out + 28 * k; any other key goes to single(key, n, out). A last, partial group is
+// filled up with copies of its first key, so a batch never falls back to one key at a time.
 template <int Lanes, class Group, class Single>
 inline void accept_keys_grouped(const std::string_view* keys, std::size_t count, char* out, Group group,
                                 Single single) noexcept {
-  std::size_t i = 0;
-  while (i < count) {
-    bool usual = i + Lanes <= count;
-    for (std::size_t j = i; usual && j < i + Lanes; ++j) usual = keys[j].size() == usual_key_size;
-    if (usual) {
-      const char* starts[Lanes];
-      for (int k = 0; k < Lanes; ++k) starts[k] = keys[i + k].data();
-      group(starts, out + 28 * i);
-      i += Lanes;
+  const char* starts[Lanes];
+  std::size_t where[Lanes];  // the index of each grouped key in the batch
+  int filled = 0;
+  const auto flush = [&] {
+    if (filled == Lanes && where[Lanes - 1] - where[0] == static_cast<std::size_t>(Lanes - 1)) {
+      group(starts, out + 28 * where[0]);  // a full run of consecutive keys: straight to out
     } else {
-      single(keys[i].data(), keys[i].size(), out + 28 * i);
-      ++i;
+      char chars[28 * Lanes];
+      for (int k = filled; k < Lanes; ++k) starts[k] = starts[0];
+      group(starts, chars);
+      for (int k = 0; k < filled; ++k) __builtin_memcpy(out + 28 * where[k], chars + 28 * k, 28);
     }
+    filled = 0;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    if (keys[i].size() != usual_key_size) {
+      single(keys[i].data(), keys[i].size(), out + 28 * i);
+      continue;
+    }
+    starts[filled] = keys[i].data();
+    where[filled++] = i;
+    if (filled == Lanes) flush();
   }
+  if (filled > 0) flush();
 }
 
 #if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__) && defined(WSFRAME_BASE64_VEC)
