@@ -94,10 +94,47 @@ inline Base64Status base64_decode_from(const char* in, std::size_t n, std::size_
 // ---------------------------------------------------------------------------------------------
 // pshufb bulk loops (W. Muła and D. Lemire, "Faster Base64 Encoding and Decoding Using AVX2
 // Instructions", ACM TOW 2018), written once over the vector width: 16 bytes on sse42 (and in
-// the SHA-NI TU, for the accept key), 32 on avx2 and avx512 (vpshufb works within 16-byte lanes,
-// so the tables repeat per lane).
+// the SHA-NI TU, for the accept key), 32 on avx2, 64 on avx512 without VBMI (vpshufb works
+// within 16-byte lanes, so the tables repeat per lane).
 
-#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX512BW__)
+#define WSFRAME_BASE64_VEC 1
+// The maskz forms with a full mask are the plain instructions; they avoid GCC 12's false
+// -Wmaybe-uninitialized on some unmasked AVX-512 intrinsics (GCC PR 105593).
+struct Base64Vec {
+  using V = __m512i;
+  static constexpr std::size_t W = 64;
+  static V table(const std::int8_t* t16) noexcept {
+    return _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(t16)));
+  }
+  static V set1_32(std::uint32_t v) noexcept { return _mm512_set1_epi32(static_cast<int>(v)); }
+  static V set1_8(std::uint8_t v) noexcept { return _mm512_set1_epi8(static_cast<char>(v)); }
+  static V load(const void* p) noexcept { return _mm512_loadu_si512(p); }
+  static void store(void* p, V v) noexcept { _mm512_storeu_si512(p, v); }
+  // 48 input bytes as 12 per lane; reads exactly p[0..48).
+  static V load_encode_input(const std::byte* p) noexcept {
+    const V spread = _mm512_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0);
+    return _mm512_maskz_permutexvar_epi32(0xFFFF, spread, _mm512_maskz_loadu_epi8(0xFFFFFFFFFFFFull, p));
+  }
+  static V shuffle(V table, V index) noexcept { return _mm512_shuffle_epi8(table, index); }
+  static V band(V a, V b) noexcept { return _mm512_and_si512(a, b); }
+  static V bor(V a, V b) noexcept { return _mm512_or_si512(a, b); }
+  static V add8(V a, V b) noexcept { return _mm512_add_epi8(a, b); }
+  static V sub8(V a, V b) noexcept { return _mm512_sub_epi8(a, b); }
+  static V subs_u8(V a, V b) noexcept { return _mm512_subs_epu8(a, b); }
+  static V gt8(V a, V b) noexcept { return _mm512_movm_epi8(_mm512_cmpgt_epi8_mask(a, b)); }
+  static V eq8(V a, V b) noexcept { return _mm512_movm_epi8(_mm512_cmpeq_epi8_mask(a, b)); }
+  static V mulhi16(V a, V b) noexcept { return _mm512_mulhi_epu16(a, b); }
+  static V mullo16(V a, V b) noexcept { return _mm512_mullo_epi16(a, b); }
+  static V srl32_4(V a) noexcept { return _mm512_maskz_srli_epi32(0xFFFF, a, 4); }
+  static V maddubs(V a, V b) noexcept { return _mm512_maddubs_epi16(a, b); }
+  static V madd16(V a, V b) noexcept { return _mm512_madd_epi16(a, b); }
+  static bool disjoint(V a, V b) noexcept { return _mm512_test_epi8_mask(a, b) == 0; }
+  static V join_lanes(V v) noexcept {
+    return _mm512_maskz_permutexvar_epi32(0xFFFF, _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15), v);
+  }
+};
+#elif defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
 #define WSFRAME_BASE64_VEC 1
 struct Base64Vec {
   using V = __m256i;
@@ -199,6 +236,12 @@ inline Base64Vec::V base64_encode_vector(const std::byte* in, Base64Vec::V sprea
 inline void base64_encode_digest(__m128i bytes0_15, __m128i bytes16_19, char* out) noexcept {
   const Base64Vec::V spread = Base64Vec::table(base64_encode_spread), offsets = Base64Vec::table(base64_encode_offsets);
   const __m128i bytes12_27 = _mm_alignr_epi8(bytes16_19, bytes0_15, 12);  // zero after byte 19
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX512BW__)
+  // One step (two of the four lanes used); char 27 comes from the zero bytes and becomes the padding.
+  __m512i chars = base64_encode_lanes(_mm512_inserti32x4(_mm512_castsi128_si512(bytes0_15), bytes12_27, 1), spread, offsets);
+  chars = _mm512_mask_blend_epi8(1ull << 27, chars, _mm512_set1_epi8('='));
+  _mm512_mask_storeu_epi8(out, 0x0FFFFFFF, chars);  // exactly the 28 chars
+#else
 #if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
   // One 32-char step; char 27 comes from the zero bytes and becomes the padding.
   __m256i chars = base64_encode_lanes(_mm256_set_m128i(bytes12_27, bytes0_15), spread, offsets);
@@ -212,6 +255,7 @@ inline void base64_encode_digest(__m128i bytes0_15, __m128i bytes16_19, char* ou
   _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 16), high);
   const int last4 = _mm_extract_epi32(high, 2);
   __builtin_memcpy(out + 24, &last4, 4);
+#endif
 }
 
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the
