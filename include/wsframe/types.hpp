@@ -38,4 +38,18 @@ struct Utf8State {
   std::uint8_t dfa = 0;  // the validator's automaton state (src/kernels/utf8.ipp); 0 = between code points
 };
 
+// ---------------------------------------------------------------------------------------------
+// Base64 (RFC 4648), SHA-1 (FIPS 180-4), the accept key (RFC 6455 4.2.2)
+
+enum class Base64Status : std::uint8_t {
+  ok,
+  invalid_character,  // a character outside A-Z a-z 0-9 + / = (whitespace included)
+  invalid_padding,    // '=' anywhere but as the last one or two characters
+  invalid_length,     // length not a multiple of 4, or the output buffer is too small
+  non_canonical,      // the bits the padding leaves unused are not zero (RFC 4648 3.5)
+};
+
+using Sha1Digest = std::array<std::byte, 20>;
+using AcceptKey = std::array<char, 28>;  // a Sec-WebSocket-Accept value: base64 of a SHA-1
+
 }  // namespace wsframe

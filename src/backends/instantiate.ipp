@@ -17,13 +17,32 @@ using arch = WSFRAME_ARCH;
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
 #include "kernels/utf8.ipp"
+#include "kernels/base64.ipp"
+#include "kernels/sha1.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
-constinit const Backend backend{
+constexpr Backend backend{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
     .utf8_feed = &utf8_feed,
+    .base64_encode = &base64_encode,
+    .base64_decode = &base64_decode,
+    .sha1 = &sha1,
+    .accept_key = &accept_key,
+    .accept_keys = &accept_keys,
 };
+
+#if defined(__AVX512BW__)
+// The same with base64 on AVX-512 VBMI (vpermb), for CPUs that have it: dispatch.cpp picks it.
+// Derived from `backend`, so that it has every kernel the plain table has.
+extern const Backend backend_vbmi;
+constinit const Backend backend_vbmi = [] {
+  Backend b = backend;
+  b.base64_encode = &base64_encode_vbmi;
+  b.base64_decode = &base64_decode_vbmi;
+  return b;
+}();
+#endif
 }  // namespace wsframe::WSFRAME_ISA
