@@ -3,4 +3,5 @@
 
 #include "wsframe/backend.hpp"
 #include "wsframe/error.hpp"
+#include "wsframe/handshake.hpp"
 #include "wsframe/kernels.hpp"
