@@ -48,6 +48,11 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(!info.requirement.empty());
       CHECK(info.backend->mask != nullptr);
       CHECK(info.backend->mask_copy != nullptr);
+      CHECK(info.backend->base64_encode != nullptr);
+      CHECK(info.backend->base64_decode != nullptr);
+      CHECK(info.backend->sha1 != nullptr);
+      CHECK(info.backend->accept_key != nullptr);
+      CHECK(info.backend->accept_keys != nullptr);
     }
   }
   SECTION("the target's backends are compiled in") {

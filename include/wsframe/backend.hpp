@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "wsframe/error.hpp"
+#include "wsframe/kernels.hpp"
 
 namespace wsframe {
 
@@ -23,6 +24,19 @@ struct Backend {
   // already rotated to the starting phase). mask_copy: src may equal dst, no partial overlap.
   void (*mask)(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept;
   void (*mask_copy)(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept;
+
+  // Base64 with padding; `out` holds base64_encoded_size(n) chars. Returns the chars written.
+  std::size_t (*base64_encode)(const std::byte* in, std::size_t n, char* out) noexcept;
+  // Strict base64 decoding of n chars, n a multiple of 4, into `out`, which holds the decoded
+  // bytes (3 * n / 4 minus the padding). Sets *written on ok (0 on error).
+  Base64Status (*base64_decode)(const char* in, std::size_t n, std::byte* out, std::size_t* written) noexcept;
+
+  // SHA-1 of n bytes into out[0..19].
+  void (*sha1)(const std::byte* p, std::size_t n, std::byte* out) noexcept;
+  // The 28-char Sec-WebSocket-Accept value of a key of n chars into out[0..27].
+  void (*accept_key)(const char* key, std::size_t n, char* out) noexcept;
+  // accept_key for count keys; out holds 28 * count chars (key i's accept at out + 28 * i).
+  void (*accept_keys)(const std::string_view* keys, std::size_t count, char* out) noexcept;
 };
 
 // One compiled-in backend and whether this machine can run it.

@@ -16,6 +16,8 @@ using arch = WSFRAME_ARCH;
 #endif
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
+#include "kernels/base64.ipp"
+#include "kernels/sha1.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
@@ -23,5 +25,10 @@ constinit const Backend backend{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
+    .base64_encode = &base64_encode,
+    .base64_decode = &base64_decode,
+    .sha1 = &sha1,
+    .accept_key = &accept_key,
+    .accept_keys = &accept_keys,
 };
 }  // namespace wsframe::WSFRAME_ISA
