@@ -39,6 +39,25 @@ bool all_of_class(std::string_view s, std::uint8_t cls) noexcept {
 
 bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
 
+// The first character of [p, e) that may not appear in a field value, or e. Eight bytes at a
+// time while none is a control character or DEL (HTAB, the one allowed control, takes the
+// byte path), since field values are most of a request.
+const char* find_invalid_value_char(const char* p, const char* e) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  const auto has_byte_below = [](std::uint64_t w, std::uint64_t n) { return ((w - ones * n) & ~w & highs) != 0; };
+  for (;;) {
+    while (e - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      if (has_byte_below(w, 0x20) || has_byte_below(w ^ (ones * 0x7f), 1)) break;
+      p += 8;
+    }
+    for (const char* stop = std::min(e, p + 8); p < stop; ++p)
+      if (!has_class(*p, value_char)) return p;
+    if (p == e) return e;
+  }
+}
+
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trim_ows(std::string_view s) noexcept {
@@ -108,6 +127,18 @@ bool is_request_target(std::string_view t) noexcept {
     if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
   }
   return true;
+}
+
+// name == lower, ASCII case-insensitively, for a field name (a token, checked when parsed) and a
+// lowercase literal of letters, digits and '-': each of those has bit 0x20 set, and the only
+// other byte that ORs to it (a control character) cannot be in a token. Inline and branch-light:
+// the server compares every field name with the ones it knows.
+bool name_is(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    diff |= static_cast<unsigned char>((name[i] | 0x20) ^ lower[i]);
+  return diff == 0;
 }
 
 const Backend& kernels_of(const Backend* b) noexcept { return b != nullptr ? *b : active(); }
@@ -264,8 +295,8 @@ Error HttpHead::add_field(std::size_t begin, std::size_t end) noexcept {
   ++p;
   while (p < e && is_ows(*p)) ++p;
   const char* const value = p;
-  for (; p < e; ++p)
-    if (!has_class(*p, value_char)) return *p == '\r' ? Error::handshake_bad_line_ending : Error::handshake_malformed_field;
+  if (p = find_invalid_value_char(p, e); p != e)
+    return *p == '\r' ? Error::handshake_bad_line_ending : Error::handshake_malformed_field;
   while (e > value && is_ows(e[-1])) --e;
   if (field_count_ == limits_.max_fields) return Error::handshake_too_many_fields;
   fields_[field_count_++] = {name, std::string_view(value, static_cast<std::size_t>(e - value))};
@@ -340,22 +371,22 @@ Error ServerHandshake::check_fields() noexcept {
   for (const HttpField& f : head_.fields()) {
     switch (f.name.size()) {  // the length first: most fields are none of these
       case 4:
-        if (iequals(f.name, "host")) ++hosts, host_ = f.value;
+        if (name_is(f.name, "host")) ++hosts, host_ = f.value;
         break;
       case 6:
-        if (origin_.data() == nullptr && iequals(f.name, "origin")) origin_ = f.value;
+        if (origin_.data() == nullptr && name_is(f.name, "origin")) origin_ = f.value;
         break;
       case 7:
-        if (iequals(f.name, "upgrade")) upgrade_websocket = upgrade_websocket || list_has_token(f.value, "websocket");
+        if (name_is(f.name, "upgrade")) upgrade_websocket = upgrade_websocket || list_has_token(f.value, "websocket");
         break;
       case 10:
-        if (iequals(f.name, "connection")) connection_upgrade = connection_upgrade || list_has_token(f.value, "upgrade");
+        if (name_is(f.name, "connection")) connection_upgrade = connection_upgrade || list_has_token(f.value, "upgrade");
         break;
       case 17:
-        if (iequals(f.name, "sec-websocket-key")) ++keys, key_ = f.value;
+        if (name_is(f.name, "sec-websocket-key")) ++keys, key_ = f.value;
         break;
       case 21:
-        if (iequals(f.name, "sec-websocket-version")) ++versions, version = f.value;
+        if (name_is(f.name, "sec-websocket-version")) ++versions, version = f.value;
         break;
       default: break;
     }
@@ -561,17 +592,17 @@ Error ClientHandshake::check_fields() const noexcept {
   bool upgrade_websocket = false, connection_upgrade = false, protocol_offered = true, extensions_offered = true;
   std::string_view accept;
   for (const HttpField& f : head_.fields()) {
-    if (iequals(f.name, "upgrade")) {
+    if (name_is(f.name, "upgrade")) {
       upgrade_websocket = upgrade_websocket || list_has_token(f.value, "websocket");
-    } else if (iequals(f.name, "connection")) {
+    } else if (name_is(f.name, "connection")) {
       connection_upgrade = connection_upgrade || list_has_token(f.value, "upgrade");
-    } else if (iequals(f.name, "sec-websocket-accept")) {
+    } else if (name_is(f.name, "sec-websocket-accept")) {
       ++accepts, accept = f.value;
-    } else if (iequals(f.name, "sec-websocket-protocol")) {
+    } else if (name_is(f.name, "sec-websocket-protocol")) {
       // One value, exactly one of ours (RFC 6455 4.1 item 6).
       ++protocols;
       protocol_offered = protocol_offered && is_token(f.value) && list_has_value(offered_protocols, f.value);
-    } else if (iequals(f.name, "sec-websocket-extensions")) {
+    } else if (name_is(f.name, "sec-websocket-extensions")) {
       std::size_t pos = 0;
       for (std::string_view e; next_list_element(f.value, pos, e);) {  // RFC 6455 4.1 item 5
         const std::string_view name = trim_ows(e.substr(0, e.find(';')));
