@@ -167,6 +167,36 @@ constexpr std::string_view response_431 =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\n"
     "Content-Length: 32\r\n\r\nRequest Header Fields Too Large\n";
 
+// The feed loop of both sides: the start line is checked as soon as it is complete, the fields
+// once the head is. Accepted or rejected is final.
+template <class CheckStartLine, class CheckFields>
+HandshakeResult feed_head(detail::HttpHead& head, HandshakeStatus& status, Error& error, std::span<const std::byte> in,
+                          CheckStartLine check_start_line, CheckFields check_fields) noexcept {
+  if (status == HandshakeStatus::accept) return {status, in};
+  if (status == HandshakeStatus::reject) return {status, {}};
+  const std::size_t buffered_before = head.size();
+  for (detail::HttpHead::Step step = head.feed(in);; step = head.feed({})) {
+    Error e = Error::ok;
+    switch (step) {
+      case detail::HttpHead::Step::need_more: return {status, {}};
+      case detail::HttpHead::Step::error: e = head.error(); break;
+      case detail::HttpHead::Step::start_line:
+        if ((e = check_start_line()) == Error::ok) continue;
+        break;
+      case detail::HttpHead::Step::complete:
+        if ((e = check_fields()) == Error::ok) {
+          status = HandshakeStatus::accept;
+          // The head ended inside this input: earlier inputs were scanned to their end.
+          return {status, in.subspan(head.head_size() - buffered_before)};
+        }
+        break;
+    }
+    status = HandshakeStatus::reject;
+    error = e;
+    return {status, {}};
+  }
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -319,31 +349,12 @@ void ServerHandshake::reset() noexcept {
 }
 
 HandshakeResult ServerHandshake::feed(std::span<const std::byte> in) noexcept {
-  if (status_ == HandshakeStatus::accept) return {status_, in};
-  if (status_ == HandshakeStatus::reject) return {status_, {}};
-  const std::size_t buffered_before = head_.size();
-  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
-    switch (step) {
-      case detail::HttpHead::Step::need_more: return {status_, {}};
-      case detail::HttpHead::Step::error: return finish(head_.error());
-      case detail::HttpHead::Step::start_line:
-        if (const Error e = check_request_line(); e != Error::ok) return finish(e);
-        continue;
-      case detail::HttpHead::Step::complete:
-        if (const Error e = check_fields(); e != Error::ok) return finish(e);
-        select();
-        answer();
-        status_ = HandshakeStatus::accept;
-        // The head ended inside this input: earlier inputs were scanned to their end.
-        return {status_, in.subspan(head_.head_size() - buffered_before)};
-    }
-  }
-}
-
-HandshakeResult ServerHandshake::finish(Error e) noexcept {
-  status_ = HandshakeStatus::reject;
-  error_ = e;
-  return {status_, {}};
+  return feed_head(head_, status_, error_, in, [this] { return check_request_line(); },
+                   [this] {
+                     const Error e = check_fields();
+                     if (e == Error::ok) select(), answer();
+                     return e;
+                   });
 }
 
 // request-line = method SP request-target SP HTTP-version (RFC 9112 section 3).
@@ -544,30 +555,11 @@ std::string_view ClientHandshake::key() const noexcept {
 }
 
 HandshakeResult ClientHandshake::feed(std::span<const std::byte> in) noexcept {
-  if (status_ == HandshakeStatus::accept) return {status_, in};
-  if (status_ == HandshakeStatus::reject) return {status_, {}};
-  const std::size_t buffered_before = head_.size();
-  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
-    switch (step) {
-      case detail::HttpHead::Step::need_more: return {status_, {}};
-      case detail::HttpHead::Step::error:  // a status line that does not fit is just a large head
-        return finish(head_.error() == Error::handshake_request_line_too_long ? Error::handshake_head_too_large
-                                                                               : head_.error());
-      case detail::HttpHead::Step::start_line:
-        if (const Error e = check_status_line(); e != Error::ok) return finish(e);
-        continue;
-      case detail::HttpHead::Step::complete:
-        if (const Error e = check_fields(); e != Error::ok) return finish(e);
-        status_ = HandshakeStatus::accept;
-        return {status_, in.subspan(head_.head_size() - buffered_before)};
-    }
-  }
-}
-
-HandshakeResult ClientHandshake::finish(Error e) noexcept {
-  status_ = HandshakeStatus::reject;
-  error_ = e;
-  return {status_, {}};
+  const HandshakeResult r =
+      feed_head(head_, status_, error_, in, [this] { return check_status_line(); }, [this] { return check_fields(); });
+  // A status line that does not fit is just a head that does not.
+  if (error_ == Error::handshake_request_line_too_long) error_ = Error::handshake_head_too_large;
+  return r;
 }
 
 // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4); the SP

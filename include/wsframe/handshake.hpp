@@ -4,7 +4,8 @@
 // answers need_more, accept or reject. Nothing is allocated per request: each handshake object
 // owns one buffer of `HandshakeLimits::max_head_bytes` (allocated once, at construction; reuse it
 // with reset()) and a table of `max_fields` header fields, and every accessor returns a view into
-// that buffer. A request or response that does not fit is rejected; a peer's claims never size
+// that buffer. The server refuses HTTP/1.0 and older with 400 (RFC 6455 4.2.1 asks for 1.1 or
+// higher; 505 is for an unsupported major version). A request or response that does not fit is rejected; a peer's claims never size
 // anything. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
 //
 //   wsframe::ServerHandshake hs(options);
@@ -215,7 +216,6 @@ class ServerHandshake {
   Error check_fields() noexcept;
   void select() noexcept;
   void answer() noexcept;
-  HandshakeResult finish(Error e) noexcept;
 
   ServerOptions options_;
   detail::HttpHead head_;
@@ -286,7 +286,6 @@ class ClientHandshake {
   Error build_request(const ClientOptions& options, const HandshakeNonce& nonce);
   Error check_status_line() noexcept;
   Error check_fields() const noexcept;
-  HandshakeResult finish(Error e) noexcept;
 
   detail::HttpHead head_;
   std::string request_;
