@@ -40,22 +40,24 @@ bool all_of_class(std::string_view s, std::uint8_t cls) noexcept {
 bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
 
 // The first character of [p, e) that may not appear in a field value, or e. Eight bytes at a
-// time while none is a control character or DEL (HTAB, the one allowed control, takes the
-// byte path), since field values are most of a request.
+// time (the last word overlapping the one before) while none is a control character or DEL;
+// byte by byte from the first word that has one (HTAB, the one allowed control, or an error).
 const char* find_invalid_value_char(const char* p, const char* e) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   const auto has_byte_below = [](std::uint64_t w, std::uint64_t n) { return ((w - ones * n) & ~w & highs) != 0; };
-  for (;;) {
-    while (e - p >= 8) {
+  if (e - p >= 8) {
+    const char* const last = e - 8;
+    for (;; p += 8) {
+      p = std::min(p, last);
       std::uint64_t w;
       std::memcpy(&w, p, sizeof w);
       if (has_byte_below(w, 0x20) || has_byte_below(w ^ (ones * 0x7f), 1)) break;
-      p += 8;
+      if (p == last) return e;
     }
-    for (const char* stop = std::min(e, p + 8); p < stop; ++p)
-      if (!has_class(*p, value_char)) return p;
-    if (p == e) return e;
   }
+  for (; p < e; ++p)
+    if (!has_class(*p, value_char)) return p;
+  return e;
 }
 
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
@@ -313,14 +315,15 @@ HttpHead::Step HttpHead::scan() noexcept {
   return Step::need_more;
 }
 
-// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5).
+// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5), in [begin, end); the
+// buffer holds the CR of its CRLF at end.
 Error HttpHead::add_field(std::size_t begin, std::size_t end) noexcept {
   const char* const b = buffer_.get() + begin;
   const char* e = buffer_.get() + end;
   if (is_ows(*b)) return Error::handshake_obs_fold;  // RFC 9112 5.2: obs-fold is rejected with 400
   const char* p = b;
-  while (p < e && has_class(*p, token_char)) ++p;
-  if (p == b || p == e || *p != ':') return Error::handshake_malformed_field;  // also "Name :" (RFC 9112 5.1)
+  while (has_class(*p, token_char)) ++p;  // stops at the CR at e at the latest
+  if (p == b || *p != ':') return Error::handshake_malformed_field;  // also "Name :" (RFC 9112 5.1)
   const std::string_view name(b, static_cast<std::size_t>(p - b));
   ++p;
   while (p < e && is_ows(*p)) ++p;
