@@ -3,5 +3,6 @@
 
 #include "wsframe/backend.hpp"
 #include "wsframe/error.hpp"
+#include "wsframe/handshake.hpp"
 #include "wsframe/kernels.hpp"
 #include "wsframe/types.hpp"
