@@ -14,6 +14,9 @@
 
 namespace wsframe {
 
+struct FrameHeader;   // frame.hpp
+struct HeaderResult;  // frame.hpp
+
 // The kernel table of one instruction set. Kernels take raw pointers and lengths; the
 // span-based functions in kernels.hpp check arguments and call them.
 struct Backend {
@@ -23,6 +26,9 @@ struct Backend {
   // already rotated to the starting phase). mask_copy: src may equal dst, no partial overlap.
   void (*mask)(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept;
   void (*mask_copy)(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept;
+
+  // Decodes one frame header from the n bytes at p without reading past them (frame.hpp).
+  HeaderResult (*decode_header)(const std::byte* p, std::size_t n, FrameHeader& header) noexcept;
 };
 
 // One compiled-in backend and whether this machine can run it.

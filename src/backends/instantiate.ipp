@@ -16,6 +16,7 @@ using arch = WSFRAME_ARCH;
 #endif
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
+#include "kernels/header.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
@@ -23,5 +24,6 @@ constinit const Backend backend{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
+    .decode_header = &decode_header,
 };
 }  // namespace wsframe::WSFRAME_ISA
