@@ -28,10 +28,7 @@ std::span<const std::byte> as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-bool whole_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept {
-  Utf8State state{};
-  return utf8_feed(b, state, bytes).status == Utf8Status::valid && utf8_finish(state);
-}
+bool whole_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept { return is_valid_utf8(b, bytes); }
 
 constexpr std::uint32_t rotl(std::uint32_t v, int n) noexcept { return (v << n) | (v >> (32 - n)); }
 

@@ -48,6 +48,7 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(!info.requirement.empty());
       CHECK(info.backend->mask != nullptr);
       CHECK(info.backend->mask_copy != nullptr);
+      CHECK(info.backend->utf8_feed != nullptr);
       CHECK(info.backend->decode_header != nullptr);
     }
   }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "wsframe/error.hpp"
+#include "wsframe/kernels.hpp"
 
 namespace wsframe {
 
@@ -26,6 +27,9 @@ struct Backend {
   // already rotated to the starting phase). mask_copy: src may equal dst, no partial overlap.
   void (*mask)(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept;
   void (*mask_copy)(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept;
+
+  // Validates n more bytes of a UTF-8 text from `state` (see utf8_feed in kernels.hpp).
+  Utf8Result (*utf8_feed)(Utf8State& state, const std::byte* p, std::size_t n) noexcept;
 
   // Decodes one frame header from the n bytes at p without reading past them (frame.hpp).
   HeaderResult (*decode_header)(const std::byte* p, std::size_t n, FrameHeader& header) noexcept;

@@ -16,6 +16,7 @@ using arch = WSFRAME_ARCH;
 #endif
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
+#include "kernels/utf8.ipp"
 #include "kernels/header.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
@@ -24,6 +25,7 @@ constinit const Backend backend{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
+    .utf8_feed = &utf8_feed,
     .decode_header = &decode_header,
 };
 }  // namespace wsframe::WSFRAME_ISA
