@@ -1,20 +1,11 @@
-// Frame header codec (include/wsframe/frame.hpp). Decoding runs on a backend (kernels/header.ipp);
-// encoding and the receive-side checks are plain code. Baseline flags only.
+// Frame header encoding (include/wsframe/frame.hpp); decoding is a backend kernel
+// (kernels/header.ipp). Baseline flags only.
 #include "wsframe/frame.hpp"
 
 #include <cstring>
 
-#include "wsframe/backend.hpp"
 
 namespace wsframe {
-
-HeaderResult decode_header(const Backend& b, std::span<const std::byte> bytes, FrameHeader& header) noexcept {
-  return b.decode_header(bytes.data(), bytes.size(), header);
-}
-
-HeaderResult decode_header(std::span<const std::byte> bytes, FrameHeader& header) noexcept {
-  return decode_header(active(), bytes, header);
-}
 
 std::size_t encode_header(const FrameHeader& h, std::span<std::byte, max_header_size> out) noexcept {
   const std::uint64_t n = h.payload_length;
@@ -40,18 +31,6 @@ std::size_t encode_header(const FrameHeader& h, std::span<std::byte, max_header_
     size += 4;
   }
   return size;
-}
-
-Error check_header(const FrameHeader& h, HeaderRules rules) noexcept {
-  const auto op = static_cast<unsigned>(h.opcode);
-  if ((h.rsv & ~rules.allowed_rsv) != 0) return Error::reserved_bits_set;        // RFC 6455 5.2
-  if ((op & 7) > 2) return Error::reserved_opcode;                                // 3-7, 11-15
-  if (op & 8) {                                                                    // RFC 6455 5.5
-    if (!h.fin) return Error::control_frame_fragmented;
-    if (h.payload_length > max_control_payload) return Error::control_frame_too_long;
-  }
-  if (h.masked != rules.expect_masked) return rules.expect_masked ? Error::frame_not_masked : Error::frame_masked;
-  return Error::ok;
 }
 
 }  // namespace wsframe

@@ -9,12 +9,11 @@
 #include <cstdint>
 #include <span>
 
+#include "wsframe/backend.hpp"
 #include "wsframe/error.hpp"
 #include "wsframe/kernels.hpp"
 
 namespace wsframe {
-
-struct Backend;
 
 // RFC 6455 5.2 opcodes. Values 3-7 and 11-15 are reserved; a decoded header may carry them.
 enum class Opcode : std::uint8_t {
@@ -52,13 +51,20 @@ enum class HeaderStatus : std::uint8_t {
 
 struct HeaderResult {
   HeaderStatus status;
-  std::uint8_t size;
+  std::uint8_t size;             // complete: header bytes read; need_more: header bytes needed
+  std::uint64_t payload_length;  // complete: header.payload_length again, in a register, so a
+                                 // walk's next position does not wait for the header's store
 };
 
 // Decodes the header at the start of `bytes`. Non-minimal length encodings are accepted (the
 // RFC only requires minimal encoding from senders). Never reads past bytes.size().
-HeaderResult decode_header(std::span<const std::byte> bytes, FrameHeader& header) noexcept;
-HeaderResult decode_header(const Backend& b, std::span<const std::byte> bytes, FrameHeader& header) noexcept;
+// Inline: a header walk pays one indirect call per frame, not two.
+inline HeaderResult decode_header(const Backend& b, std::span<const std::byte> bytes, FrameHeader& header) noexcept {
+  return b.decode_header(bytes.data(), bytes.size(), header);
+}
+inline HeaderResult decode_header(std::span<const std::byte> bytes, FrameHeader& header) noexcept {
+  return decode_header(active(), bytes, header);
+}
 
 // Writes the minimal encoding of `header` (fin, rsv, opcode, payload_length, and the mask key
 // when masked) to `out`; returns the bytes written (2..14), or 0 when payload_length >= 2^63.
@@ -77,6 +83,20 @@ struct HeaderRules {
 
 // The per-frame checks that need no connection state: RSV bits, reserved opcodes, control
 // frames fragmented or over 125 bytes, the mask flag. Returns Error::ok or the first violation.
-Error check_header(const FrameHeader& header, HeaderRules rules) noexcept;
+// Inline: it runs once per received frame.
+inline Error check_header(const FrameHeader& h, HeaderRules rules) noexcept {
+  const auto op = static_cast<unsigned>(h.opcode);
+  if ((h.rsv & ~rules.allowed_rsv) != 0) [[unlikely]]
+    return Error::reserved_bits_set;  // RFC 6455 5.2
+  if ((op & 7) > 2) [[unlikely]]
+    return Error::reserved_opcode;  // 3-7 and 11-15
+  if (op & 8) {  // RFC 6455 5.5
+    if (!h.fin) return Error::control_frame_fragmented;
+    if (h.payload_length > max_control_payload) return Error::control_frame_too_long;
+  }
+  if (h.masked != rules.expect_masked) [[unlikely]]
+    return rules.expect_masked ? Error::frame_not_masked : Error::frame_masked;
+  return Error::ok;
+}
 
 }  // namespace wsframe
