@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 #include <random>
@@ -158,6 +159,38 @@ void Connection::receive(std::span<std::byte> bytes) noexcept {
   in_left_ = bytes.size();
 }
 
+// The checks that need the frame header and the connection state; prepares the frame.
+[[gnu::always_inline]] inline Error Connection::start_frame() noexcept {
+  const bool control = is_control(frame_.opcode);
+  const HeaderRules rules{.expect_masked = role_ == Role::server,
+                          .allowed_rsv = control ? std::uint8_t{0} : options_.extension_rsv};
+  if (const Error e = check_header(frame_, rules); e != Error::ok) return e;
+  if (!control) {
+    const bool continuation = frame_.opcode == Opcode::continuation;
+    if (continuation && !message_active_) return Error::unexpected_continuation;  // RFC 6455 5.4
+    if (!continuation && message_active_) return Error::expected_continuation;
+    if (frame_.payload_length > limits_.max_frame_size) return Error::frame_too_big;
+    if (!continuation) {
+      message_kind_ = frame_.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
+      message_rsv_ = frame_.rsv;
+      message_size_ = 0;
+      message_reported_ = false;
+      // A compressed message is checked by its extension after inflating.
+      check_utf8_ = message_kind_ == MessageKind::text && (frame_.rsv & rsv1) == 0;
+      utf8_ = {};
+      message_.clear();
+    }
+    if (frame_.payload_length > limits_.max_message_size - message_size_) return Error::message_too_big;
+    message_size_ += frame_.payload_length;
+    message_active_ = !frame_.fin;
+  }
+  frame_left_ = frame_.payload_length;
+  mask_phase_ = 0;
+  control_have_ = 0;
+  in_payload_ = true;
+  return Error::ok;
+}
+
 Event Connection::next_event() noexcept {
   for (;;) {
     if (error_ != Error::ok) {
@@ -200,7 +233,7 @@ Event Connection::next_event() noexcept {
       if (frame_.fin && (op == Opcode::text || op == Opcode::binary) && frame_left_ <= in_left_ &&
           !options_.deliver_fragments) [[likely]] {
         const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
-        if (frame_.masked) mask(*backend_, payload, frame_.mask_key);
+        if (frame_.masked) backend_->mask(payload.data(), payload.size(), std::bit_cast<std::uint32_t>(frame_.mask_key));
         if (check_utf8_ && !whole_utf8(*backend_, payload)) return fail(Error::invalid_utf8);
         advance(payload.size());
         in_payload_ = false;
@@ -232,38 +265,6 @@ Event Connection::next_event() noexcept {
     }
     if (Event ev = data_chunk(piece)) return ev;
   }
-}
-
-// The checks that need the frame header and the connection state; prepares the frame.
-Error Connection::start_frame() noexcept {
-  const bool control = is_control(frame_.opcode);
-  const HeaderRules rules{.expect_masked = role_ == Role::server,
-                          .allowed_rsv = control ? std::uint8_t{0} : options_.extension_rsv};
-  if (const Error e = check_header(frame_, rules); e != Error::ok) return e;
-  if (!control) {
-    const bool continuation = frame_.opcode == Opcode::continuation;
-    if (continuation && !message_active_) return Error::unexpected_continuation;  // RFC 6455 5.4
-    if (!continuation && message_active_) return Error::expected_continuation;
-    if (frame_.payload_length > limits_.max_frame_size) return Error::frame_too_big;
-    if (!continuation) {
-      message_kind_ = frame_.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
-      message_rsv_ = frame_.rsv;
-      message_size_ = 0;
-      message_reported_ = false;
-      // A compressed message is checked by its extension after inflating.
-      check_utf8_ = message_kind_ == MessageKind::text && (frame_.rsv & rsv1) == 0;
-      utf8_ = {};
-      message_.clear();
-    }
-    if (frame_.payload_length > limits_.max_message_size - message_size_) return Error::message_too_big;
-    message_size_ += frame_.payload_length;
-    message_active_ = !frame_.fin;
-  }
-  frame_left_ = frame_.payload_length;
-  mask_phase_ = 0;
-  control_have_ = 0;
-  in_payload_ = true;
-  return Error::ok;
 }
 
 // Unmasked payload bytes of a data frame: checked, then delivered or reassembled.

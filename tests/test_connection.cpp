@@ -32,7 +32,7 @@ struct FrameSpec {
   bool fin = true;
   bool masked = true;  // a client's frame unless said otherwise
   std::uint8_t rsv = 0;
-  std::optional<std::uint64_t> declared_length;  // a length other than the payload's
+  std::optional<std::uint64_t> declared_length{};  // a length other than the payload's
 };
 
 // One frame on the wire: header, then the payload masked with test_key when masked.
@@ -106,10 +106,11 @@ std::vector<Seen> feed(Connection& c, Bytes stream, Split split) {
 // A message cut short by an error is dropped: how much of it was delivered depends on the split.
 std::vector<Seen> joined(const std::vector<Seen>& events) {
   std::vector<Seen> out;
-  std::optional<std::size_t> open;  // index of the message being joined
+  constexpr std::size_t none = SIZE_MAX;
+  std::size_t open = none;  // index of the message being joined
   for (const Seen& e : events) {
     if (e.type != EventType::fragment) {
-      if (e.type == EventType::error && open) out.erase(out.begin() + static_cast<std::ptrdiff_t>(*open));
+      if (e.type == EventType::error && open != none) out.erase(out.begin() + static_cast<std::ptrdiff_t>(open));
       out.push_back(e);
       continue;
     }
@@ -117,8 +118,8 @@ std::vector<Seen> joined(const std::vector<Seen>& events) {
       open = out.size();
       out.push_back({EventType::message, e.kind, false, false, e.rsv, 0, Error::ok, {}});
     }
-    out[*open].payload.insert(out[*open].payload.end(), e.payload.begin(), e.payload.end());
-    if (e.last) open.reset();
+    out[open].payload.insert(out[open].payload.end(), e.payload.begin(), e.payload.end());
+    if (e.last) open = none;
   }
   return out;
 }
