@@ -138,19 +138,21 @@ bool plain_parse(const std::byte* p, std::size_t n, PlainHeader& h) {
   return true;
 }
 
-void walk_plain(benchmark::State& state) {
+// Walks the stream header to header. parse(p, n, sum) returns the frame's total size (header
+// and payload) or 0 to reject, and folds the length and a key byte into sum (kept live).
+template <class Parse>
+void walk(benchmark::State& state, Parse parse) {
   const Stream& s = stream();
   for (auto _ : state) {
     std::uint64_t sum = 0;
     std::size_t frames = 0;
     for (std::size_t at = 0; at < s.bytes.size(); ++frames) {
-      PlainHeader h;
-      if (!plain_parse(s.bytes.data() + at, s.bytes.size() - at, h)) {
-        state.SkipWithError("plain parser rejected the stream");
+      const std::uint64_t size = parse(s.bytes.data() + at, s.bytes.size() - at, sum);
+      if (size == 0) {
+        state.SkipWithError("the parser rejected the stream");
         return;
       }
-      sum += h.length + h.key[0];
-      at += h.size + h.length;
+      at += size;
     }
     benchmark::DoNotOptimize(sum);
     if (frames != frame_count) state.SkipWithError("wrong frame count");
@@ -158,26 +160,24 @@ void walk_plain(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * frame_count);
 }
 
+void walk_plain(benchmark::State& state) {
+  walk(state, [](const std::byte* p, std::size_t n, std::uint64_t& sum) -> std::uint64_t {
+    PlainHeader h;
+    if (!plain_parse(p, n, h)) return 0;
+    sum += h.length + h.key[0];
+    return h.size + h.length;
+  });
+}
+
 void walk_headers(benchmark::State& state, const Backend* b) {
-  const Stream& s = stream();
-  const HeaderRules rules{.expect_masked = true, .allowed_rsv = 0};
-  for (auto _ : state) {
-    std::uint64_t sum = 0;
-    std::size_t frames = 0;
-    for (std::size_t at = 0; at < s.bytes.size(); ++frames) {
-      FrameHeader h;
-      const HeaderResult r = decode_header(*b, std::span(s.bytes).subspan(at), h);
-      if (r.status != HeaderStatus::complete || check_header(h, rules) != Error::ok) {
-        state.SkipWithError("decode_header rejected the stream");
-        return;
-      }
-      sum += h.payload_length + std::to_integer<unsigned>(h.mask_key[0]);
-      at += r.size + r.payload_length;
-    }
-    benchmark::DoNotOptimize(sum);
-    if (frames != frame_count) state.SkipWithError("wrong frame count");
-  }
-  state.SetItemsProcessed(state.iterations() * frame_count);
+  walk(state, [b](const std::byte* p, std::size_t n, std::uint64_t& sum) -> std::uint64_t {
+    constexpr HeaderRules rules{.expect_masked = true, .allowed_rsv = 0};
+    FrameHeader h;
+    const HeaderResult r = decode_header(*b, {p, n}, h);
+    if (r.status != HeaderStatus::complete || check_header(h, rules) != Error::ok) return 0;
+    sum += h.payload_length + std::to_integer<unsigned>(h.mask_key[0]);
+    return r.size + r.payload_length;
+  });
 }
 
 void receive_stream(benchmark::State& state, const Backend* b) {
