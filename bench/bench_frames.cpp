@@ -7,6 +7,9 @@
 //                              the same RSV/opcode/control/mask checks
 //   frames/<backend>/receive   a server Connection::receive over the stream in 64 KiB reads:
 //                              parse + unmask in place + UTF-8 check + events (and the pongs)
+//   frames/beast/receive       Beast's server websocket::stream reading every message of the
+//                              stream from an in-memory test stream (its copy into its own
+//                              buffer included, as its design requires)
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "peers.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -25,7 +29,8 @@ constexpr std::size_t read_size = 64 * 1024;
 
 struct Stream {
   std::vector<std::byte> bytes;
-  std::size_t events = 0;  // events a server Connection delivers for it
+  std::size_t events = 0;    // events a server Connection delivers for it
+  std::size_t messages = 0;  // of which messages (the rest are pings)
 };
 
 void append_frame(std::vector<std::byte>& out, Opcode op, bool fin, const std::vector<std::byte>& payload,
@@ -80,10 +85,10 @@ const Stream& stream() {
       const unsigned pick = static_cast<unsigned>(rng() % 100);
       if (pick < 40) {
         append_frame(s.bytes, Opcode::text, true, text_payload(payload_size(), rng), rng);
-        ++frames, ++s.events;
+        ++frames, ++s.events, ++s.messages;
       } else if (pick < 80) {
         append_frame(s.bytes, Opcode::binary, true, binary(payload_size()), rng);
-        ++frames, ++s.events;
+        ++frames, ++s.events, ++s.messages;
       } else if (pick < 90) {
         append_frame(s.bytes, Opcode::ping, true, binary(2 + rng() % 124), rng);
         ++frames, ++s.events;
@@ -96,7 +101,7 @@ const Stream& stream() {
           append_frame(s.bytes, op, i == parts - 1, text ? text_payload(n, rng) : binary(n), rng);
           ++frames;
         }
-        ++s.events;
+        ++s.events, ++s.messages;
       }
     }
     return s;
@@ -208,6 +213,21 @@ void receive_stream(benchmark::State& state, const Backend* b) {
   state.SetItemsProcessed(state.iterations() * frame_count);
 }
 
+void beast_receive(benchmark::State& state) {
+  const Stream& s = stream();
+  bench::BeastReceiver beast;
+  for (auto _ : state) {
+    state.PauseTiming();  // a fresh stream (and the previous one's teardown) outside the timing
+    const bool ready = beast.load(s.bytes.data(), s.bytes.size());
+    state.ResumeTiming();
+    if (!ready || beast.read_all() != s.messages) {
+      state.SkipWithError("Beast did not read the expected messages");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * frame_count);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -224,6 +244,7 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("frames/" + name + "/receive").c_str(), receive_stream, info.backend)
         ->Unit(benchmark::kMillisecond);
   }
+  benchmark::RegisterBenchmark("frames/beast/receive", beast_receive)->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
