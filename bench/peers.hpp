@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "wsframe/kernels.hpp"
 
@@ -23,5 +24,20 @@ void bytes_loop_mask(std::byte* p, std::size_t n, MaskKey key) noexcept;
 
 // boost::beast::websocket::detail::check_utf8 (one-shot utf8_checker), default flags.
 bool beast_check_utf8(const std::byte* p, std::size_t n) noexcept;
+
+// Beast's server receive path (frame parsing, unmasking, UTF-8 check, reassembly, automatic
+// pongs) over an in-memory beast::test::stream: no sockets. load() makes a fresh handshaken
+// stream whose input is a copy of the bytes (untimed); read_all() reads every message of it.
+class BeastReceiver {
+ public:
+  BeastReceiver();
+  ~BeastReceiver();
+  bool load(const std::byte* p, std::size_t n);
+  std::size_t read_all();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace wsframe::bench

@@ -54,6 +54,7 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(info.backend->sha1 != nullptr);
       CHECK(info.backend->accept_key != nullptr);
       CHECK(info.backend->accept_keys != nullptr);
+      CHECK(info.backend->decode_header != nullptr);
     }
   }
   SECTION("the target's backends are compiled in") {

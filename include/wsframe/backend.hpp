@@ -15,6 +15,9 @@
 
 namespace wsframe {
 
+struct FrameHeader;   // frame.hpp
+struct HeaderResult;  // frame.hpp
+
 // The kernel table of one instruction set. Kernels take raw pointers and lengths; the
 // span-based functions in kernels.hpp check arguments and call them.
 struct Backend {
@@ -40,6 +43,8 @@ struct Backend {
   void (*accept_key)(const char* key, std::size_t n, char* out) noexcept;
   // accept_key for count keys; out holds 28 * count chars (key i's accept at out + 28 * i).
   void (*accept_keys)(const std::string_view* keys, std::size_t count, char* out) noexcept;
+  // Decodes one frame header from the n bytes at p without reading past them (frame.hpp).
+  HeaderResult (*decode_header)(const std::byte* p, std::size_t n, FrameHeader& header) noexcept;
 };
 
 // One compiled-in backend and whether this machine can run it.

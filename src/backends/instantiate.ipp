@@ -19,6 +19,7 @@ using arch = WSFRAME_ARCH;
 #include "kernels/utf8.ipp"
 #include "kernels/base64.ipp"
 #include "kernels/sha1.ipp"
+#include "kernels/header.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
@@ -32,6 +33,7 @@ constexpr Backend backend{
     .sha1 = &sha1,
     .accept_key = &accept_key,
     .accept_keys = &accept_keys,
+    .decode_header = &decode_header,
 };
 
 #if defined(__AVX512BW__)

@@ -15,6 +15,7 @@
 
 #include "kernels/extensions.hpp"
 #include "wsframe/backend.hpp"
+#include "wsframe/frame.hpp"
 
 #if defined(WSFRAME_ARCH_SIMD)
 #include <xsimd/xsimd.hpp>
