@@ -232,11 +232,8 @@ Event Connection::next_event() noexcept {
           !options_.deliver_fragments) [[likely]] {
         const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
         if (frame_.masked) backend_->mask(payload.data(), payload.size(), std::bit_cast<std::uint32_t>(frame_.mask_key));
-        if (check_utf8_) {  // the kernel directly: this is the hottest call of the receive path
-          Utf8State whole{};
-          if (backend_->utf8_feed(whole, payload.data(), payload.size()).status != Utf8Status::valid)
-            return fail(Error::invalid_utf8);
-        }
+        // The one-shot kernel directly: this is the hottest call of the receive path.
+        if (check_utf8_ && !backend_->utf8_validate(payload.data(), payload.size())) return fail(Error::invalid_utf8);
         advance(payload.size());
         in_payload_ = false;
         Event ev;

@@ -23,8 +23,7 @@ Utf8Result utf8_feed(Utf8State& state, std::span<const std::byte> bytes) noexcep
 bool utf8_finish(const Utf8State& state) noexcept { return state.dfa == 0; }  // 0: between code points
 
 bool is_valid_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept {
-  Utf8State state{};
-  return utf8_feed(b, state, bytes).status == Utf8Status::valid;
+  return b.utf8_validate(bytes.data(), bytes.size());
 }
 
 bool is_valid_utf8(std::span<const std::byte> bytes) noexcept { return is_valid_utf8(active(), bytes); }

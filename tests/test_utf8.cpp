@@ -81,16 +81,17 @@ bool is_one_scalar_value(const Bytes& seq) {
 struct Outcome {
   Utf8Result result;
   bool finished;  // utf8_finish afterwards
+  bool one_shot;  // is_valid_utf8 on the same bytes (the backend's one-shot kernel)
 };
 bool operator==(const Outcome& a, const Outcome& b) {
-  return a.result.status == b.result.status && a.finished == b.finished &&
+  return a.result.status == b.result.status && a.finished == b.finished && a.one_shot == b.one_shot &&
          (a.result.status != Utf8Status::invalid || a.result.offset == b.result.offset);
 }
 std::ostream& operator<<(std::ostream& os, const Outcome& o) {
   const char* names[] = {"valid", "incomplete", "invalid"};
   os << names[static_cast<int>(o.result.status)];
   if (o.result.status == Utf8Status::invalid) os << " at " << o.result.offset;
-  return os << (o.finished ? " (finished)" : "");
+  return os << (o.finished ? " (finished)" : "") << (o.one_shot ? " (one-shot valid)" : " (one-shot invalid)");
 }
 std::string hex(const Bytes& v, std::size_t limit = 64) {
   std::string s;
@@ -105,11 +106,11 @@ std::string hex(const Bytes& v, std::size_t limit = 64) {
 Outcome run(const Backend& b, std::span<const std::byte> text) {
   Utf8State st{};
   const Utf8Result r = utf8_feed(b, st, text);
-  return {r, utf8_finish(st)};
+  return {r, utf8_finish(st), is_valid_utf8(b, text)};
 }
 Outcome expected(const Bytes& text) {
   const Utf8Result r = reference(text);
-  return {r, r.status == Utf8Status::valid};
+  return {r, r.status == Utf8Status::valid, r.status == Utf8Status::valid};
 }
 
 // Every supported backend, scalar included.
@@ -302,7 +303,7 @@ TEST_CASE("utf8: Markus Kuhn's UTF-8 decoder stress cases", "[utf8]") {
   };
   for (const Case& c : cases) {
     INFO(c.name << ": " << hex(c.text));
-    const Outcome want{{c.status, c.offset}, c.status == Utf8Status::valid};
+    const Outcome want{{c.status, c.offset}, c.status == Utf8Status::valid, c.status == Utf8Status::valid};
     CHECK(expected(c.text) == want);  // the reference agrees with the table
     for (const Backend* b : all_backends()) {
       INFO("backend " << b->name);
@@ -318,14 +319,14 @@ TEST_CASE("utf8: Markus Kuhn's UTF-8 decoder stress cases", "[utf8]") {
   SECTION("3.2.1 all 32 lonely 2-byte starts, each followed by a space") {
     Bytes text;
     for (int lead = 0xC0; lead <= 0xDF; ++lead) text.insert(text.end(), {std::byte(lead), std::byte{0x20}});
-    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 0}, false});
+    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 0}, false, false});
     text.erase(text.begin(), text.begin() + 4);  // from C2 on, fail fast at the space
-    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 1}, false});
+    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 1}, false, false});
   }
   SECTION("3.1.9 all 64 continuation bytes in a row") {
     Bytes text;
     for (int c = 0x80; c <= 0xBF; ++c) text.push_back(std::byte(c));
-    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 0}, false});
+    for (const Backend* b : all_backends()) CHECK(run(*b, text) == Outcome{{Utf8Status::invalid, 0}, false, false});
   }
 }
 
@@ -401,10 +402,10 @@ TEST_CASE("utf8: streaming, a text split anywhere is judged as the whole", "[utf
     for (std::size_t to : ends) {
       const Bytes piece(text.begin() + static_cast<std::ptrdiff_t>(from), text.begin() + static_cast<std::ptrdiff_t>(to));
       last = utf8_feed(b, st, piece);
-      if (last.status == Utf8Status::invalid) return Outcome{{last.status, from + last.offset}, utf8_finish(st)};
+      if (last.status == Utf8Status::invalid) return Outcome{{last.status, from + last.offset}, utf8_finish(st), is_valid_utf8(b, text)};
       from = to;
     }
-    return Outcome{last, utf8_finish(st)};
+    return Outcome{last, utf8_finish(st), is_valid_utf8(b, text)};
   };
   SECTION("every split point in two and three feeds") {
     Tally tally;

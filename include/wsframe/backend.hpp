@@ -30,6 +30,8 @@ struct Backend {
 
   // Validates n more bytes of a UTF-8 text from `state` (see utf8_feed in kernels.hpp).
   Utf8Result (*utf8_feed)(Utf8State& state, const std::byte* p, std::size_t n) noexcept;
+  // One shot: true when the n bytes are a complete, valid UTF-8 text (see is_valid_utf8).
+  bool (*utf8_validate)(const std::byte* p, std::size_t n) noexcept;
 
   // Base64 with padding; `out` holds base64_encoded_size(n) chars. Returns the chars written.
   std::size_t (*base64_encode)(const std::byte* in, std::size_t n, char* out) noexcept;

@@ -400,8 +400,18 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
   st.dfa = s;
   return utf8_run(st.dfa, p, tail, n);  // at most 3 bytes
 }
+
+// One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
+// (or the end check) turns a sequence left open at the end into an error, as a complete text
+// requires; the exact offset is not needed here.
+inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept { return utf8_check_blocks(p, 0, n) == n; }
 #else
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
   return utf8_feed_scalar(st, p, n);
+}
+
+inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
+  Utf8State st{};
+  return utf8_feed_scalar(st, p, n).status == Utf8Status::valid;
 }
 #endif
