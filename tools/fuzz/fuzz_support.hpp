@@ -1,0 +1,59 @@
+// Shared helpers for the libFuzzer targets in this folder.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "wsframe/wsframe.hpp"
+
+namespace wsframe::fuzz {
+
+// Stops the run with a message naming what differed; libFuzzer saves the input as a crash.
+[[noreturn]] inline void fail(std::string_view what, std::string_view backend) {
+  std::fprintf(stderr, "fuzz failure: %.*s (backend %.*s)\n", static_cast<int>(what.size()), what.data(),
+               static_cast<int>(backend.size()), backend.data());
+  std::abort();
+}
+
+// The backends this machine can run, scalar first (it is the oracle).
+inline const std::vector<const Backend*>& runnable_backends() {
+  static const std::vector<const Backend*> list = [] {
+    std::vector<const Backend*> out;
+    for (const BackendInfo& info : backends())
+      if (info.supported) out.push_back(info.backend);
+    return out;
+  }();
+  return list;
+}
+
+// A heap buffer of exactly `offset + n` bytes whose start is 64-byte aligned, viewed from
+// `offset`: any read or write past the view's end leaves the allocation, which ASan reports.
+class ExactBuffer {
+ public:
+  ExactBuffer(std::size_t offset, std::span<const std::byte> content)
+      : storage_(static_cast<std::byte*>(::operator new(offset + content.size(), std::align_val_t{64}))),
+        offset_(offset), size_(content.size()) {
+    if (!content.empty()) std::memcpy(data(), content.data(), size_);
+  }
+  ExactBuffer(const ExactBuffer&) = delete;
+  ExactBuffer& operator=(const ExactBuffer&) = delete;
+  ~ExactBuffer() { ::operator delete(storage_, std::align_val_t{64}); }
+
+  std::byte* data() { return storage_ + offset_; }
+  std::span<std::byte> span() { return {data(), size_}; }
+  bool equals(std::span<const std::byte> other) const {
+    return other.size() == size_ && (size_ == 0 || std::memcmp(storage_ + offset_, other.data(), size_) == 0);
+  }
+
+ private:
+  std::byte* storage_;
+  std::size_t offset_, size_;
+};
+
+}  // namespace wsframe::fuzz
