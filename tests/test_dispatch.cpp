@@ -48,6 +48,8 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(!info.requirement.empty());
       CHECK(info.backend->mask != nullptr);
       CHECK(info.backend->mask_copy != nullptr);
+      CHECK(info.backend->utf8_feed != nullptr);
+      CHECK(info.backend->decode_header != nullptr);
     }
   }
   SECTION("the target's backends are compiled in") {

@@ -11,8 +11,12 @@
 #include <string_view>
 
 #include "wsframe/error.hpp"
+#include "wsframe/kernels.hpp"
 
 namespace wsframe {
+
+struct FrameHeader;   // frame.hpp
+struct HeaderResult;  // frame.hpp
 
 // The kernel table of one instruction set. Kernels take raw pointers and lengths; the
 // span-based functions in kernels.hpp check arguments and call them.
@@ -23,6 +27,12 @@ struct Backend {
   // already rotated to the starting phase). mask_copy: src may equal dst, no partial overlap.
   void (*mask)(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept;
   void (*mask_copy)(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept;
+
+  // Validates n more bytes of a UTF-8 text from `state` (see utf8_feed in kernels.hpp).
+  Utf8Result (*utf8_feed)(Utf8State& state, const std::byte* p, std::size_t n) noexcept;
+
+  // Decodes one frame header from the n bytes at p without reading past them (frame.hpp).
+  HeaderResult (*decode_header)(const std::byte* p, std::size_t n, FrameHeader& header) noexcept;
 };
 
 // One compiled-in backend and whether this machine can run it.

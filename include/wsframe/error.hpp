@@ -14,6 +14,33 @@ enum class Error : std::uint8_t {
   // Backend selection (DESIGN.md section 2).
   unknown_backend,      // no backend of that name is compiled in
   unsupported_backend,  // compiled in, but this CPU or OS cannot run it
+
+  // Frames and the connection (frame.hpp, connection.hpp). Received-frame violations first
+  // (close code 1002, 1007 or 1009), then misuse of the sending API (close code 0).
+  frame_length_invalid,       // 64-bit payload length with the top bit set (RFC 6455 5.2)
+  reserved_bits_set,          // RSV1..3 set without a negotiated extension defining them (5.2)
+  reserved_opcode,            // opcode 3-7 or 11-15 (5.2)
+  control_frame_fragmented,   // control frame without FIN (5.5)
+  control_frame_too_long,     // control frame payload over 125 bytes (5.5)
+  unexpected_continuation,    // continuation frame with no fragmented message started (5.4)
+  expected_continuation,      // new text/binary frame inside a fragmented message (5.4)
+  frame_not_masked,           // a client sent an unmasked frame (5.1)
+  frame_masked,               // a server sent a masked frame (5.1)
+  invalid_utf8,               // text message payload is not valid UTF-8 (8.1) -> 1007
+  frame_too_big,              // frame payload over Limits::max_frame_size -> 1009
+  message_too_big,            // message over Limits::max_message_size -> 1009
+  close_payload_too_short,    // close frame with a 1-byte payload (5.5.1)
+  invalid_close_code,         // close code that may not appear on the wire (7.4)
+  close_reason_invalid_utf8,  // close reason is not valid UTF-8 (5.5.1) -> 1007
+  data_after_close,           // bytes received after the peer's Close frame (5.5.1)
+  out_of_memory,              // a buffer could not grow (within the limits) -> 1011
+  output_full,                // sending would exceed Limits::max_output_bytes; nothing was queued
+  connection_closed,          // sending after a Close frame was sent, or after a failure
+  control_payload_too_long,   // ping/pong payload over 125 bytes, or close reason over 123
+  message_not_started,        // continue/finish_message without begin_message
+  message_in_progress,        // a new message while a fragmented one is being sent
+  payload_invalid_utf8,       // send_text / text fragments that are not valid UTF-8
+  close_code_not_sendable,    // close(code) with a code an endpoint may not send
 };
 
 // Human-readable one-line description; never empty.

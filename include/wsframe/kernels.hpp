@@ -59,4 +59,42 @@ inline std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, s
   return (phase + n) & 3;
 }
 
+// ---------------------------------------------------------------------------------------------
+// UTF-8 validation (RFC 3629; RFC 6455 section 8.1 requires text messages to be valid UTF-8):
+// no overlong forms, no surrogates U+D800..DFFF, nothing above U+10FFFF, no stray continuation
+// bytes, no truncated sequence at the end of the text.
+
+enum class Utf8Status : std::uint8_t {
+  valid,       // every byte so far belongs to a complete code point
+  incomplete,  // no error, but the input ends inside a sequence that can still be completed
+  invalid,     // the bytes seen so far are not the prefix of any valid text
+};
+
+struct Utf8Result {
+  Utf8Status status;
+  // Only for invalid: the index, within this call's input, of the first byte that makes the text
+  // impossible ("fail fast": F4 90 -> the 90; ED A0 -> the A0; C0 -> the C0; a stray
+  // continuation byte -> that byte). 0 when the state was already invalid before the call.
+  std::size_t offset;
+};
+
+// Where a text stands between calls: carries a code point split across calls (fragments, TCP
+// reads), so a text is valid exactly when the concatenation of its pieces is. Value-initialised
+// (`Utf8State{}`) it is the start of a text; after an invalid result it stays invalid.
+struct Utf8State {
+  std::uint8_t dfa = 0;  // the validator's automaton state (src/kernels/utf8.ipp); 0 = between code points
+};
+
+// Validates the next piece of a text. valid / incomplete say whether the text so far ends on a
+// code-point boundary; the end of the text is valid when utf8_finish(state) is true.
+Utf8Result utf8_feed(Utf8State& state, std::span<const std::byte> bytes) noexcept;
+Utf8Result utf8_feed(const Backend& b, Utf8State& state, std::span<const std::byte> bytes) noexcept;
+
+// True when the text fed so far is complete and valid (no sequence left open, no error).
+bool utf8_finish(const Utf8State& state) noexcept;
+
+// One-shot form: the whole text is valid UTF-8 (a truncated last sequence is invalid).
+bool is_valid_utf8(std::span<const std::byte> bytes) noexcept;
+bool is_valid_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept;
+
 }  // namespace wsframe

@@ -3,4 +3,6 @@
 
 #include "wsframe/backend.hpp"
 #include "wsframe/error.hpp"
+#include "wsframe/connection.hpp"
+#include "wsframe/frame.hpp"
 #include "wsframe/kernels.hpp"

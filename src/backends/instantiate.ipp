@@ -16,6 +16,8 @@ using arch = WSFRAME_ARCH;
 #endif
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
+#include "kernels/utf8.ipp"
+#include "kernels/header.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
@@ -23,5 +25,7 @@ constinit const Backend backend{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
+    .utf8_feed = &utf8_feed,
+    .decode_header = &decode_header,
 };
 }  // namespace wsframe::WSFRAME_ISA

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "wsframe/backend.hpp"
+#include "wsframe/frame.hpp"
 
 #if defined(WSFRAME_ARCH_SIMD)
 #include <xsimd/xsimd.hpp>

@@ -1,0 +1,235 @@
+// wsframe — the sans-I/O WebSocket connection (RFC 6455 sections 5-7, DESIGN.md section 4).
+//
+// The embedding server owns the socket. Input is pull-style:
+//
+//   std::span<std::byte> got = ...;               // bytes just read from the socket
+//   conn.receive(got);                            // lend them to the connection
+//   while (wsframe::Event ev = conn.next_event()) // then drain every event they hold
+//     switch (ev.type) { ... }
+//   write(fd, conn.pending_output()); conn.consume_output(bytes_written);
+//   if (conn.should_close_transport()) close(fd);
+//
+// Why pull rather than a callback: no template or virtual call in the API, no re-entrancy
+// (a handler may call send_* between events freely), and the event loop stays in the caller's
+// code. Zero copies: payloads are unmasked in place in the caller's buffer, so the buffer must
+// stay valid and untouched until next_event() has returned an event of type none. A
+// single-frame message that lies entirely in one receive() buffer is handed out as a span into
+// that buffer. A message that is fragmented, or whose frame straddles two receive() calls, is
+// reassembled in an internal buffer that grows only as data actually arrives and is bounded by
+// Limits::max_message_size (its capacity is kept, so steady state allocates nothing). With
+// ConnectionOptions::deliver_fragments the connection never reassembles: every piece of data is
+// delivered as it arrives, as a fragment event.
+//
+// Every span in an event stays valid until the next call to receive() or next_event().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "wsframe/error.hpp"
+#include "wsframe/frame.hpp"
+#include "wsframe/kernels.hpp"
+
+namespace wsframe {
+
+struct Backend;
+
+enum class Role : std::uint8_t { server, client };
+
+// Memory bounds; nothing is ever sized by a length the peer declared.
+struct Limits {
+  std::uint64_t max_frame_size = 16u << 20;    // payload bytes of one frame (1009 beyond)
+  std::uint64_t max_message_size = 16u << 20;  // payload bytes of one message, all fragments (1009)
+  std::size_t max_output_bytes = 16u << 20;    // queued, not yet consumed output (Error::output_full)
+};
+
+struct ConnectionOptions {
+  // Deliver data as fragment events as it arrives instead of whole messages.
+  bool deliver_fragments = false;
+  // Answer every valid ping with a pong carrying its payload (skipped, not queued, when the
+  // output is full: RFC 6455 5.5.3 allows answering only the latest ping).
+  bool auto_pong = true;
+  // RSV bits defined by a negotiated extension (e.g. rsv1 for permessage-deflate). Frames of a
+  // data message may then carry them; the event reports them in Event::rsv and the UTF-8 check
+  // of a text message whose first frame has RSV1 is left to the extension (it sees compressed
+  // bytes). Control frames never may (RFC 7692 6.1).
+  std::uint8_t extension_rsv = 0;
+  // Client role: 0 seeds the masking-key generator (ChaCha20) from getrandom(); any other
+  // value gives a deterministic key sequence, for tests only.
+  std::uint64_t mask_seed = 0;
+  // The kernels to use; nullptr means active() at construction.
+  const Backend* backend = nullptr;
+};
+
+enum class EventType : std::uint8_t {
+  none,      // no complete event in the bytes received so far: receive() more
+  message,   // a whole text or binary message
+  fragment,  // a piece of a message (deliver_fragments only); first/last mark its ends
+  ping,      // payload: the ping's application data (a pong is already queued, see auto_pong)
+  pong,
+  close,     // the peer's Close: close_code (1005 when it had none) and payload = reason
+  error,     // the peer broke the protocol: error and close_code (sent in our Close frame)
+};
+
+enum class MessageKind : std::uint8_t { text, binary };
+
+struct Event {
+  EventType type = EventType::none;
+  MessageKind kind = MessageKind::binary;  // message, fragment
+  bool first = false;                      // fragment: the message's first bytes
+  bool last = false;                       // fragment: the message's last bytes
+  std::uint8_t rsv = 0;                    // message, fragment: RSV bits of the first frame
+  std::uint16_t close_code = 0;            // close, error
+  Error error = Error::ok;                 // error
+  std::span<const std::byte> payload;      // message, fragment, ping, pong; close: the reason
+
+  explicit operator bool() const noexcept { return type != EventType::none; }
+  std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(payload.data()), payload.size()};
+  }
+};
+
+enum class ConnectionState : std::uint8_t {
+  open,     // data flows both ways
+  closing,  // we sent Close and wait for the peer's; data received meanwhile is still delivered
+  closed,   // both Close frames exchanged, or the connection failed: nothing more in or out
+};
+
+class Connection {
+ public:
+  explicit Connection(Role role, Limits limits = {}, ConnectionOptions options = {});
+  ~Connection();
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // ---- input ----
+  // Lends `bytes` (any amount, any split of the stream) to the connection; next_event() then
+  // consumes them. Bytes still undrained from a previous receive() are dropped: drain first.
+  void receive(std::span<std::byte> bytes) noexcept;
+  // The next event from the lent bytes; type none once they are all consumed (any partial
+  // header or payload is then held internally, bounded by the limits).
+  Event next_event() noexcept;
+
+  // ---- output ---- (each returns Error::ok, or an error and queues nothing)
+  Error send_text(std::string_view text) noexcept;
+  Error send_binary(std::span<const std::byte> data) noexcept;
+  // A message sent as several frames; control frames may be sent in between.
+  Error begin_message(MessageKind kind, std::span<const std::byte> data) noexcept;
+  Error continue_message(std::span<const std::byte> data) noexcept;
+  Error finish_message(std::span<const std::byte> data) noexcept;
+  Error send_ping(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
+  Error send_pong(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
+  // Starts the close handshake. code 1005 sends a Close without a status code; otherwise the
+  // code must be one an endpoint may send (1000-1003, 1007-1014, 3000-4999), reason <= 123 bytes
+  // of UTF-8.
+  Error close(std::uint16_t code = 1000, std::string_view reason = {}) noexcept;
+
+  // Bytes to write to the socket, oldest first; consume_output(n) after writing n of them.
+  std::span<const std::byte> pending_output() const noexcept;
+  void consume_output(std::size_t n) noexcept;
+
+  // ---- state ----
+  ConnectionState state() const noexcept;
+  Error error() const noexcept { return error_; }  // why it failed, or Error::ok
+  // True when the embedding server should now close the TCP connection: the close handshake is
+  // complete (or the connection failed) and all output was consumed. RFC 6455 7.1.1: the server
+  // closes first, so for a client after a clean close handshake this stays false (wait for the
+  // server to close, with a timeout of your own); a failed client connection may close.
+  bool should_close_transport() const noexcept;
+  Role role() const noexcept { return role_; }
+
+ private:
+  // A growable byte buffer that never value-initialises and keeps its capacity.
+  class Buffer {
+   public:
+    Buffer() = default;
+    Buffer(Buffer&&) noexcept;
+    Buffer& operator=(Buffer&&) noexcept;
+    ~Buffer();
+    std::byte* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    // Appends n uninitialised bytes and returns them; nullptr when memory runs out. The
+    // capacity grows geometrically but never past `cap` (when the new size fits under it).
+    std::byte* extend(std::size_t n, std::size_t cap) noexcept;
+    void clear() noexcept { size_ = 0; }
+    void erase_front(std::size_t n) noexcept;
+
+   private:
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0, capacity_ = 0;
+  };
+
+  // ChaCha20 keystream (RFC 8439 block function) for the client's masking keys.
+  class KeyStream {
+   public:
+    void seed(std::uint64_t seed) noexcept;
+    MaskKey next() noexcept;
+
+   private:
+    void refill() noexcept;
+    std::array<std::uint32_t, 16> state_{};
+    std::array<std::uint32_t, 16> block_{};
+    unsigned used_ = 16;
+  };
+
+  Event fail(Error e) noexcept;
+  Error start_frame() noexcept;
+  Event finish_control(std::span<const std::byte> payload) noexcept;
+  Event data_chunk(std::span<std::byte> chunk) noexcept;
+  Error queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit) noexcept;
+  Error queue_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
+  Error send_data(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends,
+                  MessageKind kind) noexcept;
+  void advance(std::size_t n) noexcept {
+    in_ += n;
+    in_left_ -= n;
+  }
+
+  const Backend* backend_;
+  Role role_;
+  Limits limits_;
+  ConnectionOptions options_;
+
+  // Input lent by receive().
+  std::byte* in_ = nullptr;
+  std::size_t in_left_ = 0;
+
+  // The frame being received.
+  FrameHeader frame_{};
+  std::array<std::byte, max_header_size> header_bytes_{};  // a header straddling receive() calls
+  std::uint8_t header_have_ = 0;
+  bool in_payload_ = false;
+  std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet received
+  std::size_t mask_phase_ = 0;
+  std::array<std::byte, max_control_payload> control_{};  // a control payload straddling calls
+  std::size_t control_have_ = 0;
+
+  // The message being received.
+  bool message_active_ = false;     // a fragmented message started and is not finished
+  bool message_reported_ = false;   // deliver_fragments: its first fragment was delivered
+  MessageKind message_kind_ = MessageKind::binary;
+  std::uint8_t message_rsv_ = 0;
+  bool check_utf8_ = false;
+  std::uint64_t message_size_ = 0;  // payload bytes declared by its frames so far
+  Utf8State utf8_{};
+  Buffer message_;                  // reassembly (not used with deliver_fragments)
+
+  // Output.
+  Buffer output_;
+  std::size_t output_begin_ = 0;  // consumed bytes at the front of output_
+  bool sending_message_ = false;  // a fragmented message is being sent
+  MessageKind send_kind_ = MessageKind::binary;
+  Utf8State send_utf8_{};
+  KeyStream keys_;
+
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  Error error_ = Error::ok;
+};
+
+}  // namespace wsframe

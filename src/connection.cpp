@@ -1,0 +1,471 @@
+// The sans-I/O connection (include/wsframe/connection.hpp). Baseline flags only: kernels are
+// called through the connection's Backend.
+#include "wsframe/connection.hpp"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <new>
+#include <random>
+#include <utility>
+
+#include "wsframe/backend.hpp"
+
+namespace wsframe {
+namespace {
+
+// RFC 6455 7.4.1/7.4.2 and the IANA registry: the codes that may appear in a Close frame.
+// 1005, 1006 and 1015 are reserved for reporting, 1004 and 1016-2999 are unassigned.
+constexpr bool close_code_on_wire(std::uint16_t code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+constexpr std::uint16_t no_status_code = 1005;  // RFC 6455 7.4.1: "no status code was present"
+constexpr std::size_t max_close_reason = max_control_payload - 2;
+
+std::span<const std::byte> as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+bool whole_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept { return is_valid_utf8(b, bytes); }
+
+constexpr std::uint32_t rotl(std::uint32_t v, int n) noexcept { return (v << n) | (v >> (32 - n)); }
+
+constexpr std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// 32 bytes from the kernel's CSPRNG; std::random_device (also the OS source on Linux) if
+// getrandom() is unavailable.
+void os_random(std::uint32_t* words, std::size_t count) {
+  auto* p = reinterpret_cast<unsigned char*>(words);
+  std::size_t need = count * sizeof(std::uint32_t), got = 0;
+  while (got < need) {
+    const ssize_t r = getrandom(p + got, need - got, 0);
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  if (got < need) {
+    std::random_device device;
+    for (std::size_t i = 0; i < count; ++i) words[i] = device();
+  }
+}
+
+}  // namespace
+
+// ---- Buffer ----------------------------------------------------------------------------------
+
+Connection::Buffer::Buffer(Buffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+Connection::Buffer& Connection::Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    ::operator delete(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
+  return *this;
+}
+
+Connection::Buffer::~Buffer() { ::operator delete(data_); }
+
+std::byte* Connection::Buffer::extend(std::size_t n, std::size_t cap) noexcept {
+  const std::size_t needed = size_ + n;
+  if (needed > capacity_) {
+    const std::size_t grown = std::min(std::max<std::size_t>(capacity_ * 2, 256), cap);
+    const std::size_t capacity = std::max(needed, grown);
+    auto* fresh = static_cast<std::byte*>(::operator new(capacity, std::nothrow));
+    if (fresh == nullptr) return nullptr;
+    if (size_ != 0) std::memcpy(fresh, data_, size_);
+    ::operator delete(data_);
+    data_ = fresh;
+    capacity_ = capacity;
+  }
+  std::byte* p = data_ + size_;
+  size_ = needed;
+  return p;
+}
+
+void Connection::Buffer::erase_front(std::size_t n) noexcept {
+  n = std::min(n, size_);
+  if (n != size_) std::memmove(data_, data_ + n, size_ - n);
+  size_ -= n;
+}
+
+// ---- KeyStream: ChaCha20 (RFC 8439 2.3) with a zero nonce and a 64-bit block counter ----------
+
+void Connection::KeyStream::seed(std::uint64_t seed) noexcept {
+  state_ = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};  // "expand 32-byte k"
+  if (seed == 0) {
+    os_random(&state_[4], 8);
+  } else {
+    for (int i = 4; i < 12; i += 2) {
+      const std::uint64_t v = splitmix64(seed);
+      state_[i] = static_cast<std::uint32_t>(v);
+      state_[i + 1] = static_cast<std::uint32_t>(v >> 32);
+    }
+  }
+  used_ = 16;
+}
+
+void Connection::KeyStream::refill() noexcept {
+  std::array<std::uint32_t, 16> x = state_;
+  const auto quarter = [&x](int a, int b, int c, int d) {
+    x[a] += x[b]; x[d] = rotl(x[d] ^ x[a], 16);
+    x[c] += x[d]; x[b] = rotl(x[b] ^ x[c], 12);
+    x[a] += x[b]; x[d] = rotl(x[d] ^ x[a], 8);
+    x[c] += x[d]; x[b] = rotl(x[b] ^ x[c], 7);
+  };
+  for (int round = 0; round < 10; ++round) {
+    quarter(0, 4, 8, 12), quarter(1, 5, 9, 13), quarter(2, 6, 10, 14), quarter(3, 7, 11, 15);
+    quarter(0, 5, 10, 15), quarter(1, 6, 11, 12), quarter(2, 7, 8, 13), quarter(3, 4, 9, 14);
+  }
+  for (int i = 0; i < 16; ++i) block_[i] = x[i] + state_[i];
+  if (++state_[12] == 0) ++state_[13];
+  used_ = 0;
+}
+
+MaskKey Connection::KeyStream::next() noexcept {
+  if (used_ == 16) refill();
+  MaskKey key;
+  std::memcpy(key.data(), &block_[used_++], 4);
+  return key;
+}
+
+// ---- Connection ------------------------------------------------------------------------------
+
+Connection::Connection(Role role, Limits limits, ConnectionOptions options)
+    : backend_(options.backend != nullptr ? options.backend : &active()),
+      role_(role),
+      limits_(limits),
+      options_(options) {
+  if (role_ == Role::client) keys_.seed(options_.mask_seed);
+}
+
+Connection::~Connection() = default;
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+
+void Connection::receive(std::span<std::byte> bytes) noexcept {
+  in_ = bytes.data();
+  in_left_ = bytes.size();
+}
+
+// The checks that need the frame header and the connection state; prepares the frame.
+[[gnu::always_inline]] inline Error Connection::start_frame() noexcept {
+  const bool control = is_control(frame_.opcode);
+  const HeaderRules rules{.expect_masked = role_ == Role::server,
+                          .allowed_rsv = control ? std::uint8_t{0} : options_.extension_rsv};
+  if (const Error e = check_header(frame_, rules); e != Error::ok) return e;
+  if (!control) {
+    const bool continuation = frame_.opcode == Opcode::continuation;
+    if (continuation && !message_active_) return Error::unexpected_continuation;  // RFC 6455 5.4
+    if (!continuation && message_active_) return Error::expected_continuation;
+    if (frame_.payload_length > limits_.max_frame_size) return Error::frame_too_big;
+    if (!continuation) {
+      message_kind_ = frame_.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
+      message_rsv_ = frame_.rsv;
+      message_size_ = 0;
+      message_reported_ = false;
+      // A compressed message is checked by its extension after inflating.
+      check_utf8_ = message_kind_ == MessageKind::text && (frame_.rsv & rsv1) == 0;
+      utf8_ = {};
+      message_.clear();
+    }
+    if (frame_.payload_length > limits_.max_message_size - message_size_) return Error::message_too_big;
+    message_size_ += frame_.payload_length;
+    message_active_ = !frame_.fin;
+  }
+  frame_left_ = frame_.payload_length;
+  mask_phase_ = 0;
+  control_have_ = 0;
+  in_payload_ = true;
+  return Error::ok;
+}
+
+Event Connection::next_event() noexcept {
+  for (;;) {
+    if (error_ != Error::ok) {
+      in_left_ = 0;
+      return {};
+    }
+    if (close_received_ && in_left_ != 0) return fail(Error::data_after_close);  // RFC 6455 5.5.1
+
+    if (!in_payload_) {
+      if (in_left_ == 0) return {};
+      HeaderResult r;
+      std::size_t consumed;
+      if (header_have_ == 0) [[likely]] {
+        r = backend_->decode_header(in_, in_left_, frame_);
+        if (r.status == HeaderStatus::need_more) {  // keep the start of a header for later
+          std::memcpy(header_bytes_.data(), in_, in_left_);
+          header_have_ = static_cast<std::uint8_t>(in_left_);
+          in_left_ = 0;
+          return {};
+        }
+        consumed = r.size;
+      } else {  // complete the header kept from earlier calls
+        const std::size_t take = std::min(in_left_, max_header_size - header_have_);
+        std::memcpy(header_bytes_.data() + header_have_, in_, take);
+        r = backend_->decode_header(header_bytes_.data(), header_have_ + take, frame_);
+        if (r.status == HeaderStatus::need_more) {
+          header_have_ = static_cast<std::uint8_t>(header_have_ + take);
+          advance(take);
+          return {};
+        }
+        consumed = r.size - header_have_;
+      }
+      if (r.status == HeaderStatus::length_too_large) return fail(Error::frame_length_invalid);
+      advance(consumed);
+      header_have_ = 0;
+      if (const Error e = start_frame(); e != Error::ok) return fail(e);
+
+      // The common case: a whole single-frame message in this buffer, delivered in place.
+      const auto op = frame_.opcode;
+      if (frame_.fin && (op == Opcode::text || op == Opcode::binary) && frame_left_ <= in_left_ &&
+          !options_.deliver_fragments) [[likely]] {
+        const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
+        if (frame_.masked) backend_->mask(payload.data(), payload.size(), std::bit_cast<std::uint32_t>(frame_.mask_key));
+        if (check_utf8_ && !whole_utf8(*backend_, payload)) return fail(Error::invalid_utf8);
+        advance(payload.size());
+        in_payload_ = false;
+        Event ev;
+        ev.type = EventType::message;
+        ev.kind = message_kind_;
+        ev.rsv = message_rsv_;
+        ev.payload = payload;
+        return ev;
+      }
+    }
+
+    // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
+    if (chunk == 0 && frame_left_ != 0) return {};
+    const std::span<std::byte> piece(in_, chunk);
+    if (frame_.masked) mask_phase_ = mask(*backend_, piece, frame_.mask_key, mask_phase_);
+    advance(chunk);
+    frame_left_ -= chunk;
+    if (frame_left_ == 0) in_payload_ = false;
+
+    if (is_control(frame_.opcode)) {
+      if (frame_left_ == 0 && control_have_ == 0) return finish_control(piece);  // all here: in place
+      std::memcpy(control_.data() + control_have_, piece.data(), chunk);
+      control_have_ += chunk;
+      if (frame_left_ != 0) return {};
+      const std::size_t n = std::exchange(control_have_, 0);
+      return finish_control({control_.data(), n});
+    }
+    if (Event ev = data_chunk(piece)) return ev;
+  }
+}
+
+// Unmasked payload bytes of a data frame: checked, then delivered or reassembled.
+Event Connection::data_chunk(std::span<std::byte> piece) noexcept {
+  const bool message_done = frame_left_ == 0 && frame_.fin;
+  if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
+    if (utf8_feed(*backend_, utf8_, piece).status == Utf8Status::invalid) return fail(Error::invalid_utf8);
+    if (message_done && !utf8_finish(utf8_)) return fail(Error::invalid_utf8);
+  }
+  Event ev;
+  ev.kind = message_kind_;
+  ev.rsv = message_rsv_;
+  if (options_.deliver_fragments) {
+    if (piece.empty() && !message_done) return ev;  // an empty non-final frame says nothing
+    ev.type = EventType::fragment;
+    ev.first = !std::exchange(message_reported_, true);
+    ev.last = message_done;
+    ev.payload = piece;
+    return ev;
+  }
+  if (!piece.empty()) {
+    std::byte* dst = message_.extend(piece.size(), static_cast<std::size_t>(
+                                                       std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
+    if (dst == nullptr) return fail(Error::out_of_memory);
+    std::memcpy(dst, piece.data(), piece.size());
+  }
+  if (!message_done) return ev;
+  ev.type = EventType::message;
+  ev.payload = {message_.data(), message_.size()};
+  return ev;
+}
+
+// A complete, unmasked control frame payload (RFC 6455 5.5).
+Event Connection::finish_control(std::span<const std::byte> payload) noexcept {
+  Event ev;
+  ev.payload = payload;
+  switch (frame_.opcode) {
+    case Opcode::ping:
+      ev.type = EventType::ping;
+      if (options_.auto_pong && !close_sent_) (void)queue_frame(Opcode::pong, true, payload, false);
+      return ev;
+    case Opcode::pong: ev.type = EventType::pong; return ev;
+    default: break;  // close: check_header() let no other opcode through
+  }
+  std::uint16_t code = no_status_code;
+  if (payload.size() == 1) return fail(Error::close_payload_too_short);
+  if (payload.size() >= 2) {
+    code = static_cast<std::uint16_t>((std::to_integer<unsigned>(payload[0]) << 8) | std::to_integer<unsigned>(payload[1]));
+    if (!close_code_on_wire(code)) return fail(Error::invalid_close_code);
+    ev.payload = payload.subspan(2);
+    if (!whole_utf8(*backend_, ev.payload)) return fail(Error::close_reason_invalid_utf8);
+  }
+  close_received_ = true;
+  if (!close_sent_) {  // RFC 6455 5.5.1: reply with a Close, echoing the status code
+    (void)queue_close(code, {});
+    close_sent_ = true;
+  }
+  ev.type = EventType::close;
+  ev.close_code = code;
+  return ev;
+}
+
+// Fails the connection (RFC 6455 7.1.7): the error event, our Close with its code, nothing more.
+Event Connection::fail(Error e) noexcept {
+  error_ = e;
+  in_left_ = 0;
+  const std::uint16_t code = close_code(e);
+  if (!close_sent_) {
+    (void)queue_close(code, {});
+    close_sent_ = true;
+  }
+  Event ev;
+  ev.type = EventType::error;
+  ev.error = e;
+  ev.close_code = code;
+  return ev;
+}
+
+// ---- output ----------------------------------------------------------------------------------
+
+Error Connection::queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit) noexcept {
+  if (close_sent_) return Error::connection_closed;  // RFC 6455 5.5.1: nothing after Close
+  const bool masked = role_ == Role::client;        // RFC 6455 5.3: clients mask, servers never
+  const std::size_t frame_bytes = header_size(payload.size(), masked) + payload.size();
+  const std::size_t pending = output_.size() - output_begin_;
+  if (!bypass_limit && (pending > limits_.max_output_bytes || frame_bytes > limits_.max_output_bytes - pending))
+    return Error::output_full;
+  if (output_begin_ != 0 && output_begin_ >= pending) {  // reclaim consumed space (amortised O(1))
+    output_.erase_front(output_begin_);
+    output_begin_ = 0;
+  }
+  std::byte* dst = output_.extend(frame_bytes, limits_.max_output_bytes);
+  if (dst == nullptr) return Error::out_of_memory;
+
+  FrameHeader h;
+  h.payload_length = payload.size();
+  h.opcode = op;
+  h.fin = fin;
+  h.masked = masked;
+  if (masked) h.mask_key = keys_.next();
+  std::array<std::byte, max_header_size> header;
+  const std::size_t header_bytes = encode_header(h, header);
+  std::memcpy(dst, header.data(), header_bytes);
+  if (masked)
+    mask_copy(*backend_, payload, {dst + header_bytes, payload.size()}, h.mask_key);
+  else if (!payload.empty())
+    std::memcpy(dst + header_bytes, payload.data(), payload.size());
+  return Error::ok;
+}
+
+Error Connection::queue_close(std::uint16_t code, std::span<const std::byte> reason) noexcept {
+  std::array<std::byte, max_control_payload> payload;
+  std::size_t n = 0;
+  if (code != no_status_code) {
+    payload[0] = static_cast<std::byte>(code >> 8);
+    payload[1] = static_cast<std::byte>(code & 0xff);
+    n = std::min(reason.size(), max_close_reason);
+    if (n != 0) std::memcpy(payload.data() + 2, reason.data(), n);
+    n += 2;
+  }
+  // Bypasses max_output_bytes: there is one Close per connection and it is small.
+  return queue_frame(Opcode::close, true, {payload.data(), n}, true);
+}
+
+Error Connection::send_data(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends,
+                            MessageKind kind) noexcept {
+  if (starts && sending_message_) return Error::message_in_progress;
+  if (!starts && !sending_message_) return Error::message_not_started;
+  if (close_sent_) return Error::connection_closed;
+  Utf8State utf8 = starts ? Utf8State{} : send_utf8_;
+  if (kind == MessageKind::text) {  // RFC 6455 8.1: endpoints send valid UTF-8
+    if (utf8_feed(*backend_, utf8, data).status == Utf8Status::invalid || (ends && !utf8_finish(utf8)))
+      return Error::payload_invalid_utf8;
+  }
+  if (const Error e = queue_frame(op, fin, data, false); e != Error::ok) return e;
+  sending_message_ = !ends;
+  send_kind_ = kind;
+  send_utf8_ = utf8;
+  return Error::ok;
+}
+
+Error Connection::send_text(std::string_view text) noexcept {
+  return send_data(Opcode::text, true, as_bytes(text), true, true, MessageKind::text);
+}
+
+Error Connection::send_binary(std::span<const std::byte> data) noexcept {
+  return send_data(Opcode::binary, true, data, true, true, MessageKind::binary);
+}
+
+Error Connection::begin_message(MessageKind kind, std::span<const std::byte> data) noexcept {
+  return send_data(kind == MessageKind::text ? Opcode::text : Opcode::binary, false, data, true, false, kind);
+}
+
+Error Connection::continue_message(std::span<const std::byte> data) noexcept {
+  return send_data(Opcode::continuation, false, data, false, false, send_kind_);
+}
+
+Error Connection::finish_message(std::span<const std::byte> data) noexcept {
+  return send_data(Opcode::continuation, true, data, false, true, send_kind_);
+}
+
+Error Connection::send_ping(std::span<const std::byte> data) noexcept {
+  if (data.size() > max_control_payload) return Error::control_payload_too_long;  // RFC 6455 5.5
+  return queue_frame(Opcode::ping, true, data, false);
+}
+
+Error Connection::send_pong(std::span<const std::byte> data) noexcept {
+  if (data.size() > max_control_payload) return Error::control_payload_too_long;
+  return queue_frame(Opcode::pong, true, data, false);
+}
+
+Error Connection::close(std::uint16_t code, std::string_view reason) noexcept {
+  if (close_sent_) return Error::connection_closed;
+  if (code == no_status_code ? !reason.empty() : !close_code_on_wire(code)) return Error::close_code_not_sendable;
+  if (reason.size() > max_close_reason) return Error::control_payload_too_long;
+  if (!whole_utf8(*backend_, as_bytes(reason))) return Error::payload_invalid_utf8;
+  const Error e = queue_close(code, as_bytes(reason));
+  if (e == Error::ok) close_sent_ = true;
+  return e;
+}
+
+std::span<const std::byte> Connection::pending_output() const noexcept {
+  return {output_.data() + output_begin_, output_.size() - output_begin_};
+}
+
+void Connection::consume_output(std::size_t n) noexcept {
+  output_begin_ += std::min(n, output_.size() - output_begin_);
+  if (output_begin_ == output_.size()) {
+    output_.clear();
+    output_begin_ = 0;
+  }
+}
+
+ConnectionState Connection::state() const noexcept {
+  if (error_ != Error::ok || (close_sent_ && close_received_)) return ConnectionState::closed;
+  return close_sent_ ? ConnectionState::closing : ConnectionState::open;
+}
+
+bool Connection::should_close_transport() const noexcept {
+  return state() == ConnectionState::closed && pending_output().empty() &&
+         (role_ == Role::server || error_ != Error::ok);
+}
+
+}  // namespace wsframe
