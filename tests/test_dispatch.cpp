@@ -50,6 +50,11 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(info.backend->mask_copy != nullptr);
       CHECK(info.backend->utf8_feed != nullptr);
       CHECK(info.backend->decode_header != nullptr);
+      CHECK(info.backend->base64_encode != nullptr);
+      CHECK(info.backend->base64_decode != nullptr);
+      CHECK(info.backend->sha1 != nullptr);
+      CHECK(info.backend->accept_key != nullptr);
+      CHECK(info.backend->accept_keys != nullptr);
     }
   }
   SECTION("the target's backends are compiled in") {

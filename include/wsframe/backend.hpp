@@ -33,7 +33,46 @@ struct Backend {
 
   // Decodes one frame header from the n bytes at p without reading past them (frame.hpp).
   HeaderResult (*decode_header)(const std::byte* p, std::size_t n, FrameHeader& header) noexcept;
+  // Base64 with padding; `out` holds base64_encoded_size(n) chars. Returns the chars written.
+  std::size_t (*base64_encode)(const std::byte* in, std::size_t n, char* out) noexcept;
+  // Strict base64 decoding of n chars, n a multiple of 4, into `out`, which holds the decoded
+  // bytes (3 * n / 4 minus the padding). Sets *written on ok (0 on error).
+  Base64Status (*base64_decode)(const char* in, std::size_t n, std::byte* out, std::size_t* written) noexcept;
+
+  // SHA-1 of n bytes into out[0..19].
+  void (*sha1)(const std::byte* p, std::size_t n, std::byte* out) noexcept;
+  // The 28-char Sec-WebSocket-Accept value of a key of n chars into out[0..27].
+  void (*accept_key)(const char* key, std::size_t n, char* out) noexcept;
+  // accept_key for count keys; out holds 28 * count chars (key i's accept at out + 28 * i).
+  void (*accept_keys)(const std::string_view* keys, std::size_t count, char* out) noexcept;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Inline definitions of the Backend overloads of mask and mask_copy (kernels.hpp): they are on
+// every hot path, so they add no call of their own in front of the kernel's. Here because they
+// need the complete Backend, and kernels.hpp cannot include this header (it includes that one).
+
+namespace detail {
+// The key as a 32-bit word whose memory image starts at key byte `phase` (little endian).
+inline std::uint32_t mask_key_word(MaskKey key, std::size_t phase) noexcept {
+  const std::uint32_t word = static_cast<std::uint32_t>(key[0]) | static_cast<std::uint32_t>(key[1]) << 8 |
+                             static_cast<std::uint32_t>(key[2]) << 16 | static_cast<std::uint32_t>(key[3]) << 24;
+  const unsigned shift = static_cast<unsigned>(phase & 3) * 8;
+  return shift == 0 ? word : (word >> shift) | (word << (32 - shift));
+}
+}  // namespace detail
+
+inline std::size_t mask(const Backend& b, std::span<std::byte> data, MaskKey key, std::size_t phase) noexcept {
+  b.mask(data.data(), data.size(), detail::mask_key_word(key, phase));
+  return (phase + data.size()) & 3;
+}
+
+inline std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, std::span<std::byte> dst, MaskKey key,
+                             std::size_t phase) noexcept {
+  const std::size_t n = src.size() < dst.size() ? src.size() : dst.size();
+  b.mask_copy(src.data(), dst.data(), n, detail::mask_key_word(key, phase));
+  return (phase + n) & 3;
+}
 
 // One compiled-in backend and whether this machine can run it.
 struct BackendInfo {

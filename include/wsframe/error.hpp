@@ -41,6 +41,39 @@ enum class Error : std::uint8_t {
   message_in_progress,        // a new message while a fragmented one is being sent
   payload_invalid_utf8,       // send_text / text fragments that are not valid UTF-8
   close_code_not_sendable,    // close(code) with a code an endpoint may not send
+  // --- Handshake (RFC 6455 section 4; issue 5). close_code 0: no connection exists yet. ---
+  // Server, HTTP syntax (RFC 9112). http_status() gives the status of the rejection.
+  handshake_malformed_request_line,      // 400: not "token SP request-target SP HTTP/d.d"
+  handshake_request_line_too_long,       // 414: the request line does not fit max_head_bytes
+  handshake_method_not_get,              // 405: RFC 6455 4.2.1 item 1
+  handshake_http_version,                // 400: older than HTTP/1.1 (RFC 6455 4.2.1 item 1)
+  handshake_malformed_field,             // 400: no colon, empty name, invalid token or value char
+  handshake_obs_fold,                    // 400: line folding (RFC 9112 5.2) or whitespace before a name
+  handshake_bad_line_ending,             // 400: bare CR, or a line not ended by CRLF
+  handshake_head_too_large,              // 431: the header section does not fit max_head_bytes
+  handshake_too_many_fields,             // 431: more than max_fields header lines
+  // Server, WebSocket rules (RFC 6455 section 4.2.1).
+  handshake_missing_host,                // 400
+  handshake_duplicate_host,              // 400
+  handshake_upgrade_not_websocket,       // 400: Upgrade lacks the token "websocket"
+  handshake_connection_not_upgrade,      // 400: Connection lacks the token "Upgrade"
+  handshake_missing_version,             // 400: no Sec-WebSocket-Version
+  handshake_unsupported_version,         // 426: Sec-WebSocket-Version is not exactly 13
+  handshake_missing_key,                 // 400
+  handshake_duplicate_key,               // 400
+  handshake_invalid_key,                 // 400: not strict base64 of exactly 16 bytes
+  // Client (RFC 6455 section 4.1).
+  handshake_invalid_option,              // ClientOptions would produce an invalid request
+  handshake_no_randomness,               // getrandom(2) failed: no nonce
+  handshake_malformed_status_line,       // not "HTTP/1.x ddd reason"
+  handshake_unexpected_status,           // a status other than 101 (see status_code())
+  handshake_response_not_websocket,      // Upgrade lacks "websocket"
+  handshake_response_not_upgrade,        // Connection lacks "Upgrade"
+  handshake_missing_accept,              // no Sec-WebSocket-Accept, or more than one
+  handshake_accept_mismatch,             // Sec-WebSocket-Accept != accept_key(our key)
+  handshake_unoffered_subprotocol,       // a subprotocol we did not offer, or several
+  handshake_unoffered_extension,         // an extension we did not offer
+  // --- end of handshake errors ---
 };
 
 // Human-readable one-line description; never empty.

@@ -8,10 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-
-#include "wsframe/backend.hpp"
+#include <string_view>
 
 namespace wsframe {
+
+struct Backend;  // backend.hpp, which also defines the inline Backend overloads below
 
 // ---------------------------------------------------------------------------------------------
 // Masking (RFC 6455 section 5.3): byte i of the payload is XORed with key[(phase + i) % 4].
@@ -32,32 +33,6 @@ std::size_t mask_copy(std::span<const std::byte> src, std::span<std::byte> dst, 
                       std::size_t phase = 0) noexcept;
 inline std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, std::span<std::byte> dst,
                              MaskKey key, std::size_t phase = 0) noexcept;
-
-// ---------------------------------------------------------------------------------------------
-// Inline definitions: the Backend overloads are on every hot path, so they add no call of
-// their own in front of the kernel's.
-
-namespace detail {
-// The key as a 32-bit word whose memory image starts at key byte `phase` (little endian).
-inline std::uint32_t mask_key_word(MaskKey key, std::size_t phase) noexcept {
-  const std::uint32_t word = static_cast<std::uint32_t>(key[0]) | static_cast<std::uint32_t>(key[1]) << 8 |
-                             static_cast<std::uint32_t>(key[2]) << 16 | static_cast<std::uint32_t>(key[3]) << 24;
-  const unsigned shift = static_cast<unsigned>(phase & 3) * 8;
-  return shift == 0 ? word : (word >> shift) | (word << (32 - shift));
-}
-}  // namespace detail
-
-inline std::size_t mask(const Backend& b, std::span<std::byte> data, MaskKey key, std::size_t phase) noexcept {
-  b.mask(data.data(), data.size(), detail::mask_key_word(key, phase));
-  return (phase + data.size()) & 3;
-}
-
-inline std::size_t mask_copy(const Backend& b, std::span<const std::byte> src, std::span<std::byte> dst, MaskKey key,
-                             std::size_t phase) noexcept {
-  const std::size_t n = src.size() < dst.size() ? src.size() : dst.size();
-  b.mask_copy(src.data(), dst.data(), n, detail::mask_key_word(key, phase));
-  return (phase + n) & 3;
-}
 
 // ---------------------------------------------------------------------------------------------
 // UTF-8 validation (RFC 3629; RFC 6455 section 8.1 requires text messages to be valid UTF-8):
@@ -96,5 +71,58 @@ bool utf8_finish(const Utf8State& state) noexcept;
 // One-shot form: the whole text is valid UTF-8 (a truncated last sequence is invalid).
 bool is_valid_utf8(std::span<const std::byte> bytes) noexcept;
 bool is_valid_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept;
+
+// ---------------------------------------------------------------------------------------------
+// Base64 (RFC 4648 section 4, the standard alphabet with '=' padding), as used by the
+// Sec-WebSocket-Key and Sec-WebSocket-Accept headers (RFC 6455 section 4).
+
+enum class Base64Status : std::uint8_t {
+  ok,
+  invalid_character,  // a character outside A-Z a-z 0-9 + / = (whitespace included)
+  invalid_padding,    // '=' anywhere but as the last one or two characters
+  invalid_length,     // length not a multiple of 4, or the output buffer is too small
+  non_canonical,      // the bits the padding leaves unused are not zero (RFC 4648 3.5)
+};
+
+// 4 * ceil(n / 3): the padded encoded size of n bytes.
+std::size_t base64_encoded_size(std::size_t n) noexcept;
+// An output buffer of this size always suffices for decoding n characters (3 * (n / 4)).
+std::size_t base64_decoded_max_size(std::size_t n) noexcept;
+
+// Encodes `in` with padding. `out` must hold base64_encoded_size(in.size()) characters; if it is
+// smaller, nothing is written and 0 is returned. Returns the number of characters written.
+std::size_t base64_encode(std::span<const std::byte> in, std::span<char> out) noexcept;
+std::size_t base64_encode(const Backend& b, std::span<const std::byte> in, std::span<char> out) noexcept;
+
+// Strict decoding: padded form only, '=' only as the last one or two characters, no whitespace
+// or any other stray character, unused trailing bits zero. On ok, `written` is the number of
+// bytes stored in `out`. Checked first: the length (a multiple of 4) and that `out` can hold the
+// decoded bytes (base64_decoded_max_size always does), both invalid_length. Then the content,
+// and the status does not depend on where an error is: invalid_character if any character is
+// outside the alphabet and '=', else invalid_padding if the '=' are misplaced, else
+// non_canonical. On error `written` is 0 and the contents of `out` are unspecified. Identical on
+// every backend.
+Base64Status base64_decode(std::string_view in, std::span<std::byte> out, std::size_t& written) noexcept;
+Base64Status base64_decode(const Backend& b, std::string_view in, std::span<std::byte> out,
+                           std::size_t& written) noexcept;
+
+// ---------------------------------------------------------------------------------------------
+// SHA-1 (FIPS 180-4) and the WebSocket accept key (RFC 6455 section 4.2.2).
+
+using Sha1Digest = std::array<std::byte, 20>;
+Sha1Digest sha1(std::span<const std::byte> data) noexcept;
+Sha1Digest sha1(const Backend& b, std::span<const std::byte> data) noexcept;
+
+// base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")): the Sec-WebSocket-Accept value
+// for a Sec-WebSocket-Key (RFC 6455 4.2.2). The key is used as given (the caller trims and
+// validates it); the usual 24-character key takes a specialised two-block path.
+using AcceptKey = std::array<char, 28>;
+AcceptKey accept_key(std::string_view sec_websocket_key) noexcept;
+AcceptKey accept_key(const Backend& b, std::string_view sec_websocket_key) noexcept;
+
+// accept_key for many keys at once (a connection storm): out[i] = accept_key(keys[i]) for
+// i < min(keys.size(), out.size()). Faster per key than one call each.
+void accept_keys(std::span<const std::string_view> keys, std::span<AcceptKey> out) noexcept;
+void accept_keys(const Backend& b, std::span<const std::string_view> keys, std::span<AcceptKey> out) noexcept;
 
 }  // namespace wsframe

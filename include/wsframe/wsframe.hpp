@@ -5,4 +5,5 @@
 #include "wsframe/error.hpp"
 #include "wsframe/connection.hpp"
 #include "wsframe/frame.hpp"
+#include "wsframe/handshake.hpp"
 #include "wsframe/kernels.hpp"

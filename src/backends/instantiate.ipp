@@ -18,6 +18,8 @@ using arch = WSFRAME_ARCH;
 #include "kernels/mask.ipp"
 #include "kernels/utf8.ipp"
 #include "kernels/header.ipp"
+#include "kernels/base64.ipp"
+#include "kernels/sha1.ipp"
 
 // Constant-initialised: no code of this TU runs before dispatch has checked the CPU.
 extern const Backend backend;
@@ -27,5 +29,10 @@ constinit const Backend backend{
     .mask_copy = &mask_copy,
     .utf8_feed = &utf8_feed,
     .decode_header = &decode_header,
+    .base64_encode = &base64_encode,
+    .base64_decode = &base64_decode,
+    .sha1 = &sha1,
+    .accept_key = &accept_key,
+    .accept_keys = &accept_keys,
 };
 }  // namespace wsframe::WSFRAME_ISA

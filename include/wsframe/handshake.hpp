@@ -1,0 +1,303 @@
+// wsframe — the HTTP/1.1 upgrade (RFC 6455 section 4), server and client, sans-I/O.
+//
+// Both sides are incremental parsers: feed() takes the bytes as they arrive, in any split, and
+// answers need_more, accept or reject. Nothing is allocated per request: each handshake object
+// owns one buffer of `HandshakeLimits::max_head_bytes` (allocated once, at construction; reuse it
+// with reset()) and a table of `max_fields` header fields, and every accessor returns a view into
+// that buffer. A request or response that does not fit is rejected; a peer's claims never size
+// anything. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
+//
+//   wsframe::ServerHandshake hs(options);
+//   auto r = hs.feed(bytes);                  // again and again while r.status == need_more
+//   write(fd, hs.response());                 // 101 on accept, a "Connection: close" error otherwise
+//   if (r.status == wsframe::HandshakeStatus::accept) connection.receive(r.leftover);
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "wsframe/error.hpp"
+
+namespace wsframe {
+
+struct Backend;
+
+// One header field line, as received: the name keeps its case; the value has no leading or
+// trailing whitespace (RFC 9112 section 5). Both are views into the handshake's buffer.
+struct HttpField {
+  std::string_view name;
+  std::string_view value;
+};
+
+struct HandshakeLimits {
+  std::size_t max_head_bytes = 8 * 1024;  // start line + header fields + the empty line
+  std::size_t max_fields = 64;            // header field lines
+};
+
+enum class HandshakeStatus : std::uint8_t {
+  need_more,  // the head is not complete: feed more bytes
+  accept,     // the handshake succeeded
+  reject,     // it failed: error() says why (the server also has a response to send)
+};
+
+struct HandshakeResult {
+  HandshakeStatus status;
+  // On accept: the bytes of the last input that follow the head (a view into that input), for
+  // Connection::receive. Empty otherwise.
+  std::span<const std::byte> leftover;
+};
+
+// The elements of a comma-separated list header (RFC 9110 section 5.6.1) across every field line
+// with that name, in order: whitespace around elements trimmed, empty elements skipped, commas
+// inside quoted strings kept (extension parameters may quote). A forward range of string_view.
+class FieldList {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string_view*;
+    using reference = const std::string_view&;
+
+    iterator() = default;
+    reference operator*() const noexcept { return element_; }
+    pointer operator->() const noexcept { return &element_; }
+    iterator& operator++() noexcept { advance(); return *this; }
+    iterator operator++(int) noexcept { iterator old = *this; advance(); return old; }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.field_ == b.field_ && a.pos_ == b.pos_;
+    }
+
+   private:
+    friend class FieldList;
+    iterator(const FieldList* list, std::size_t field) noexcept : list_(list), field_(field) { advance(); }
+    void advance() noexcept;
+
+    const FieldList* list_ = nullptr;
+    std::size_t field_ = 0;  // index into the fields; fields.size() at the end
+    std::size_t pos_ = 0;    // where the next element starts in that field's value
+    std::string_view element_;
+  };
+
+  FieldList() = default;
+  // `name` is matched ASCII case-insensitively.
+  FieldList(std::span<const HttpField> fields, std::string_view name) noexcept : fields_(fields), name_(name) {}
+
+  iterator begin() const noexcept { return {this, 0}; }
+  iterator end() const noexcept { return {this, fields_.size()}; }
+  bool empty() const noexcept { return begin() == end(); }
+  // An element equal to `token`, ASCII case-insensitively (Upgrade, Connection tokens).
+  bool contains_token(std::string_view token) const noexcept;
+  // An element equal to `value`, byte for byte (subprotocol names).
+  bool contains(std::string_view value) const noexcept;
+
+ private:
+  std::span<const HttpField> fields_;
+  std::string_view name_;
+};
+
+// ASCII case-insensitive equality, no allocation (field names, tokens).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// The HTTP status a server answers for a handshake error: 405 (method), 414 (request line too
+// long), 426 (Sec-WebSocket-Version), 431 (header section too large or too many fields), 400
+// for every other request error; 0 for errors that are not about a request.
+int http_status(Error e) noexcept;
+
+namespace detail {
+// The bounded buffer and the line splitter shared by the request and response parsers: it
+// copies input up to the limit, splits it into CRLF lines, checks the syntax of each header
+// field line (RFC 9112 section 5) and records it as an HttpField.
+class HttpHead {
+ public:
+  enum class Step : std::uint8_t { need_more, start_line, complete, error };
+
+  explicit HttpHead(const HandshakeLimits& limits);
+  void reset() noexcept;
+
+  // Copies what fits of `in` (call it once per input, then with an empty span after a
+  // start_line step) and scans on: stops after the start line (to let the owner check it
+  // early), at the end of the head, at an error, or when the buffer ends without one.
+  Step feed(std::span<const std::byte> in) noexcept;
+
+  std::size_t size() const noexcept { return size_; }          // bytes buffered
+  std::size_t head_size() const noexcept { return head_end_; }  // valid after complete
+  std::string_view start_line() const noexcept { return start_line_; }  // without CRLF
+  std::span<const HttpField> fields() const noexcept { return {fields_.get(), field_count_}; }
+  Error error() const noexcept { return error_; }
+
+ private:
+  Step scan() noexcept;
+  Error add_field(std::size_t begin, std::size_t end) noexcept;
+
+  HandshakeLimits limits_;
+  std::unique_ptr<char[]> buffer_;
+  std::unique_ptr<HttpField[]> fields_;
+  std::size_t size_ = 0;        // bytes in buffer_
+  std::size_t scanned_ = 0;     // bytes searched for LF
+  std::size_t line_start_ = 0;  // start of the line being received
+  std::size_t head_end_ = 0;
+  std::size_t field_count_ = 0;
+  std::string_view start_line_;
+  Error error_ = Error::ok;
+};
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// Server: parse, validate and answer the client's opening handshake (RFC 6455 section 4.2).
+
+class ServerHandshake;
+
+struct ServerOptions {
+  HandshakeLimits limits;
+  // Subprotocols this server speaks, in its order of preference: the first one the client
+  // offered is selected. Not copied: the strings must outlive the handshake.
+  std::span<const std::string_view> subprotocols;
+  // When set, called instead (on a valid request, before the answer is built) to pick one of
+  // hs.subprotocols(); returning "" or anything the client did not offer selects none.
+  // It must not throw (feed() is noexcept).
+  std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol;
+  // The kernels (base64, SHA-1) run on this backend; nullptr: active().
+  const Backend* backend = nullptr;
+};
+
+class ServerHandshake {
+ public:
+  // Selected subprotocols longer than this are not echoed (they would not fit the answer
+  // buffer); real ones are short tokens.
+  static constexpr std::size_t max_subprotocol_size = 256;
+
+  explicit ServerHandshake(ServerOptions options = {});
+  ServerHandshake(ServerHandshake&&) noexcept = default;
+  ServerHandshake& operator=(ServerHandshake&&) noexcept = default;
+
+  // Back to the initial state, keeping the buffers (one object can serve many connections).
+  void reset() noexcept;
+
+  // Consumes bytes of the request. Once accepted or rejected, further calls change nothing
+  // and return the same status (accept hands the whole input back as leftover).
+  HandshakeResult feed(std::span<const std::byte> in) noexcept;
+  HandshakeResult feed(std::string_view in) noexcept {
+    return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
+  }
+
+  HandshakeStatus status() const noexcept { return status_; }
+  Error error() const noexcept { return error_; }
+  // 101 on accept, the rejection's status (400, 405, 414, 426, 431) on reject, 0 before.
+  int status_code() const noexcept;
+  // The bytes to send: the 101 answer, or a rejection carrying "Connection: close" and a short
+  // text body (the connection must then be closed). Empty while need_more.
+  std::string_view response() const noexcept;
+
+  // The request, valid once the head is complete (path as soon as the request line is).
+  std::string_view path() const noexcept { return path_; }  // the request-target
+  std::string_view host() const noexcept { return host_; }
+  std::string_view origin() const noexcept { return origin_; }  // "" when absent
+  std::string_view key() const noexcept { return key_; }        // Sec-WebSocket-Key
+  FieldList subprotocols() const noexcept;                  // offered Sec-WebSocket-Protocol
+  // Offered Sec-WebSocket-Extensions elements ("permessage-deflate; client_max_window_bits"),
+  // the hook for extension negotiation; none is accepted (nor echoed) yet.
+  FieldList extensions() const noexcept;
+  std::span<const HttpField> headers() const noexcept { return head_.fields(); }
+  std::string_view header(std::string_view name) const noexcept;  // first match, "" if none
+  std::string_view selected_subprotocol() const noexcept { return selected_; }
+
+ private:
+  Error check_request_line() noexcept;
+  Error check_fields() noexcept;
+  void select() noexcept;
+  void answer() noexcept;
+  HandshakeResult finish(Error e) noexcept;
+
+  ServerOptions options_;
+  detail::HttpHead head_;
+  HandshakeStatus status_ = HandshakeStatus::need_more;
+  Error error_ = Error::ok;
+  bool request_line_checked_ = false;
+  std::string_view path_;
+  std::string_view host_;
+  std::string_view origin_;
+  std::string_view key_;
+  std::string_view selected_;
+  std::size_t response_size_ = 0;
+  std::array<char, 160 + max_subprotocol_size> response_{};
+};
+
+// ---------------------------------------------------------------------------------------------
+// Client: build the opening handshake and validate the server's answer (RFC 6455 section 4.1).
+
+// The 16 random bytes of Sec-WebSocket-Key.
+using HandshakeNonce = std::array<std::byte, 16>;
+
+// Fills `nonce` from the kernel's CSPRNG (getrandom(2)); Error::handshake_no_randomness if
+// that fails.
+Error random_nonce(HandshakeNonce& nonce) noexcept;
+
+struct ClientOptions {
+  std::string_view host;      // the Host header: "example.com" or "example.com:8080" (required)
+  std::string_view path = "/";  // origin-form request-target, with the query if any
+  std::string_view origin;    // the Origin header; "" for none
+  std::span<const std::string_view> subprotocols;  // offered, in order of preference (tokens)
+  std::span<const std::string_view> extensions;    // offered Sec-WebSocket-Extensions elements
+  std::span<const HttpField> extra_headers;        // sent as given, after the others
+  HandshakeLimits limits;                          // for the server's response
+  const Backend* backend = nullptr;                // kernels run on it; nullptr: active()
+};
+
+class ClientHandshake {
+ public:
+  // The nonce comes from random_nonce(); the second form injects it (tests, replay).
+  // Invalid options (a header injection, a non-token subprotocol, no host) or no randomness
+  // leave the handshake rejected, with error() saying why and request() empty.
+  explicit ClientHandshake(const ClientOptions& options);
+  ClientHandshake(const ClientOptions& options, const HandshakeNonce& nonce);
+  ClientHandshake(ClientHandshake&&) noexcept = default;
+  ClientHandshake& operator=(ClientHandshake&&) noexcept = default;
+
+  // The bytes to send.
+  std::string_view request() const noexcept { return request_; }
+  std::string_view key() const noexcept;  // our Sec-WebSocket-Key (24 characters)
+
+  // Consumes bytes of the server's response; as for ServerHandshake::feed.
+  HandshakeResult feed(std::span<const std::byte> in) noexcept;
+  HandshakeResult feed(std::string_view in) noexcept {
+    return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
+  }
+
+  HandshakeStatus status() const noexcept { return status_; }
+  Error error() const noexcept { return error_; }
+  // The response's status code once its status line is parsed (e.g. 101, or 403 with
+  // Error::handshake_unexpected_status), else 0.
+  int status_code() const noexcept { return status_code_; }
+  std::string_view subprotocol() const noexcept;  // selected by the server; "" for none
+  FieldList extensions() const noexcept;          // accepted by the server (all offered by us)
+  std::span<const HttpField> headers() const noexcept { return head_.fields(); }
+  std::string_view header(std::string_view name) const noexcept;
+
+ private:
+  Error build_request(const ClientOptions& options, const HandshakeNonce& nonce);
+  Error check_status_line() noexcept;
+  Error check_fields() const noexcept;
+  HandshakeResult finish(Error e) noexcept;
+
+  detail::HttpHead head_;
+  std::string request_;
+  std::size_t key_offset_ = 0;  // views into request_ are kept as offsets (it may move)
+  std::size_t protocols_offset_ = 0, protocols_size_ = 0;
+  std::size_t extensions_offset_ = 0, extensions_size_ = 0;
+  std::array<char, 28> expected_accept_{};
+  HandshakeStatus status_ = HandshakeStatus::need_more;
+  Error error_ = Error::ok;
+  int status_code_ = 0;
+  bool status_line_checked_ = false;
+};
+
+}  // namespace wsframe

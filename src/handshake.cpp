@@ -1,0 +1,635 @@
+// The HTTP/1.1 upgrade (include/wsframe/handshake.hpp): RFC 6455 section 4 on top of the
+// message syntax of RFC 9112. Baseline flags; base64 and SHA-1 run through a Backend.
+#include "wsframe/handshake.hpp"
+
+#include <errno.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "wsframe/backend.hpp"
+#include "wsframe/kernels.hpp"
+
+namespace wsframe {
+namespace {
+
+// Character classes of RFC 9110 section 5.6.2 (token) and 5.5 (field value), and the visible
+// characters a request-target may hold (RFC 3986 plus what browsers send unescaped).
+enum : std::uint8_t { token_char = 1, value_char = 2, visible_char = 4 };
+
+constexpr std::array<std::uint8_t, 256> char_classes = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0x21; c <= 0x7e; ++c) t[c] = value_char | visible_char;
+  for (int c = 0x80; c <= 0xff; ++c) t[c] = value_char;  // obs-text
+  t[' '] = t['\t'] = value_char;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] |= token_char;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= token_char;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= token_char, t[c - 'a' + 'A'] |= token_char;
+  return t;
+}();
+
+bool has_class(char c, std::uint8_t cls) noexcept { return (char_classes[static_cast<unsigned char>(c)] & cls) != 0; }
+
+bool all_of_class(std::string_view s, std::uint8_t cls) noexcept {
+  for (char c : s)
+    if (!has_class(c, cls)) return false;
+  return true;
+}
+
+bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
+
+// The first character of [p, e) that may not appear in a field value, or e. Eight bytes at a
+// time while none is a control character or DEL (HTAB, the one allowed control, takes the
+// byte path), since field values are most of a request.
+const char* find_invalid_value_char(const char* p, const char* e) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  const auto has_byte_below = [](std::uint64_t w, std::uint64_t n) { return ((w - ones * n) & ~w & highs) != 0; };
+  for (;;) {
+    while (e - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      if (has_byte_below(w, 0x20) || has_byte_below(w ^ (ones * 0x7f), 1)) break;
+      p += 8;
+    }
+    for (const char* stop = std::min(e, p + 8); p < stop; ++p)
+      if (!has_class(*p, value_char)) return p;
+    if (p == e) return e;
+  }
+}
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// The next element of a comma-separated list (RFC 9110 5.6.1) starting at `pos`, trimmed;
+// empty elements are skipped, commas inside quoted strings do not split. Returns false at the end.
+bool next_list_element(std::string_view list, std::size_t& pos, std::string_view& element) noexcept {
+  while (pos < list.size()) {
+    const std::size_t start = pos;
+    bool quoted = false;
+    std::size_t i = start;
+    for (; i < list.size(); ++i) {
+      const char c = list[i];
+      if (quoted) {
+        if (c == '\\') ++i;  // quoted-pair
+        else if (c == '"') quoted = false;
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        break;
+      }
+    }
+    const std::size_t stop = std::min(i, list.size());
+    pos = stop < list.size() ? stop + 1 : list.size();
+    element = trim_ows(list.substr(start, stop - start));
+    if (!element.empty()) return true;
+  }
+  return false;
+}
+
+bool list_has_token(std::string_view list, std::string_view token) noexcept {
+  std::size_t pos = 0;
+  for (std::string_view e; next_list_element(list, pos, e);)
+    if (iequals(e, token)) return true;
+  return false;
+}
+
+bool list_has_value(std::string_view list, std::string_view value) noexcept {
+  std::size_t pos = 0;
+  for (std::string_view e; next_list_element(list, pos, e);)
+    if (e == value) return true;
+  return false;
+}
+
+// "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3) -> 10 * major + minor, or -1.
+int parse_http_version(std::string_view v) noexcept {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !digit(v[5]) || v[6] != '.' || !digit(v[7])) return -1;
+  return (v[5] - '0') * 10 + (v[7] - '0');
+}
+
+// origin-form ("/path?query") or absolute-form ("ws://host/path"), RFC 9112 3.2.
+bool is_request_target(std::string_view t) noexcept {
+  if (t.empty() || !all_of_class(t, visible_char)) return false;
+  if (t.front() == '/') return true;
+  const std::size_t colon = t.find("://");
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (std::size_t i = 0; i < colon; ++i) {  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    const char c = ascii_lower(t[i]);
+    const bool alpha = c >= 'a' && c <= 'z';
+    if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
+  }
+  return true;
+}
+
+// name == lower, ASCII case-insensitively, for a field name (a token, checked when parsed) and a
+// lowercase literal of letters, digits and '-': each of those has bit 0x20 set, and the only
+// other byte that ORs to it (a control character) cannot be in a token. Inline and branch-light:
+// the server compares every field name with the ones it knows.
+bool name_is(std::string_view name, std::string_view lower) noexcept {
+  if (name.size() != lower.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    diff |= static_cast<unsigned char>((name[i] | 0x20) ^ lower[i]);
+  return diff == 0;
+}
+
+const Backend& kernels_of(const Backend* b) noexcept { return b != nullptr ? *b : active(); }
+
+std::string_view first_field(std::span<const HttpField> fields, std::string_view name) noexcept {
+  for (const HttpField& f : fields)
+    if (iequals(f.name, name)) return f.value;
+  return {};
+}
+
+// The rejections (RFC 6455 4.2.1, 4.4; RFC 9110 15.5): each closes the connection.
+constexpr std::string_view response_400 =
+    "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
+    "Bad Request\n";
+constexpr std::string_view response_405 =
+    "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 19\r\n\r\nMethod Not Allowed\n";
+constexpr std::string_view response_414 =
+    "HTTP/1.1 414 URI Too Long\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\n"
+    "URI Too Long\n";
+// RFC 9110 15.5.22 and 7.8: a 426 carries Upgrade, which must be listed in Connection.
+constexpr std::string_view response_426 =
+    "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade, close\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\nUpgrade Required\n";
+constexpr std::string_view response_431 =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+    "Content-Length: 32\r\n\r\nRequest Header Fields Too Large\n";
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+int http_status(Error e) noexcept {
+  switch (e) {
+    case Error::handshake_method_not_get: return 405;
+    case Error::handshake_request_line_too_long: return 414;
+    case Error::handshake_unsupported_version: return 426;
+    case Error::handshake_head_too_large:
+    case Error::handshake_too_many_fields: return 431;
+    case Error::handshake_malformed_request_line:
+    case Error::handshake_http_version:
+    case Error::handshake_malformed_field:
+    case Error::handshake_obs_fold:
+    case Error::handshake_bad_line_ending:
+    case Error::handshake_missing_host:
+    case Error::handshake_duplicate_host:
+    case Error::handshake_upgrade_not_websocket:
+    case Error::handshake_connection_not_upgrade:
+    case Error::handshake_missing_version:
+    case Error::handshake_missing_key:
+    case Error::handshake_duplicate_key:
+    case Error::handshake_invalid_key: return 400;
+    default: return 0;
+  }
+}
+
+// --- FieldList ---------------------------------------------------------------------------------
+
+void FieldList::iterator::advance() noexcept {
+  const std::span<const HttpField> fields = list_->fields_;
+  for (; field_ < fields.size(); ++field_, pos_ = 0) {
+    if (!iequals(fields[field_].name, list_->name_)) continue;
+    if (next_list_element(fields[field_].value, pos_, element_)) return;
+  }
+  pos_ = 0;
+  element_ = {};
+}
+
+bool FieldList::contains_token(std::string_view token) const noexcept {
+  for (std::string_view e : *this)
+    if (iequals(e, token)) return true;
+  return false;
+}
+
+bool FieldList::contains(std::string_view value) const noexcept {
+  return std::find(begin(), end(), value) != end();
+}
+
+// --- detail::HttpHead --------------------------------------------------------------------------
+
+namespace detail {
+
+HttpHead::HttpHead(const HandshakeLimits& limits)
+    : limits_(limits),
+      buffer_(std::make_unique_for_overwrite<char[]>(limits.max_head_bytes)),
+      fields_(std::make_unique_for_overwrite<HttpField[]>(limits.max_fields)) {}
+
+void HttpHead::reset() noexcept {
+  size_ = scanned_ = line_start_ = head_end_ = field_count_ = 0;
+  start_line_ = {};
+  error_ = Error::ok;
+}
+
+HttpHead::Step HttpHead::feed(std::span<const std::byte> in) noexcept {
+  if (error_ != Error::ok) return Step::error;
+  const std::size_t n = std::min(in.size(), limits_.max_head_bytes - size_);
+  if (n != 0) std::memcpy(buffer_.get() + size_, in.data(), n);
+  size_ += n;
+  return scan();
+}
+
+HttpHead::Step HttpHead::scan() noexcept {
+  const char* buf = buffer_.get();
+  while (scanned_ < size_) {
+    const void* lf = std::memchr(buf + scanned_, '\n', size_ - scanned_);
+    if (lf == nullptr) {
+      scanned_ = size_;
+      break;
+    }
+    const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(lf) - buf);
+    const std::size_t begin = line_start_;
+    scanned_ = line_start_ = end + 1;
+    // RFC 9112 2.2: lines end with CRLF; we accept no bare LF (a CR elsewhere is checked below).
+    if (end == begin || buf[end - 1] != '\r') {
+      error_ = Error::handshake_bad_line_ending;
+      return Step::error;
+    }
+    const std::string_view line(buf + begin, end - 1 - begin);
+    if (start_line_.data() == nullptr) {
+      if (line.find('\r') != std::string_view::npos) {
+        error_ = Error::handshake_bad_line_ending;
+        return Step::error;
+      }
+      start_line_ = line;
+      return Step::start_line;
+    }
+    if (line.empty()) {
+      head_end_ = end + 1;
+      return Step::complete;
+    }
+    if ((error_ = add_field(begin, end - 1)) != Error::ok) return Step::error;
+  }
+  if (size_ == limits_.max_head_bytes) {  // full, and the head is not complete
+    error_ = start_line_.data() == nullptr ? Error::handshake_request_line_too_long : Error::handshake_head_too_large;
+    return Step::error;
+  }
+  return Step::need_more;
+}
+
+// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5).
+Error HttpHead::add_field(std::size_t begin, std::size_t end) noexcept {
+  const char* const b = buffer_.get() + begin;
+  const char* e = buffer_.get() + end;
+  if (is_ows(*b)) return Error::handshake_obs_fold;  // RFC 9112 5.2: obs-fold is rejected with 400
+  const char* p = b;
+  while (p < e && has_class(*p, token_char)) ++p;
+  if (p == b || p == e || *p != ':') return Error::handshake_malformed_field;  // also "Name :" (RFC 9112 5.1)
+  const std::string_view name(b, static_cast<std::size_t>(p - b));
+  ++p;
+  while (p < e && is_ows(*p)) ++p;
+  const char* const value = p;
+  if (p = find_invalid_value_char(p, e); p != e)
+    return *p == '\r' ? Error::handshake_bad_line_ending : Error::handshake_malformed_field;
+  while (e > value && is_ows(e[-1])) --e;
+  if (field_count_ == limits_.max_fields) return Error::handshake_too_many_fields;
+  fields_[field_count_++] = {name, std::string_view(value, static_cast<std::size_t>(e - value))};
+  return Error::ok;
+}
+
+}  // namespace detail
+
+// --- ServerHandshake ---------------------------------------------------------------------------
+
+ServerHandshake::ServerHandshake(ServerOptions options) : options_(std::move(options)), head_(options_.limits) {}
+
+void ServerHandshake::reset() noexcept {
+  head_.reset();
+  status_ = HandshakeStatus::need_more;
+  error_ = Error::ok;
+  request_line_checked_ = false;
+  path_ = host_ = origin_ = key_ = selected_ = {};
+  response_size_ = 0;
+}
+
+HandshakeResult ServerHandshake::feed(std::span<const std::byte> in) noexcept {
+  if (status_ == HandshakeStatus::accept) return {status_, in};
+  if (status_ == HandshakeStatus::reject) return {status_, {}};
+  const std::size_t buffered_before = head_.size();
+  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
+    switch (step) {
+      case detail::HttpHead::Step::need_more: return {status_, {}};
+      case detail::HttpHead::Step::error: return finish(head_.error());
+      case detail::HttpHead::Step::start_line:
+        if (const Error e = check_request_line(); e != Error::ok) return finish(e);
+        continue;
+      case detail::HttpHead::Step::complete:
+        if (const Error e = check_fields(); e != Error::ok) return finish(e);
+        select();
+        answer();
+        status_ = HandshakeStatus::accept;
+        // The head ended inside this input: earlier inputs were scanned to their end.
+        return {status_, in.subspan(head_.head_size() - buffered_before)};
+    }
+  }
+}
+
+HandshakeResult ServerHandshake::finish(Error e) noexcept {
+  status_ = HandshakeStatus::reject;
+  error_ = e;
+  return {status_, {}};
+}
+
+// request-line = method SP request-target SP HTTP-version (RFC 9112 section 3).
+Error ServerHandshake::check_request_line() noexcept {
+  const std::string_view line = head_.start_line();
+  const std::size_t sp1 = line.find(' ');
+  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return Error::handshake_malformed_request_line;
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const int version = parse_http_version(line.substr(sp2 + 1));
+  if (!is_token(method) || !is_request_target(target) || version < 0) return Error::handshake_malformed_request_line;
+  if (method != "GET") return Error::handshake_method_not_get;  // methods are case-sensitive
+  if (version < 11) return Error::handshake_http_version;
+  path_ = target;
+  return Error::ok;
+}
+
+// RFC 6455 4.2.1 items 2-6, Host first, the version before the key (4.4: a client speaking
+// another version learns ours from the 426).
+Error ServerHandshake::check_fields() noexcept {
+  std::size_t hosts = 0, keys = 0, versions = 0;
+  bool upgrade_websocket = false, connection_upgrade = false;
+  std::string_view version;
+  for (const HttpField& f : head_.fields()) {
+    switch (f.name.size()) {  // the length first: most fields are none of these
+      case 4:
+        if (name_is(f.name, "host")) ++hosts, host_ = f.value;
+        break;
+      case 6:
+        if (origin_.data() == nullptr && name_is(f.name, "origin")) origin_ = f.value;
+        break;
+      case 7:
+        if (name_is(f.name, "upgrade")) upgrade_websocket = upgrade_websocket || list_has_token(f.value, "websocket");
+        break;
+      case 10:
+        if (name_is(f.name, "connection")) connection_upgrade = connection_upgrade || list_has_token(f.value, "upgrade");
+        break;
+      case 17:
+        if (name_is(f.name, "sec-websocket-key")) ++keys, key_ = f.value;
+        break;
+      case 21:
+        if (name_is(f.name, "sec-websocket-version")) ++versions, version = f.value;
+        break;
+      default: break;
+    }
+  }
+  if (hosts == 0) return Error::handshake_missing_host;
+  if (hosts > 1) return Error::handshake_duplicate_host;
+  if (!upgrade_websocket) return Error::handshake_upgrade_not_websocket;
+  if (!connection_upgrade) return Error::handshake_connection_not_upgrade;
+  if (versions == 0) return Error::handshake_missing_version;
+  if (versions > 1 || version != "13") return Error::handshake_unsupported_version;
+  if (keys == 0) return Error::handshake_missing_key;
+  if (keys > 1) return Error::handshake_duplicate_key;
+  // RFC 6455 4.1: base64 of 16 bytes is exactly 24 characters.
+  std::array<std::byte, 18> nonce;
+  std::size_t written = 0;
+  if (key_.size() != 24 || base64_decode(kernels_of(options_.backend), key_, nonce, written) != Base64Status::ok ||
+      written != 16)
+    return Error::handshake_invalid_key;
+  return Error::ok;
+}
+
+// RFC 6455 4.2.2 item 5: at most one of the offered subprotocols, echoed exactly.
+void ServerHandshake::select() noexcept {
+  const FieldList offered = subprotocols();
+  const auto pick = [&](std::string_view wanted) {
+    for (std::string_view o : offered)
+      if (o == wanted && o.size() <= max_subprotocol_size && is_token(o)) return selected_ = o, true;
+    return false;
+  };
+  if (options_.select_subprotocol) {
+    if (const std::string_view wanted = options_.select_subprotocol(*this); !wanted.empty()) pick(wanted);
+    return;
+  }
+  for (std::string_view wanted : options_.subprotocols)
+    if (pick(wanted)) return;
+}
+
+void ServerHandshake::answer() noexcept {
+  constexpr std::string_view head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+  constexpr std::string_view protocol = "Sec-WebSocket-Protocol: ";
+  static_assert(head.size() + 28 + 2 + protocol.size() + max_subprotocol_size + 2 + 2 <= sizeof(response_));
+  char* out = response_.data();
+  const auto put = [&out](std::string_view s) { out = std::copy(s.begin(), s.end(), out); };
+  put(head);
+  const AcceptKey accept = accept_key(kernels_of(options_.backend), key_);
+  put({accept.data(), accept.size()});
+  put("\r\n");
+  if (!selected_.empty()) {
+    put(protocol);
+    put(selected_);
+    put("\r\n");
+  }
+  put("\r\n");
+  response_size_ = static_cast<std::size_t>(out - response_.data());
+}
+
+int ServerHandshake::status_code() const noexcept {
+  switch (status_) {
+    case HandshakeStatus::accept: return 101;
+    case HandshakeStatus::reject: return http_status(error_);
+    case HandshakeStatus::need_more: return 0;
+  }
+  return 0;
+}
+
+std::string_view ServerHandshake::response() const noexcept {
+  switch (status_code()) {
+    case 101: return {response_.data(), response_size_};
+    case 400: return response_400;
+    case 405: return response_405;
+    case 414: return response_414;
+    case 426: return response_426;
+    case 431: return response_431;
+    default: return {};
+  }
+}
+
+FieldList ServerHandshake::subprotocols() const noexcept { return {head_.fields(), "sec-websocket-protocol"}; }
+FieldList ServerHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
+std::string_view ServerHandshake::header(std::string_view name) const noexcept {
+  return first_field(head_.fields(), name);
+}
+
+// --- ClientHandshake ---------------------------------------------------------------------------
+
+Error random_nonce(HandshakeNonce& nonce) noexcept {
+  std::size_t filled = 0;
+  while (filled < nonce.size()) {
+    const ssize_t n = getrandom(nonce.data() + filled, nonce.size() - filled, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error::handshake_no_randomness;
+    filled += static_cast<std::size_t>(n);
+  }
+  return Error::ok;
+}
+
+ClientHandshake::ClientHandshake(const ClientOptions& options) : head_(options.limits) {
+  HandshakeNonce nonce;
+  error_ = random_nonce(nonce);
+  if (error_ == Error::ok) error_ = build_request(options, nonce);
+  if (error_ != Error::ok) status_ = HandshakeStatus::reject;
+}
+
+ClientHandshake::ClientHandshake(const ClientOptions& options, const HandshakeNonce& nonce) : head_(options.limits) {
+  error_ = build_request(options, nonce);
+  if (error_ != Error::ok) status_ = HandshakeStatus::reject;
+}
+
+// RFC 6455 4.1, the opening handshake. Every piece is checked so that no option can inject a
+// line or produce a request a strict server (ours) would refuse.
+Error ClientHandshake::build_request(const ClientOptions& o, const HandshakeNonce& nonce) {
+  const bool valid =
+      !o.host.empty() && all_of_class(o.host, visible_char) && !o.path.empty() && o.path.front() == '/' &&
+      all_of_class(o.path, visible_char) && all_of_class(o.origin, visible_char) &&
+      std::all_of(o.subprotocols.begin(), o.subprotocols.end(), is_token) &&
+      std::all_of(o.extensions.begin(), o.extensions.end(),
+                  [](std::string_view e) { return is_token(trim_ows(e.substr(0, e.find(';')))) && all_of_class(e, value_char); }) &&
+      std::all_of(o.extra_headers.begin(), o.extra_headers.end(), [](const HttpField& f) {
+        return is_token(f.name) && all_of_class(f.value, value_char) && trim_ows(f.value) == f.value;
+      });
+  if (!valid) return Error::handshake_invalid_option;
+
+  const Backend& kernels = kernels_of(o.backend);
+  std::array<char, 24> key;
+  base64_encode(kernels, nonce, key);
+  const std::string_view key_view(key.data(), key.size());
+  expected_accept_ = accept_key(kernels, key_view);
+
+  std::string& r = request_;
+  r.reserve(160 + o.host.size() + o.path.size() + o.origin.size());
+  r.append("GET ").append(o.path).append(" HTTP/1.1\r\nHost: ").append(o.host);
+  r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+  key_offset_ = r.size();
+  r.append(key_view).append("\r\nSec-WebSocket-Version: 13\r\n");
+  if (!o.origin.empty()) r.append("Origin: ").append(o.origin).append("\r\n");
+  const auto put_list = [&r](std::string_view name, std::span<const std::string_view> items, std::size_t& offset,
+                             std::size_t& size) {
+    if (items.empty()) return;
+    r.append(name).append(": ");
+    offset = r.size();
+    for (std::size_t i = 0; i < items.size(); ++i) r.append(i == 0 ? "" : ", ").append(items[i]);
+    size = r.size() - offset;
+    r.append("\r\n");
+  };
+  put_list("Sec-WebSocket-Protocol", o.subprotocols, protocols_offset_, protocols_size_);
+  put_list("Sec-WebSocket-Extensions", o.extensions, extensions_offset_, extensions_size_);
+  for (const HttpField& f : o.extra_headers) r.append(f.name).append(": ").append(f.value).append("\r\n");
+  r.append("\r\n");
+  return Error::ok;
+}
+
+std::string_view ClientHandshake::key() const noexcept {
+  return request_.empty() ? std::string_view() : std::string_view(request_).substr(key_offset_, 24);
+}
+
+HandshakeResult ClientHandshake::feed(std::span<const std::byte> in) noexcept {
+  if (status_ == HandshakeStatus::accept) return {status_, in};
+  if (status_ == HandshakeStatus::reject) return {status_, {}};
+  const std::size_t buffered_before = head_.size();
+  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
+    switch (step) {
+      case detail::HttpHead::Step::need_more: return {status_, {}};
+      case detail::HttpHead::Step::error:  // a status line that does not fit is just a large head
+        return finish(head_.error() == Error::handshake_request_line_too_long ? Error::handshake_head_too_large
+                                                                               : head_.error());
+      case detail::HttpHead::Step::start_line:
+        if (const Error e = check_status_line(); e != Error::ok) return finish(e);
+        continue;
+      case detail::HttpHead::Step::complete:
+        if (const Error e = check_fields(); e != Error::ok) return finish(e);
+        status_ = HandshakeStatus::accept;
+        return {status_, in.subspan(head_.head_size() - buffered_before)};
+    }
+  }
+}
+
+HandshakeResult ClientHandshake::finish(Error e) noexcept {
+  status_ = HandshakeStatus::reject;
+  error_ = e;
+  return {status_, {}};
+}
+
+// status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4); the SP
+// before an empty reason is optional here, as many servers omit it.
+Error ClientHandshake::check_status_line() noexcept {
+  const std::string_view line = head_.start_line();
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (line.size() < 12 || parse_http_version(line.substr(0, 8)) < 10 || line[8] != ' ' || !digit(line[9]) ||
+      !digit(line[10]) || !digit(line[11]) || (line.size() > 12 && line[12] != ' ') ||
+      !all_of_class(line.substr(std::min<std::size_t>(line.size(), 13)), value_char))
+    return Error::handshake_malformed_status_line;
+  status_code_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  return Error::ok;
+}
+
+// RFC 6455 4.1, the client's checks of the server's handshake, items 1-6.
+Error ClientHandshake::check_fields() const noexcept {
+  if (status_code_ != 101) return Error::handshake_unexpected_status;
+  const std::string_view offered_protocols = std::string_view(request_).substr(protocols_offset_, protocols_size_);
+  const std::string_view offered_extensions = std::string_view(request_).substr(extensions_offset_, extensions_size_);
+  std::size_t accepts = 0, protocols = 0;
+  bool upgrade_websocket = false, connection_upgrade = false, protocol_offered = true, extensions_offered = true;
+  std::string_view accept;
+  for (const HttpField& f : head_.fields()) {
+    if (name_is(f.name, "upgrade")) {
+      upgrade_websocket = upgrade_websocket || list_has_token(f.value, "websocket");
+    } else if (name_is(f.name, "connection")) {
+      connection_upgrade = connection_upgrade || list_has_token(f.value, "upgrade");
+    } else if (name_is(f.name, "sec-websocket-accept")) {
+      ++accepts, accept = f.value;
+    } else if (name_is(f.name, "sec-websocket-protocol")) {
+      // One value, exactly one of ours (RFC 6455 4.1 item 6).
+      ++protocols;
+      protocol_offered = protocol_offered && is_token(f.value) && list_has_value(offered_protocols, f.value);
+    } else if (name_is(f.name, "sec-websocket-extensions")) {
+      std::size_t pos = 0;
+      for (std::string_view e; next_list_element(f.value, pos, e);) {  // RFC 6455 4.1 item 5
+        const std::string_view name = trim_ows(e.substr(0, e.find(';')));
+        bool ours = false;
+        std::size_t offered_pos = 0;
+        for (std::string_view o; !ours && next_list_element(offered_extensions, offered_pos, o);)
+          ours = iequals(trim_ows(o.substr(0, o.find(';'))), name);
+        extensions_offered = extensions_offered && ours;
+      }
+    }
+  }
+  if (!upgrade_websocket) return Error::handshake_response_not_websocket;
+  if (!connection_upgrade) return Error::handshake_response_not_upgrade;
+  if (accepts != 1) return Error::handshake_missing_accept;
+  if (accept != std::string_view(expected_accept_.data(), expected_accept_.size()))
+    return Error::handshake_accept_mismatch;
+  if (protocols > 1 || !protocol_offered) return Error::handshake_unoffered_subprotocol;
+  if (!extensions_offered) return Error::handshake_unoffered_extension;
+  return Error::ok;
+}
+
+std::string_view ClientHandshake::subprotocol() const noexcept {
+  return status_ == HandshakeStatus::accept ? header("sec-websocket-protocol") : std::string_view();
+}
+FieldList ClientHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
+std::string_view ClientHandshake::header(std::string_view name) const noexcept {
+  return first_field(head_.fields(), name);
+}
+
+}  // namespace wsframe
