@@ -199,6 +199,49 @@ async def ping_between_fragments(uri):
     await close_normally(ws)
 
 
+def server_rss_kib():
+    """The echo server's resident set (pair.py passes its PID), or None."""
+    pid = os.environ.get("WSFRAME_SERVER_PID")
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    except (OSError, TypeError, StopIteration):
+        return None
+
+
+async def backpressure(uri):
+    """A client that sends but does not read: the server must stop reading from it (so our
+    writes stall) instead of buffering without bound, and resume once we read the echoes."""
+    ws = await connect(uri)
+    chunk = rng.randbytes(64 * 1024)
+    # All-zero masking key: the payload is sent as is (masking 64 KiB in Python is slow).
+    frame = bytes([0x82, 0xFF]) + struct.pack("!Q", len(chunk)) + bytes(4) + chunk
+    rss_before = server_rss_kib()
+    ws.transport.pause_reading()  # we do not read: the server's echoes pile up
+    sent, limit = 0, 512 << 20
+    while sent < limit:
+        ws.transport.write(frame)
+        sent += len(chunk)
+        if ws.transport.get_write_buffer_size() > (8 << 20):
+            await asyncio.sleep(0.5)  # give the server time to read what it will
+            if ws.transport.get_write_buffer_size() > (8 << 20):
+                break  # stalled: the server stopped reading us
+    expect(sent < limit, f"the server kept reading {sent >> 20} MiB without our reading any echo")
+    rss_after = server_rss_kib()
+    note = f"stalled after {sent >> 20} MiB"
+    if rss_before is not None and rss_after is not None:
+        grown = (rss_after - rss_before) >> 10
+        expect(grown < 64, f"server RSS grew by {grown} MiB for one client that does not read")
+        note += f", server RSS {rss_before >> 10} -> {rss_after >> 10} MiB"
+    ws.transport.resume_reading()
+    messages = sent // len(chunk)
+    for _ in range(messages):
+        echo = await step(ws.recv())
+        expect(echo == chunk, "an echo differs after backpressure")
+    await close_normally(ws)
+    return note
+
+
 def protocol_error_case(raw, code):
     async def case(uri):
         ws = await connect(uri)
@@ -299,6 +342,7 @@ def all_cases():
         ("close_going_away", close_going_away),
         ("burst_of_500_pipelined", burst),
         ("compression_offer_declined", compression_offer_declined),
+        ("backpressure_client_that_does_not_read", backpressure),
     ]
     cases += [(f"error_{name}", protocol_error_case(raw, code)) for name, raw, code in PROTOCOL_ERRORS]
     cases += [(name, http_case(make, status, header)) for name, make, status, header in HTTP_CASES]
@@ -312,8 +356,9 @@ async def run(uri, only, skip):
             continue
         start = time.monotonic()
         try:
-            await asyncio.wait_for(case(uri), CASE_TIMEOUT)
-            print(f"PASS {name} ({time.monotonic() - start:.2f} s)", flush=True)
+            note = await asyncio.wait_for(case(uri), CASE_TIMEOUT)
+            note = f"; {note}" if note else ""
+            print(f"PASS {name} ({time.monotonic() - start:.2f} s{note})", flush=True)
         except Exception as e:  # noqa: BLE001 -- every failure is reported, then the next case runs
             failures += 1
             reason = str(e) or type(e).__name__

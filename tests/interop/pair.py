@@ -66,7 +66,8 @@ def main():
     status = 0
     client = shlex.split(args.client.replace("{uri}", uri))
     try:
-        status = subprocess.run(client, env=env, timeout=args.timeout).returncode
+        status = subprocess.run(client, env=dict(env, WSFRAME_SERVER_PID=str(server.pid)),
+                                timeout=args.timeout).returncode
     except subprocess.TimeoutExpired:
         print(f"FAIL client exceeded {args.timeout} s", flush=True)
         status = 1
