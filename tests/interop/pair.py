@@ -71,6 +71,9 @@ def main():
     except subprocess.TimeoutExpired:
         print(f"FAIL client exceeded {args.timeout} s", flush=True)
         status = 1
+    except OSError as e:
+        print(f"FAIL cannot run the client: {e}", flush=True)
+        status = 1
 
     server.send_signal(signal.SIGTERM)
     try:
