@@ -383,7 +383,8 @@ int main(int argc, char** argv) {
 
   int failures = 0;
   for (const auto& [name, run] : cases) {
-    if (!only.empty() && std::none_of(only.begin(), only.end(), [&](std::string_view p) { return name.starts_with(p); }))
+    const std::string_view case_name = name;  // clang 14 cannot capture a structured binding
+    if (!only.empty() && std::none_of(only.begin(), only.end(), [&](std::string_view p) { return case_name.starts_with(p); }))
       continue;
     const auto start = Clock::now();
     try {

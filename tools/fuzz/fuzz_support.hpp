@@ -56,4 +56,44 @@ class ExactBuffer {
   std::size_t offset_, size_;
 };
 
+// Random cut points for feeding a stream in pieces. Protocol targets take their first two input
+// bytes as its seed and the rest as the stream, so seeds and dictionaries stay readable.
+class Splitter {
+ public:
+  explicit Splitter(std::uint16_t seed) : state_(0x9E3779B97F4A7C15ull ^ seed) {}
+
+  // Splits [0, n) into pieces: mostly small (1..16 bytes, headers split everywhere), some large.
+  std::vector<std::size_t> piece_sizes(std::size_t n) {
+    std::vector<std::size_t> sizes;
+    while (n > 0) {
+      const std::uint64_t r = next();
+      std::size_t piece = (r & 3) == 0 ? 1 + (r >> 8) % 16 : (r & 3) == 1 ? 1 + (r >> 8) % 4096 : n;
+      piece = piece < n ? piece : n;
+      sizes.push_back(piece);
+      n -= piece;
+    }
+    return sizes;
+  }
+  std::uint64_t next() {  // xorshift64*
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return state_ * 0x2545F4914F6CDD1Dull;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// The input of a protocol target: the splitter seed, then the stream.
+struct SplitInput {
+  std::uint16_t seed;
+  std::span<const std::byte> stream;
+};
+inline SplitInput split_input(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return {0, {}};
+  return {static_cast<std::uint16_t>(data[0] | data[1] << 8),
+          {reinterpret_cast<const std::byte*>(data + 2), size - 2}};
+}
+
 }  // namespace wsframe::fuzz

@@ -161,10 +161,17 @@ GENERATORS = {
 }
 
 
+# Targets whose first two input bytes seed the cut points of the stream that follows.
+SPLIT_TARGETS = {"fuzz_handshake_server", "fuzz_handshake_client", "fuzz_connection_server", "fuzz_connection_client"}
+
+
 def main():
     target, folder = sys.argv[1], sys.argv[2]
     os.makedirs(folder, exist_ok=True)
-    for seed in GENERATORS.get(target, lambda: ())():
+    seeds = list(GENERATORS.get(target, lambda: ())())
+    if target in SPLIT_TARGETS:
+        seeds = [prefix + s for s in seeds for prefix in (b"\0\0", b"\x01\x7f")]
+    for seed in seeds:
         name = hashlib.sha1(seed).hexdigest()
         with open(os.path.join(folder, name), "wb") as f:
             f.write(seed)
