@@ -21,4 +21,7 @@ WSFRAME_BENCH_EXPORT void xor_pass(std::byte* p, std::size_t n) noexcept;
 // p[i] ^= key[i & 3], compiled without vectorisation: the naive baseline.
 void bytes_loop_mask(std::byte* p, std::size_t n, MaskKey key) noexcept;
 
+// boost::beast::websocket::detail::check_utf8 (one-shot utf8_checker), default flags.
+bool beast_check_utf8(const std::byte* p, std::size_t n) noexcept;
+
 }  // namespace wsframe::bench

@@ -29,8 +29,6 @@ std::span<const std::byte> as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-bool whole_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept { return is_valid_utf8(b, bytes); }
-
 constexpr std::uint32_t rotl(std::uint32_t v, int n) noexcept { return (v << n) | (v >> (32 - n)); }
 
 constexpr std::uint64_t splitmix64(std::uint64_t& x) noexcept {
@@ -234,7 +232,11 @@ Event Connection::next_event() noexcept {
           !options_.deliver_fragments) [[likely]] {
         const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
         if (frame_.masked) backend_->mask(payload.data(), payload.size(), std::bit_cast<std::uint32_t>(frame_.mask_key));
-        if (check_utf8_ && !whole_utf8(*backend_, payload)) return fail(Error::invalid_utf8);
+        if (check_utf8_) {  // the kernel directly: this is the hottest call of the receive path
+          Utf8State whole{};
+          if (backend_->utf8_feed(whole, payload.data(), payload.size()).status != Utf8Status::valid)
+            return fail(Error::invalid_utf8);
+        }
         advance(payload.size());
         in_payload_ = false;
         Event ev;
@@ -315,7 +317,7 @@ Event Connection::finish_control(std::span<const std::byte> payload) noexcept {
     code = static_cast<std::uint16_t>((std::to_integer<unsigned>(payload[0]) << 8) | std::to_integer<unsigned>(payload[1]));
     if (!close_code_on_wire(code)) return fail(Error::invalid_close_code);
     ev.payload = payload.subspan(2);
-    if (!whole_utf8(*backend_, ev.payload)) return fail(Error::close_reason_invalid_utf8);
+    if (!is_valid_utf8(*backend_, ev.payload)) return fail(Error::close_reason_invalid_utf8);
   }
   close_received_ = true;
   if (!close_sent_) {  // RFC 6455 5.5.1: reply with a Close, echoing the status code
@@ -440,7 +442,7 @@ Error Connection::close(std::uint16_t code, std::string_view reason) noexcept {
   if (close_sent_) return Error::connection_closed;
   if (code == no_status_code ? !reason.empty() : !close_code_on_wire(code)) return Error::close_code_not_sendable;
   if (reason.size() > max_close_reason) return Error::control_payload_too_long;
-  if (!whole_utf8(*backend_, as_bytes(reason))) return Error::payload_invalid_utf8;
+  if (!is_valid_utf8(*backend_, as_bytes(reason))) return Error::payload_invalid_utf8;
   const Error e = queue_close(code, as_bytes(reason));
   if (e == Error::ok) close_sent_ = true;
   return e;

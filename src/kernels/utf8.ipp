@@ -105,8 +105,8 @@ inline Utf8Result utf8_run(std::uint8_t& state, const std::byte* p, std::size_t 
         i += static_cast<std::size_t>(__builtin_ctzll(high)) / 8;  // skip to the first non-ASCII byte
       }
     }
-    // A few bytes one at a time, up to the end of the current code point and beyond it while
-    // the bytes are not ASCII (multi-byte text stays here).
+    // Then up to 16 bytes one at a time through the automaton (multi-byte text stays in this
+    // loop; back at a boundary, ASCII returns to the word path).
     const std::size_t stop = i + 16 < n ? i + 16 : n;
     for (; i < stop; ++i) {
       s = utf8_step(s, p[i]);
@@ -126,7 +126,282 @@ inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_
   return utf8_run(st.dfa, p, 0, n);
 }
 
-// TODO(step 2): the SIMD kernels; every backend runs the automaton for now.
+#if defined(WSFRAME_ARCH_SIMD)
+// --- the lookup-table algorithm (Keiser & Lemire 2021) -----------------------------------------
+// Every error of UTF-8 shows in a pair of adjacent bytes (prev1, cur), except a missing or
+// surplus third/fourth byte, which shows in (prev2 or prev3, cur). Three 16-entry tables indexed
+// by prev1's high nibble, prev1's low nibble and cur's high nibble give one bit per error kind;
+// their AND is nonzero exactly for a bad pair.
+inline constexpr std::uint8_t utf8_too_short = 1 << 0;   // lead followed by a non-continuation
+inline constexpr std::uint8_t utf8_too_long = 1 << 1;    // ASCII followed by a continuation
+inline constexpr std::uint8_t utf8_overlong3 = 1 << 2;   // E0 80..9F
+inline constexpr std::uint8_t utf8_too_large = 1 << 3;   // F4 90..BF, F5..FF 90..BF
+inline constexpr std::uint8_t utf8_surrogate = 1 << 4;   // ED A0..BF
+inline constexpr std::uint8_t utf8_overlong2 = 1 << 5;   // C0, C1 followed by a continuation
+inline constexpr std::uint8_t utf8_large_8x = 1 << 6;    // F5..FF 80..8F, and (same bit) F0 80..8F
+inline constexpr std::uint8_t utf8_two_conts = 1 << 7;   // continuation after continuation:
+                                                         // right only as a 3rd or 4th byte
+inline constexpr std::uint8_t utf8_overlong4 = utf8_large_8x;
+inline constexpr std::uint8_t utf8_carry = utf8_too_short | utf8_too_long | utf8_two_conts;
+
+// Indexed by prev1 >> 4.
+alignas(16) inline constexpr std::uint8_t utf8_prev_high[16] = {
+    utf8_too_long, utf8_too_long, utf8_too_long, utf8_too_long,  // 0..7: ASCII
+    utf8_too_long, utf8_too_long, utf8_too_long, utf8_too_long,
+    utf8_two_conts, utf8_two_conts, utf8_two_conts, utf8_two_conts,  // 8..B: continuation
+    utf8_too_short | utf8_overlong2,                                 // C
+    utf8_too_short,                                                  // D
+    utf8_too_short | utf8_overlong3 | utf8_surrogate,                // E
+    utf8_too_short | utf8_too_large | utf8_large_8x | utf8_overlong4,  // F
+};
+// Indexed by prev1 & 15.
+alignas(16) inline constexpr std::uint8_t utf8_prev_low[16] = {
+    utf8_carry | utf8_overlong3 | utf8_overlong2 | utf8_overlong4,  // x0: C0 E0 F0
+    utf8_carry | utf8_overlong2,                                    // x1: C1
+    utf8_carry,
+    utf8_carry,
+    utf8_carry | utf8_too_large,  // x4: F4
+    utf8_carry | utf8_too_large | utf8_large_8x,  // x5..xF: F5..FF
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x | utf8_surrogate,  // xD: ED
+    utf8_carry | utf8_too_large | utf8_large_8x,
+    utf8_carry | utf8_too_large | utf8_large_8x,
+};
+// Indexed by cur >> 4.
+alignas(16) inline constexpr std::uint8_t utf8_cur_high[16] = {
+    utf8_too_short, utf8_too_short, utf8_too_short, utf8_too_short,  // 0..7: ASCII
+    utf8_too_short, utf8_too_short, utf8_too_short, utf8_too_short,
+    utf8_too_long | utf8_overlong2 | utf8_two_conts | utf8_overlong3 | utf8_large_8x | utf8_overlong4,  // 8
+    utf8_too_long | utf8_overlong2 | utf8_two_conts | utf8_overlong3 | utf8_too_large,                  // 9
+    utf8_too_long | utf8_overlong2 | utf8_two_conts | utf8_surrogate | utf8_too_large,                  // A
+    utf8_too_long | utf8_overlong2 | utf8_two_conts | utf8_surrogate | utf8_too_large,                  // B
+    utf8_too_short, utf8_too_short, utf8_too_short, utf8_too_short,  // C..F: lead
+};
+
+// The few vector operations the algorithm needs, per instruction set (raw intrinsics: the
+// byte shuffle and the cross-block byte shifts have no portable xsimd form).
+#if defined(__AVX512BW__)
+using u8v = __m512i;
+inline constexpr std::size_t utf8_width = 64;
+inline u8v v_load(const std::byte* p) noexcept { return _mm512_loadu_si512(p); }
+inline u8v v_splat(std::uint8_t b) noexcept { return _mm512_set1_epi8(static_cast<char>(b)); }
+// The maskz forms here and in v_prev: GCC 12 warns (wrongly) about the unmasked ones.
+inline u8v v_table(const std::uint8_t* t) noexcept {
+  return _mm512_maskz_broadcast_i32x4(0xffff, _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
+}
+inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm512_shuffle_epi8(table, nibbles); }
+inline u8v v_high_nibbles(u8v v) noexcept { return _mm512_and_si512(_mm512_srli_epi16(v, 4), v_splat(0x0f)); }
+inline u8v v_and(u8v a, u8v b) noexcept { return _mm512_and_si512(a, b); }
+inline u8v v_or(u8v a, u8v b) noexcept { return _mm512_or_si512(a, b); }
+inline u8v v_xor(u8v a, u8v b) noexcept { return _mm512_xor_si512(a, b); }
+inline u8v v_subs(u8v a, u8v b) noexcept { return _mm512_subs_epu8(a, b); }
+inline bool v_any(u8v v) noexcept { return _mm512_test_epi8_mask(v, v) != 0; }
+inline bool v_ascii(u8v v) noexcept { return _mm512_movepi8_mask(v) == 0; }
+// The block shifted by N bytes towards higher lanes, filled with the last N bytes of `prev`.
+template <int N>
+inline u8v v_prev(u8v cur, u8v prev) noexcept {
+  const u8v shifted_lanes = _mm512_maskz_alignr_epi64(0xff, cur, prev, 6);  // prev's last 16 bytes, then cur's first 48
+  return _mm512_alignr_epi8(cur, shifted_lanes, 16 - N);
+}
+#elif defined(__AVX2__)
+using u8v = __m256i;
+inline constexpr std::size_t utf8_width = 32;
+inline u8v v_load(const std::byte* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline u8v v_splat(std::uint8_t b) noexcept { return _mm256_set1_epi8(static_cast<char>(b)); }
+inline u8v v_table(const std::uint8_t* t) noexcept { return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t))); }
+inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm256_shuffle_epi8(table, nibbles); }
+inline u8v v_high_nibbles(u8v v) noexcept { return _mm256_and_si256(_mm256_srli_epi16(v, 4), v_splat(0x0f)); }
+inline u8v v_and(u8v a, u8v b) noexcept { return _mm256_and_si256(a, b); }
+inline u8v v_or(u8v a, u8v b) noexcept { return _mm256_or_si256(a, b); }
+inline u8v v_xor(u8v a, u8v b) noexcept { return _mm256_xor_si256(a, b); }
+inline u8v v_subs(u8v a, u8v b) noexcept { return _mm256_subs_epu8(a, b); }
+inline bool v_any(u8v v) noexcept { return _mm256_testz_si256(v, v) == 0; }
+inline bool v_ascii(u8v v) noexcept { return _mm256_movemask_epi8(v) == 0; }
+template <int N>
+inline u8v v_prev(u8v cur, u8v prev) noexcept {
+  const u8v shifted_lanes = _mm256_permute2x128_si256(prev, cur, 0x21);  // prev's high half, cur's low half
+  return _mm256_alignr_epi8(cur, shifted_lanes, 16 - N);
+}
+#elif defined(__SSE4_2__)
+using u8v = __m128i;
+inline constexpr std::size_t utf8_width = 16;
+inline u8v v_load(const std::byte* p) noexcept { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline u8v v_splat(std::uint8_t b) noexcept { return _mm_set1_epi8(static_cast<char>(b)); }
+inline u8v v_table(const std::uint8_t* t) noexcept { return _mm_load_si128(reinterpret_cast<const __m128i*>(t)); }
+inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm_shuffle_epi8(table, nibbles); }
+inline u8v v_high_nibbles(u8v v) noexcept { return _mm_and_si128(_mm_srli_epi16(v, 4), v_splat(0x0f)); }
+inline u8v v_and(u8v a, u8v b) noexcept { return _mm_and_si128(a, b); }
+inline u8v v_or(u8v a, u8v b) noexcept { return _mm_or_si128(a, b); }
+inline u8v v_xor(u8v a, u8v b) noexcept { return _mm_xor_si128(a, b); }
+inline u8v v_subs(u8v a, u8v b) noexcept { return _mm_subs_epu8(a, b); }
+inline bool v_any(u8v v) noexcept { return _mm_testz_si128(v, v) == 0; }
+inline bool v_ascii(u8v v) noexcept { return _mm_movemask_epi8(v) == 0; }
+template <int N>
+inline u8v v_prev(u8v cur, u8v prev) noexcept { return _mm_alignr_epi8(cur, prev, 16 - N); }
+#elif defined(__aarch64__)
+using u8v = uint8x16_t;
+inline constexpr std::size_t utf8_width = 16;
+inline u8v v_load(const std::byte* p) noexcept { return vld1q_u8(reinterpret_cast<const std::uint8_t*>(p)); }
+inline u8v v_splat(std::uint8_t b) noexcept { return vdupq_n_u8(b); }
+inline u8v v_table(const std::uint8_t* t) noexcept { return vld1q_u8(t); }
+inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return vqtbl1q_u8(table, nibbles); }
+inline u8v v_high_nibbles(u8v v) noexcept { return vshrq_n_u8(v, 4); }
+inline u8v v_and(u8v a, u8v b) noexcept { return vandq_u8(a, b); }
+inline u8v v_or(u8v a, u8v b) noexcept { return vorrq_u8(a, b); }
+inline u8v v_xor(u8v a, u8v b) noexcept { return veorq_u8(a, b); }
+inline u8v v_subs(u8v a, u8v b) noexcept { return vqsubq_u8(a, b); }
+inline bool v_any(u8v v) noexcept { return vmaxvq_u8(v) != 0; }
+inline bool v_ascii(u8v v) noexcept { return vmaxvq_u8(v) < 0x80; }
+template <int N>
+inline u8v v_prev(u8v cur, u8v prev) noexcept { return vextq_u8(prev, cur, 16 - N); }
+#else
+#error "utf8.ipp: no vector form for this instruction set"
+#endif
+
+
+// The rule check of one block. prev1..prev3: the block's bytes as seen 1..3 positions back.
+struct Utf8Rules {
+  const u8v prev_high = v_table(utf8_prev_high), prev_low = v_table(utf8_prev_low);
+  const u8v cur_high = v_table(utf8_cur_high), low_nibble = v_splat(0x0f);
+
+  // Nonzero where `cur` breaks a rule.
+  u8v errors(u8v cur, u8v prev1, u8v prev2, u8v prev3) const noexcept {
+    const u8v pair = v_and(v_and(v_lookup(prev_high, v_high_nibbles(prev1)), v_lookup(prev_low, v_and(prev1, low_nibble))),
+                           v_lookup(cur_high, v_high_nibbles(cur)));
+    // 3rd byte of a 3- or 4-byte sequence (prev2 >= E0) or 4th (prev3 >= F0): there, and only
+    // there, a continuation after a continuation is right.
+    const u8v third = v_subs(prev2, v_splat(0xe0 - 0x80));
+    const u8v fourth = v_subs(prev3, v_splat(0xf0 - 0x80));
+    const u8v must_continue = v_and(v_or(third, fourth), v_splat(0x80));
+    return v_xor(pair, must_continue);
+  }
+  // A block with nothing before it but a boundary (zeros are ASCII).
+  u8v first_block_errors(u8v cur) const noexcept {
+    const u8v zero = v_splat(0);
+    return errors(cur, v_prev<1>(cur, zero), v_prev<2>(cur, zero), v_prev<3>(cur, zero));
+  }
+  // A block at p + i with at least 3 input bytes before it: the shifted views are plain
+  // unaligned loads (cheaper than cross-lane shuffles, which compete with the table lookups).
+  u8v block_errors(const std::byte* p, std::size_t i) const noexcept {
+    return errors(v_load(p + i), v_load(p + i - 1), v_load(p + i - 2), v_load(p + i - 3));
+  }
+};
+
+// True when the text before p + i (at least 3 bytes of it) ends inside a sequence.
+inline bool utf8_ends_open(const std::byte* p, std::size_t i) noexcept {
+  return static_cast<std::uint8_t>(p[i - 1]) >= 0xc0 || static_cast<std::uint8_t>(p[i - 2]) >= 0xe0 ||
+         static_cast<std::uint8_t>(p[i - 3]) >= 0xf0;
+}
+
+// Errors of the last r < width bytes p[i, i + r), zero-padded: the padding ends any sequence
+// left open, so an incomplete end shows as "too short". `context`: a full vector of input
+// precedes i (else i is the start, a boundary).
+inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, std::size_t i, std::size_t r,
+                                  bool context) noexcept {
+#if defined(__AVX512BW__)
+  const auto live = [&](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
+  const u8v cur = _mm512_maskz_loadu_epi8(live(r), p + i);  // masked-off bytes are not read
+  if (!context) return rules.first_block_errors(cur);
+  return rules.errors(cur, _mm512_maskz_loadu_epi8(live(r + 1), p + i - 1), _mm512_maskz_loadu_epi8(live(r + 2), p + i - 2),
+                      _mm512_maskz_loadu_epi8(live(r + 3), p + i - 3));
+#else
+  if (context && r >= 3) {
+    // A full vector ending at the end, overlapping bytes already checked (their verdict does not
+    // change); i >= begin + width, so its 3 bytes of context are input too. Then whether the
+    // text ends inside a sequence.
+    const std::size_t end = i + r;
+    const u8v e = rules.block_errors(p, end - utf8_width);
+    return utf8_ends_open(p, end) ? v_splat(1) : e;
+  }
+  // Without masked loads: a zeroed copy of the bytes with their 3 bytes of context.
+  alignas(64) std::byte padded[utf8_width + 3] = {};
+  const std::size_t before = context ? 3 : 0;
+  __builtin_memcpy(padded + 3 - before, p + i - before, r + before);
+  return rules.block_errors(padded, 3);
+#endif
+}
+
+// Validates p[begin, end) as a complete text starting at a code-point boundary. Returns `end`
+// when it is valid, else the start of a block (of up to 4 vectors) that holds the first error.
+inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t W = utf8_width;
+  const Utf8Rules rules;
+  std::size_t i = begin;
+  if (end - begin >= W) {
+    const u8v first = v_load(p + i);
+    if (!v_ascii(first) && v_any(rules.first_block_errors(first))) return i;
+    for (i += W; i + 4 * W <= end; i += 4 * W) {
+      // Four blocks: all ASCII (the common text) needs only "nothing open before them".
+      const u8v any_high = v_or(v_or(v_load(p + i), v_load(p + i + W)), v_or(v_load(p + i + 2 * W), v_load(p + i + 3 * W)));
+      if (v_ascii(any_high)) {
+        if (utf8_ends_open(p, i)) return i;
+        continue;
+      }
+      const u8v e = v_or(v_or(rules.block_errors(p, i), rules.block_errors(p, i + W)),
+                         v_or(rules.block_errors(p, i + 2 * W), rules.block_errors(p, i + 3 * W)));
+      if (v_any(e)) return i;
+    }
+    for (; i + W <= end; i += W)
+      if (v_any(rules.block_errors(p, i))) return i;
+  }
+  if (i < end) {
+    if (v_any(utf8_last_block_errors(rules, p, i, end - i, i != begin))) return i;
+  } else if (i != begin && utf8_ends_open(p, i)) {
+    return i;
+  }
+  return end;
+}
+
+// Start of the sequence left open at the end of p[begin, n) (n when none): the last lead byte
+// among the last three bytes, if its sequence needs more bytes than there are.
+inline std::size_t utf8_open_tail(const std::byte* p, std::size_t begin, std::size_t n) noexcept {
+  for (std::size_t k = 1; k <= 3 && k <= n - begin; ++k) {
+    const auto c = static_cast<std::uint8_t>(p[n - k]);
+    if (c < 0x80) return n;      // ASCII: nothing open
+    if (c < 0xc0) continue;      // continuation: look further back
+    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return length > k ? n - k : n;
+  }
+  return n;
+}
+
+inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
+  if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
+  // Finish the sequence the previous call left open (at most 3 bytes).
+  std::size_t i = 0;
+  std::uint8_t s = st.dfa;
+  for (; s != utf8_boundary && i < n; ++i) {
+    s = utf8_step(s, p[i]);
+    if (s == utf8_rejected) {
+      st.dfa = s;
+      return {Utf8Status::invalid, i};
+    }
+  }
+  // The middle, from a boundary to the sequence left open at the end, in vector blocks.
+  const std::size_t tail = utf8_open_tail(p, i, n);
+  if (i < tail) {
+    const std::size_t bad_block = utf8_check_blocks(p, i, tail);
+    if (bad_block != tail) {
+      // Everything before bad_block is valid (but may end inside a sequence): restart the
+      // automaton at the last boundary before it, which is at most 3 bytes back, to find the
+      // exact first bad byte.
+      std::size_t restart = bad_block - i >= 3 ? bad_block - 3 : i;
+      while (restart < bad_block && (static_cast<std::uint8_t>(p[restart]) & 0xc0) == 0x80) ++restart;
+      st.dfa = utf8_boundary;
+      return utf8_run(st.dfa, p, restart, n);
+    }
+  }
+  st.dfa = s;
+  return utf8_run(st.dfa, p, tail, n);  // at most 3 bytes
+}
+#else
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
   return utf8_feed_scalar(st, p, n);
 }
+#endif
