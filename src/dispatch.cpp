@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "kernels/extensions.hpp"
 #include "wsframe/backend.hpp"
 
 #if defined(__x86_64__)
@@ -21,7 +22,7 @@ namespace scalar { extern const Backend backend; }
 #if defined(__x86_64__)
 namespace sse42 { extern const Backend backend; }
 namespace avx2 { extern const Backend backend; }
-namespace avx512 { extern const Backend backend; }
+namespace avx512 { extern const Backend backend, backend_vbmi; }
 #elif defined(__aarch64__)
 namespace neon { extern const Backend backend; }
 #endif
@@ -33,6 +34,10 @@ struct CpuFeatures {
   bool avx2 = false;    // AVX + AVX2 + BMI1 + BMI2, and the OS saves YMM state
   bool avx512 = false;  // AVX-512 F/CD/DQ/BW/VL, and the OS saves opmask and ZMM state
   bool neon = false;    // Advanced SIMD (always present on aarch64)
+  // Extensions patched into the backends above (src/kernels/extensions.hpp).
+  bool sha_ni = false;       // x86 SHA extensions (with the SSSE3/SSE4.1 their code uses)
+  bool avx512_vbmi = false;  // AVX-512 VBMI (vpermb, vpermi2b, vpmultishiftqb)
+  bool arm_sha1 = false;     // ARMv8 SHA1 instructions
 };
 
 #if defined(__x86_64__)
@@ -65,8 +70,12 @@ CpuFeatures detect_cpu() noexcept {
   const bool avx512f = bit(ebx7, 16), avx512dq = bit(ebx7, 17), avx512cd = bit(ebx7, 28);
   const bool avx512bw = bit(ebx7, 30), avx512vl = bit(ebx7, 31);
   f.avx512 = f.avx2 && avx512f && avx512dq && avx512cd && avx512bw && avx512vl && os_zmm;
+  f.sha_ni = f.sse42 && bit(ebx7, 29);
+  f.avx512_vbmi = f.avx512 && bit(ecx7, 1);
 #elif defined(__aarch64__)
-  f.neon = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  f.neon = (hwcap & HWCAP_ASIMD) != 0;
+  f.arm_sha1 = f.neon && (hwcap & HWCAP_SHA1) != 0;
 #endif
   return f;
 }
@@ -76,21 +85,45 @@ const CpuFeatures& cpu() noexcept {
   return features;
 }
 
+// A backend's table with the extension kernels this CPU has put in. The tables of the backend
+// TUs are constants; these copies are made once, before any kernel runs.
+Backend with_extensions(const Backend& base, [[maybe_unused]] const CpuFeatures& f) noexcept {
+  Backend b = base;
+  [[maybe_unused]] const auto use_sha1 = [&b](const Sha1Kernels& k, bool batch) {
+    b.sha1 = k.sha1;
+    b.accept_key = k.accept_key;
+    if (batch) b.accept_keys = k.accept_keys;
+  };
+#if defined(__x86_64__)
+  // Scalar stays the portable oracle. avx2 and avx512 keep their multi-buffer accept_keys (8 and
+  // 16 keys per vector): measured faster than SHA-NI on 4 interleaved keys (AMD EPYC, Zen 4:
+  // 19.8 and 25.1 against 19.3 M keys/s); sse42 has no multi-buffer form.
+  if (f.sha_ni && b.name != "scalar") use_sha1(sha_ni::kernels, b.name == "sse42");
+#elif defined(__aarch64__)
+  if (f.arm_sha1 && b.name == "neon") use_sha1(arm_sha1::kernels, true);
+#endif
+  return b;
+}
+
 // Slowest first; the choice at start-up takes the last supported one.
 std::span<const BackendInfo> registry() noexcept {
   static const auto table = [] {
     const CpuFeatures& f = cpu();
 #if defined(__x86_64__)
+    static const std::array<Backend, 4> tables{
+        with_extensions(scalar::backend, f), with_extensions(sse42::backend, f), with_extensions(avx2::backend, f),
+        with_extensions(f.avx512_vbmi ? avx512::backend_vbmi : avx512::backend, f)};
     return std::array<BackendInfo, 4>{{
-        {&scalar::backend, true, "nothing (x86-64 baseline)"},
-        {&sse42::backend, f.sse42, "SSE4.2, SSSE3 and POPCNT"},
-        {&avx2::backend, f.avx2, "AVX2, BMI1, BMI2 and OS support for YMM state"},
-        {&avx512::backend, f.avx512, "AVX-512 F/CD/DQ/BW/VL and OS support for ZMM state"},
+        {&tables[0], true, "nothing (x86-64 baseline)"},
+        {&tables[1], f.sse42, "SSE4.2, SSSE3 and POPCNT"},
+        {&tables[2], f.avx2, "AVX2, BMI1, BMI2 and OS support for YMM state"},
+        {&tables[3], f.avx512, "AVX-512 F/CD/DQ/BW/VL and OS support for ZMM state"},
     }};
 #elif defined(__aarch64__)
+    static const std::array<Backend, 2> tables{with_extensions(scalar::backend, f), with_extensions(neon::backend, f)};
     return std::array<BackendInfo, 2>{{
-        {&scalar::backend, true, "nothing (armv8-a baseline)"},
-        {&neon::backend, f.neon, "Advanced SIMD (HWCAP_ASIMD)"},
+        {&tables[0], true, "nothing (armv8-a baseline)"},
+        {&tables[1], f.neon, "Advanced SIMD (HWCAP_ASIMD)"},
     }};
 #else
     (void)f;
@@ -107,7 +140,7 @@ const BackendInfo* find_info(std::string_view name) noexcept {
 }
 
 const Backend& fastest_supported() noexcept {
-  const Backend* best = &scalar::backend;
+  const Backend* best = registry().front().backend;
   for (const BackendInfo& info : registry())
     if (info.supported) best = info.backend;
   return *best;

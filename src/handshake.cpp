@@ -40,22 +40,24 @@ bool all_of_class(std::string_view s, std::uint8_t cls) noexcept {
 bool is_token(std::string_view s) noexcept { return !s.empty() && all_of_class(s, token_char); }
 
 // The first character of [p, e) that may not appear in a field value, or e. Eight bytes at a
-// time while none is a control character or DEL (HTAB, the one allowed control, takes the
-// byte path), since field values are most of a request.
+// time (the last word overlapping the one before) while none is a control character or DEL;
+// byte by byte from the first word that has one (HTAB, the one allowed control, or an error).
 const char* find_invalid_value_char(const char* p, const char* e) noexcept {
   constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   const auto has_byte_below = [](std::uint64_t w, std::uint64_t n) { return ((w - ones * n) & ~w & highs) != 0; };
-  for (;;) {
-    while (e - p >= 8) {
+  if (e - p >= 8) {
+    const char* const last = e - 8;
+    for (;; p += 8) {
+      p = std::min(p, last);
       std::uint64_t w;
       std::memcpy(&w, p, sizeof w);
       if (has_byte_below(w, 0x20) || has_byte_below(w ^ (ones * 0x7f), 1)) break;
-      p += 8;
+      if (p == last) return e;
     }
-    for (const char* stop = std::min(e, p + 8); p < stop; ++p)
-      if (!has_class(*p, value_char)) return p;
-    if (p == e) return e;
   }
+  for (; p < e; ++p)
+    if (!has_class(*p, value_char)) return p;
+  return e;
 }
 
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
@@ -166,6 +168,36 @@ constexpr std::string_view response_426 =
 constexpr std::string_view response_431 =
     "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\n"
     "Content-Length: 32\r\n\r\nRequest Header Fields Too Large\n";
+
+// The feed loop of both sides: the start line is checked as soon as it is complete, the fields
+// once the head is. Accepted or rejected is final.
+template <class CheckStartLine, class CheckFields>
+HandshakeResult feed_head(detail::HttpHead& head, HandshakeStatus& status, Error& error, std::span<const std::byte> in,
+                          CheckStartLine check_start_line, CheckFields check_fields) noexcept {
+  if (status == HandshakeStatus::accept) return {status, in};
+  if (status == HandshakeStatus::reject) return {status, {}};
+  const std::size_t buffered_before = head.size();
+  for (detail::HttpHead::Step step = head.feed(in);; step = head.feed({})) {
+    Error e = Error::ok;
+    switch (step) {
+      case detail::HttpHead::Step::need_more: return {status, {}};
+      case detail::HttpHead::Step::error: e = head.error(); break;
+      case detail::HttpHead::Step::start_line:
+        if ((e = check_start_line()) == Error::ok) continue;
+        break;
+      case detail::HttpHead::Step::complete:
+        if ((e = check_fields()) == Error::ok) {
+          status = HandshakeStatus::accept;
+          // The head ended inside this input: earlier inputs were scanned to their end.
+          return {status, in.subspan(head.head_size() - buffered_before)};
+        }
+        break;
+    }
+    status = HandshakeStatus::reject;
+    error = e;
+    return {status, {}};
+  }
+}
 
 }  // namespace
 
@@ -283,14 +315,15 @@ HttpHead::Step HttpHead::scan() noexcept {
   return Step::need_more;
 }
 
-// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5).
+// field-line = field-name ":" OWS field-value OWS (RFC 9112 section 5), in [begin, end); the
+// buffer holds the CR of its CRLF at end.
 Error HttpHead::add_field(std::size_t begin, std::size_t end) noexcept {
   const char* const b = buffer_.get() + begin;
   const char* e = buffer_.get() + end;
   if (is_ows(*b)) return Error::handshake_obs_fold;  // RFC 9112 5.2: obs-fold is rejected with 400
   const char* p = b;
-  while (p < e && has_class(*p, token_char)) ++p;
-  if (p == b || p == e || *p != ':') return Error::handshake_malformed_field;  // also "Name :" (RFC 9112 5.1)
+  while (has_class(*p, token_char)) ++p;  // stops at the CR at e at the latest
+  if (p == b || *p != ':') return Error::handshake_malformed_field;  // also "Name :" (RFC 9112 5.1)
   const std::string_view name(b, static_cast<std::size_t>(p - b));
   ++p;
   while (p < e && is_ows(*p)) ++p;
@@ -319,31 +352,12 @@ void ServerHandshake::reset() noexcept {
 }
 
 HandshakeResult ServerHandshake::feed(std::span<const std::byte> in) noexcept {
-  if (status_ == HandshakeStatus::accept) return {status_, in};
-  if (status_ == HandshakeStatus::reject) return {status_, {}};
-  const std::size_t buffered_before = head_.size();
-  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
-    switch (step) {
-      case detail::HttpHead::Step::need_more: return {status_, {}};
-      case detail::HttpHead::Step::error: return finish(head_.error());
-      case detail::HttpHead::Step::start_line:
-        if (const Error e = check_request_line(); e != Error::ok) return finish(e);
-        continue;
-      case detail::HttpHead::Step::complete:
-        if (const Error e = check_fields(); e != Error::ok) return finish(e);
-        select();
-        answer();
-        status_ = HandshakeStatus::accept;
-        // The head ended inside this input: earlier inputs were scanned to their end.
-        return {status_, in.subspan(head_.head_size() - buffered_before)};
-    }
-  }
-}
-
-HandshakeResult ServerHandshake::finish(Error e) noexcept {
-  status_ = HandshakeStatus::reject;
-  error_ = e;
-  return {status_, {}};
+  return feed_head(head_, status_, error_, in, [this] { return check_request_line(); },
+                   [this] {
+                     const Error e = check_fields();
+                     if (e == Error::ok) select(), answer();
+                     return e;
+                   });
 }
 
 // request-line = method SP request-target SP HTTP-version (RFC 9112 section 3).
@@ -544,30 +558,11 @@ std::string_view ClientHandshake::key() const noexcept {
 }
 
 HandshakeResult ClientHandshake::feed(std::span<const std::byte> in) noexcept {
-  if (status_ == HandshakeStatus::accept) return {status_, in};
-  if (status_ == HandshakeStatus::reject) return {status_, {}};
-  const std::size_t buffered_before = head_.size();
-  for (detail::HttpHead::Step step = head_.feed(in);; step = head_.feed({})) {
-    switch (step) {
-      case detail::HttpHead::Step::need_more: return {status_, {}};
-      case detail::HttpHead::Step::error:  // a status line that does not fit is just a large head
-        return finish(head_.error() == Error::handshake_request_line_too_long ? Error::handshake_head_too_large
-                                                                               : head_.error());
-      case detail::HttpHead::Step::start_line:
-        if (const Error e = check_status_line(); e != Error::ok) return finish(e);
-        continue;
-      case detail::HttpHead::Step::complete:
-        if (const Error e = check_fields(); e != Error::ok) return finish(e);
-        status_ = HandshakeStatus::accept;
-        return {status_, in.subspan(head_.head_size() - buffered_before)};
-    }
-  }
-}
-
-HandshakeResult ClientHandshake::finish(Error e) noexcept {
-  status_ = HandshakeStatus::reject;
-  error_ = e;
-  return {status_, {}};
+  const HandshakeResult r =
+      feed_head(head_, status_, error_, in, [this] { return check_status_line(); }, [this] { return check_fields(); });
+  // A status line that does not fit is just a head that does not.
+  if (error_ == Error::handshake_request_line_too_long) error_ = Error::handshake_head_too_large;
+  return r;
 }
 
 // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 section 4); the SP

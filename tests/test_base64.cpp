@@ -1,16 +1,24 @@
 // Base64 (RFC 4648 section 4), strict decoding: known vectors, round trips, every error class,
 // every backend against the scalar oracle, and OpenSSL where it is strict.
+#include <cctype>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "support.hpp"
+#include "kernel_support.hpp"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #if defined(WSFRAME_TEST_OPENSSL)
 #include <openssl/evp.h>
 #endif
 
 using namespace wsframe;
+using wsframe::test::bytes_of;
 using wsframe::test::quick;
 using wsframe::test::random_bytes;
 using wsframe::test::rng;
@@ -23,21 +31,12 @@ std::string encode(const Backend& b, std::span<const std::byte> in) {
   return s;
 }
 
-std::span<const std::byte> bytes_of(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
-
-template <class Fn>
-void for_each_backend(Fn&& body) {
-  INFO("backend scalar");
-  body(test::scalar_backend());
-  test::for_each_simd_backend(body);
-}
-
 }  // namespace
 
 TEST_CASE("RFC 4648 section 10 vectors", "[base64]") {
   const std::pair<std::string_view, std::string_view> vectors[] = {
       {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
-  for_each_backend([&](const Backend& b) {
+  test::for_each_backend_and_fallback([&](const Backend& b) {
     for (auto [plain, coded] : vectors) {
       CHECK(encode(b, bytes_of(plain)) == coded);
       std::vector<std::byte> out(base64_decoded_max_size(coded.size()));
@@ -47,3 +46,202 @@ TEST_CASE("RFC 4648 section 10 vectors", "[base64]") {
     }
   });
 }
+
+namespace {
+
+struct Decoded {
+  Base64Status status;
+  std::vector<std::byte> bytes;
+};
+
+// Decodes into a buffer of exactly the decoded size (base64_decoded_max_size minus padding), so
+// that ASan sees any write past it.
+Decoded decode(const Backend& b, std::string_view in) {
+  std::size_t size = base64_decoded_max_size(in.size());
+  if (in.size() % 4 == 0 && !in.empty() && in.back() == '=') size -= in[in.size() - 2] == '=' ? 2 : 1;
+  auto heap = std::make_unique<std::byte[]>(size + 1);  // +1: make_unique of 0 elements is fine, data() not null
+  std::size_t written = 12345;
+  const Base64Status status = base64_decode(b, in, std::span(heap.get(), size), written);
+  if (status != Base64Status::ok) {
+    CHECK(written == 0);
+    return {status, {}};
+  }
+  return {status, std::vector<std::byte>(heap.get(), heap.get() + written)};
+}
+
+// Every backend decodes `in` exactly as scalar does; returns scalar's result.
+Decoded decode_everywhere(std::string_view in) {
+  Decoded expected = decode(test::scalar_backend(), in);
+  test::for_each_simd_backend_and_fallback([&](const Backend& b) {
+    const Decoded got = decode(b, in);
+    REQUIRE(got.status == expected.status);
+    REQUIRE(got.bytes == expected.bytes);
+  });
+  return expected;
+}
+
+bool in_alphabet(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+#if defined(WSFRAME_TEST_OPENSSL)
+// OpenSSL's EVP_DecodeBlock: -1 on what it rejects, else the 3 * n / 4 bytes (padding decoded
+// as zero bytes). It tolerates leading and trailing whitespace, which we reject.
+int openssl_decode(std::string_view in, std::vector<unsigned char>& out) {
+  out.assign(in.size() / 4 * 3 + 3, 0);
+  return EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("round trips of every length, every backend equal to scalar", "[base64]") {
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 1024; n += (quick() && n > 200 ? 7 : 1)) lengths.push_back(n);
+  for (int i = 0; i < (quick() ? 4 : 40); ++i) lengths.push_back(1025 + rng()() % 70000);
+  for (std::size_t n : lengths) {
+    const auto data = random_bytes(n + 3);
+    const std::size_t offset = n % 4;  // a few alignments
+    const std::span<const std::byte> in(data.data() + offset, n);
+    INFO("length " << n);
+    const std::string expected = encode(test::scalar_backend(), in);
+    REQUIRE(expected.size() == base64_encoded_size(n));
+#if defined(WSFRAME_TEST_OPENSSL)
+    std::string openssl(expected.size() + 1, '\0');
+    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(openssl.data()),
+                                    reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(n));
+    openssl.resize(static_cast<std::size_t>(len));
+    REQUIRE(expected == openssl);
+#endif
+    test::for_each_simd_backend_and_fallback([&](const Backend& b) { REQUIRE(encode(b, in) == expected); });
+    const Decoded back = decode_everywhere(expected);
+    REQUIRE(back.status == Base64Status::ok);
+    REQUIRE(std::equal(back.bytes.begin(), back.bytes.end(), in.begin(), in.end()));
+  }
+}
+
+TEST_CASE("the encoder writes nothing when the output is too small", "[base64]") {
+  const auto data = random_bytes(10);
+  std::string out(base64_encoded_size(10) - 1, '#');
+  test::for_each_backend_and_fallback([&](const Backend& b) {
+    CHECK(base64_encode(b, data, std::span<char>(out.data(), out.size())) == 0);
+    CHECK(out == std::string(out.size(), '#'));
+  });
+  CHECK(base64_encoded_size(0) == 0);
+  CHECK(base64_encoded_size(1) == 4);
+  CHECK(base64_encoded_size(3) == 4);
+  CHECK(base64_encoded_size(4) == 8);
+}
+
+TEST_CASE("decoding errors", "[base64]") {
+  // A valid encoding long enough for several SIMD blocks of every backend, without padding (a
+  // multiple of 3 bytes) so that quads can be appended.
+  const auto data = random_bytes(quick() ? 102 : 300);
+  const std::string valid = encode(test::scalar_backend(), data);
+
+  SECTION("a character outside the alphabet at any position is invalid_character") {
+    const std::size_t step = quick() ? 5 : 1;
+    for (std::size_t pos = 0; pos < valid.size(); pos += step) {
+      for (int c = 0; c < 256; c += (pos % 17 == 0 ? 1 : 37)) {
+        const char ch = static_cast<char>(c);
+        if (in_alphabet(ch) || ch == '=') continue;
+        std::string bad = valid;
+        bad[pos] = ch;
+        INFO("position " << pos << " character " << c);
+        REQUIRE(decode_everywhere(bad).status == Base64Status::invalid_character);
+#if defined(WSFRAME_TEST_OPENSSL)
+        std::vector<unsigned char> out;
+        // OpenSSL trims surrounding whitespace; inside, it rejects what we reject.
+        const bool whitespace_at_edge = (pos == 0 || pos + 1 == valid.size()) && (std::isspace(c) != 0 || c == 0);
+        if (!whitespace_at_edge) CHECK(openssl_decode(bad, out) == -1);
+#endif
+      }
+    }
+  }
+  SECTION("an invalid character wins over misplaced padding, wherever both are") {
+    std::string bad = valid;
+    bad[4] = '=';
+    bad[bad.size() - 6] = '*';
+    CHECK(decode_everywhere(bad).status == Base64Status::invalid_character);
+    bad = valid;
+    bad[4] = '*';
+    bad[bad.size() - 6] = '=';
+    CHECK(decode_everywhere(bad).status == Base64Status::invalid_character);
+  }
+  SECTION("'=' anywhere but the last one or two characters is invalid_padding") {
+    for (std::size_t pos = 0; pos + 2 < valid.size(); ++pos) {
+      std::string bad = valid;
+      bad[pos] = '=';
+      INFO("position " << pos);
+      REQUIRE(decode_everywhere(bad).status == Base64Status::invalid_padding);
+    }
+    for (std::string_view s : {"====", "A===", "AB=C", "=ABC", "AB==AB==", "ABC=ABCD", "AB==ABCD", "QQ==QQ=="})
+      CHECK(decode_everywhere(s).status == Base64Status::invalid_padding);
+  }
+  SECTION("unused bits under the padding must be zero: non_canonical") {
+    // "QQ==" is 'A'; 'Q' = 16 = 0b010000: the low four bits of the second character are unused.
+    for (const char* c = "RSTUVWXYZabcdef"; *c != '\0'; ++c) {
+      const std::string one_byte = valid + "Q" + *c + "==";
+      CHECK(decode_everywhere(one_byte).status == Base64Status::non_canonical);
+    }
+    // "QUE=" is "AA"; the low two bits of the third character are unused.
+    for (const char* c = "FGH"; *c != '\0'; ++c) {
+      const std::string two_bytes = valid + "QU" + *c + "=";
+      CHECK(decode_everywhere(two_bytes).status == Base64Status::non_canonical);
+    }
+    CHECK(decode_everywhere(valid + "QQ==").status == Base64Status::ok);
+    CHECK(decode_everywhere(valid + "QUE=").status == Base64Status::ok);
+  }
+  SECTION("a length that is not a multiple of 4 is invalid_length") {
+    for (std::size_t n = 0; n <= valid.size(); ++n) {
+      if (n % 4 == 0) continue;
+      CHECK(decode_everywhere(std::string_view(valid).substr(0, n)).status == Base64Status::invalid_length);
+    }
+    CHECK(decode_everywhere("QQ=").status == Base64Status::invalid_length);  // unpadded form
+    CHECK(decode_everywhere("QQ").status == Base64Status::invalid_length);
+  }
+  SECTION("an output buffer smaller than the decoded bytes is invalid_length") {
+    test::for_each_backend_and_fallback([&](const Backend& b) {
+      std::vector<std::byte> out(data.size() - 1);
+      std::size_t written = 7;
+      CHECK(base64_decode(b, valid, out, written) == Base64Status::invalid_length);
+      CHECK(written == 0);
+      out.resize(data.size());
+      CHECK(base64_decode(b, valid, out, written) == Base64Status::ok);
+      CHECK(written == data.size());
+    });
+  }
+  SECTION("the empty input decodes to nothing") {
+    CHECK(decode_everywhere("").status == Base64Status::ok);
+  }
+}
+
+#if defined(WSFRAME_TEST_OPENSSL)
+TEST_CASE("what we accept, OpenSSL decodes to the same bytes", "[base64]") {
+  for (std::size_t n = 0; n < 300; ++n) {
+    const auto data = random_bytes(n);
+    const std::string coded = encode(test::scalar_backend(), data);
+    std::vector<unsigned char> out;
+    REQUIRE(openssl_decode(coded, out) == static_cast<int>(coded.size() / 4 * 3));
+    const Decoded ours = decode_everywhere(coded);
+    REQUIRE(ours.status == Base64Status::ok);
+    CHECK(std::equal(ours.bytes.begin(), ours.bytes.end(), reinterpret_cast<const std::byte*>(out.data())));
+  }
+}
+#endif
+
+#if defined(__x86_64__)
+
+TEST_CASE("dispatch uses AVX-512 VBMI base64 exactly when the CPU has it", "[base64][dispatch]") {
+  const Backend* used = find_backend("avx512");
+  if (!supported(*used)) {
+    WARN("no AVX-512 here: the VBMI choice is not exercised");
+    return;
+  }
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const bool has_vbmi = ((ecx >> 1) & 1) != 0;  // CPUID.(EAX=7,ECX=0):ECX bit 1
+  CHECK((used->base64_encode != avx512::backend.base64_encode) == has_vbmi);
+  CHECK((used->base64_decode != avx512::backend.base64_decode) == has_vbmi);
+}
+#endif

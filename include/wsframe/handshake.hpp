@@ -1,11 +1,13 @@
 // wsframe — the HTTP/1.1 upgrade (RFC 6455 section 4), server and client, sans-I/O.
 //
 // Both sides are incremental parsers: feed() takes the bytes as they arrive, in any split, and
-// answers need_more, accept or reject. Nothing is allocated per request: each handshake object
-// owns one buffer of `HandshakeLimits::max_head_bytes` (allocated once, at construction; reuse it
-// with reset()) and a table of `max_fields` header fields, and every accessor returns a view into
-// that buffer. A request or response that does not fit is rejected; a peer's claims never size
-// anything. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
+// answers need_more, accept or reject. Nothing is allocated per byte or sized by the peer: each
+// handshake object owns one buffer of `HandshakeLimits::max_head_bytes` and a table of
+// `max_fields` header fields, both allocated at construction (a server reuses them with
+// reset()), and every accessor returns a view into that buffer. A head that does not fit is
+// rejected. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
+// The server refuses HTTP/1.0 and older with 400: RFC 6455 4.2.1 asks for HTTP/1.1 or higher,
+// and 505 is meant for an unsupported major version.
 //
 //   wsframe::ServerHandshake hs(options);
 //   auto r = hs.feed(bytes);                  // again and again while r.status == need_more
@@ -215,7 +217,6 @@ class ServerHandshake {
   Error check_fields() noexcept;
   void select() noexcept;
   void answer() noexcept;
-  HandshakeResult finish(Error e) noexcept;
 
   ServerOptions options_;
   detail::HttpHead head_;
@@ -286,7 +287,6 @@ class ClientHandshake {
   Error build_request(const ClientOptions& options, const HandshakeNonce& nonce);
   Error check_status_line() noexcept;
   Error check_fields() const noexcept;
-  HandshakeResult finish(Error e) noexcept;
 
   detail::HttpHead head_;
   std::string request_;

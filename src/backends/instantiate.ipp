@@ -35,4 +35,19 @@ constinit const Backend backend{
     .accept_key = &accept_key,
     .accept_keys = &accept_keys,
 };
+
+#if defined(__AVX512BW__)
+// The same with base64 on AVX-512 VBMI (vpermb), for CPUs that have it: dispatch.cpp picks it.
+extern const Backend backend_vbmi;
+constinit const Backend backend_vbmi{
+    .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
+    .mask = &mask,
+    .mask_copy = &mask_copy,
+    .base64_encode = &base64_encode_vbmi,
+    .base64_decode = &base64_decode_vbmi,
+    .sha1 = &sha1,
+    .accept_key = &accept_key,
+    .accept_keys = &accept_keys,
+};
+#endif
 }  // namespace wsframe::WSFRAME_ISA

@@ -10,7 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <utility>
 
+#include "kernels/extensions.hpp"
 #include "wsframe/backend.hpp"
 #include "wsframe/frame.hpp"
 

@@ -9,39 +9,63 @@ using Sha1Compress = void (*)(std::uint32_t* state, const std::byte* data, std::
 
 inline constexpr std::uint32_t sha1_initial_state[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
 
-inline std::uint32_t rotl32(std::uint32_t x, unsigned r) noexcept { return (x << r) | (x >> (32 - r)); }
 inline std::uint32_t load_be32(const std::byte* p) noexcept { return __builtin_bswap32(load_u32(p)); }
 inline void store_be32(std::byte* p, std::uint32_t v) noexcept { store_u32(p, __builtin_bswap32(v)); }
+
+inline constexpr std::uint32_t sha1_round_constant[4] = {0x5A827999, 0x6ED9EBA1, 0x8F1BBCDC, 0xCA62C1D6};
+
+// The 80 rounds on state h[0..4] with message words w[0..15] (overwritten by the rolling
+// schedule), written once for V = std::uint32_t (one message) and for vectors of 32-bit lanes
+// (one message per lane, see accept_keys_lanes). Fully unrolled: every index is a constant.
+template <int R>
+inline std::uint32_t sha1_rotl(std::uint32_t x) noexcept {
+  return (x << R) | (x >> (32 - R));
+}
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
+using Sha1Lanes = xsimd::batch<std::uint32_t, arch>;
+template <int R>
+inline Sha1Lanes sha1_rotl(Sha1Lanes x) noexcept {
+#if defined(__AVX512F__)
+  // vprold; the maskz form avoids GCC 12's false -Wuninitialized on the unmasked one (PR 105593).
+  return _mm512_maskz_rol_epi32(0xFFFF, x, R);
+#else
+  return _mm256_or_si256(_mm256_slli_epi32(x, R), _mm256_srli_epi32(x, 32 - R));
+#endif
+}
+#endif
+template <class V>
+__attribute__((always_inline)) inline void sha1_compress_words(V* h, V* w) noexcept {
+  V a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+  const auto round = [&]<int T>() __attribute__((always_inline)) {
+    if constexpr (T >= 16) w[T & 15] = sha1_rotl<1>(w[(T + 13) & 15] ^ w[(T + 8) & 15] ^ w[(T + 2) & 15] ^ w[T & 15]);
+    V f;
+    if constexpr (T < 20)
+      f = d ^ (b & (c ^ d));  // choose
+    else if constexpr (T >= 40 && T < 60)
+      f = (b & c) | (d & (b | c));  // majority
+    else
+      f = b ^ c ^ d;  // parity
+    const V temp = sha1_rotl<5>(a) + f + e + V(sha1_round_constant[T / 20]) + w[T & 15];
+    e = d;
+    d = c;
+    c = sha1_rotl<30>(b);
+    b = a;
+    a = temp;
+  };
+  [&]<int... T>(std::integer_sequence<int, T...>) __attribute__((always_inline)) { (round.template operator()<T>(), ...); }(
+      std::make_integer_sequence<int, 80>{});
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+}
 
 inline void sha1_compress_portable(std::uint32_t* state, const std::byte* data, std::size_t blocks) noexcept {
   for (; blocks > 0; --blocks, data += 64) {
     std::uint32_t w[16];
     for (int t = 0; t < 16; ++t) w[t] = load_be32(data + 4 * t);
-    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
-    // W[t] for t >= 16 lives in w[t % 16] (a rolling 16-word schedule).
-    const auto schedule = [&w](int t) {
-      const std::uint32_t v = rotl32(w[(t + 13) & 15] ^ w[(t + 8) & 15] ^ w[(t + 2) & 15] ^ w[t & 15], 1);
-      w[t & 15] = v;
-      return v;
-    };
-    const auto round = [&](std::uint32_t f, std::uint32_t k, std::uint32_t wt) {
-      const std::uint32_t temp = rotl32(a, 5) + f + e + k + wt;
-      e = d;
-      d = c;
-      c = rotl32(b, 30);
-      b = a;
-      a = temp;
-    };
-    for (int t = 0; t < 16; ++t) round((b & c) | (~b & d), 0x5A827999, w[t]);
-    for (int t = 16; t < 20; ++t) round((b & c) | (~b & d), 0x5A827999, schedule(t));
-    for (int t = 20; t < 40; ++t) round(b ^ c ^ d, 0x6ED9EBA1, schedule(t));
-    for (int t = 40; t < 60; ++t) round((b & c) | (b & d) | (c & d), 0x8F1BBCDC, schedule(t));
-    for (int t = 60; t < 80; ++t) round(b ^ c ^ d, 0xCA62C1D6, schedule(t));
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
+    sha1_compress_words(state, w);
   }
 }
 
@@ -106,6 +130,35 @@ inline void accept_blocks(const char* key, std::byte* blocks) noexcept {
   store_be32(blocks + 124, 480);
 }
 
+// The same as words, for the paths that build the message in registers.
+struct AcceptBlockWords {
+  std::uint32_t word[32];            // the two blocks as big-endian words, the key's six words zero
+  std::uint32_t second_schedule[80]; // W[0..79] of the second block, which is the same for every key
+};
+constexpr AcceptBlockWords make_accept_block_words() noexcept {
+  AcceptBlockWords t{};
+  const auto byte_at = [](unsigned p) -> std::uint32_t {
+    if (p < usual_key_size) return 0;
+    if (p < 60) return static_cast<unsigned char>(websocket_guid[p - usual_key_size]);
+    if (p == 60) return 0x80;
+    if (p == 126) return 480 >> 8;
+    if (p == 127) return 480 & 0xFF;
+    return 0;
+  };
+  for (unsigned j = 0; j < 32; ++j)
+    t.word[j] = byte_at(4 * j) << 24 | byte_at(4 * j + 1) << 16 | byte_at(4 * j + 2) << 8 | byte_at(4 * j + 3);
+  for (unsigned j = 0; j < 80; ++j) {  // FIPS 180-4 6.1.2 step 1
+    if (j < 16) {
+      t.second_schedule[j] = t.word[16 + j];
+    } else {
+      const std::uint32_t x = t.second_schedule[j - 3] ^ t.second_schedule[j - 8] ^ t.second_schedule[j - 14] ^ t.second_schedule[j - 16];
+      t.second_schedule[j] = (x << 1) | (x >> 31);
+    }
+  }
+  return t;
+}
+inline constexpr AcceptBlockWords accept_block_words = make_accept_block_words();
+
 inline void accept_from_state(const std::uint32_t* state, char* out) noexcept {
   std::byte digest[20];
   for (int i = 0; i < 5; ++i) store_be32(digest + 4 * i, state[i]);
@@ -135,6 +188,59 @@ inline void accept_keys_with(const std::string_view* keys, std::size_t count, ch
   for (std::size_t i = 0; i < count; ++i) accept_key_with<Compress>(keys[i].data(), keys[i].size(), out + 28 * i);
 }
 
+// Batches: runs of Lanes usual (24-char) keys go to group(starts, out) at once, any other key to
+// single(key, n, out).
+template <int Lanes, class Group, class Single>
+inline void accept_keys_grouped(const std::string_view* keys, std::size_t count, char* out, Group group,
+                                Single single) noexcept {
+  std::size_t i = 0;
+  while (i < count) {
+    bool usual = i + Lanes <= count;
+    for (std::size_t j = i; usual && j < i + Lanes; ++j) usual = keys[j].size() == usual_key_size;
+    if (usual) {
+      const char* starts[Lanes];
+      for (int k = 0; k < Lanes; ++k) starts[k] = keys[i + k].data();
+      group(starts, out + 28 * i);
+      i += Lanes;
+    } else {
+      single(keys[i].data(), keys[i].size(), out + 28 * i);
+      ++i;
+    }
+  }
+}
+
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__) && defined(WSFRAME_BASE64_VEC)
+// ---------------------------------------------------------------------------------------------
+// Multi-buffer SHA-1 for accept_keys: one key per 32-bit lane (8 on avx2, 16 on avx512), the
+// portable rounds on whole vectors. Of the two blocks (accept_blocks) only the first six words
+// differ between keys; the rest are constants the compiler folds.
+
+// Sha1Lanes::size keys of 24 characters; key k's accept goes to out + 28 * k.
+inline void accept_keys_lanes(const char* const* keys, char* out) noexcept {
+  constexpr std::size_t lanes = Sha1Lanes::size;
+  alignas(64) std::uint32_t key_words[6][lanes];
+  for (std::size_t k = 0; k < lanes; ++k)
+    for (int j = 0; j < 6; ++j) key_words[j][k] = load_be32(reinterpret_cast<const std::byte*>(keys[k]) + 4 * j);
+  Sha1Lanes h[5], w[16];
+  for (int i = 0; i < 5; ++i) h[i] = Sha1Lanes(sha1_initial_state[i]);
+  for (int j = 0; j < 6; ++j) w[j] = Sha1Lanes::load_aligned(key_words[j]);
+  for (int j = 6; j < 16; ++j) w[j] = Sha1Lanes(accept_block_words.word[j]);
+  sha1_compress_words(h, w);
+  for (int j = 0; j < 16; ++j) w[j] = Sha1Lanes(accept_block_words.word[16 + j]);
+  sha1_compress_words(h, w);
+
+  alignas(64) std::uint32_t state[5][lanes];
+  for (int i = 0; i < 5; ++i) h[i].store_aligned(state[i]);
+  const __m128i byte_swap_words = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+  for (std::size_t k = 0; k < lanes; ++k) {
+    const __m128i first = _mm_set_epi32(static_cast<int>(state[3][k]), static_cast<int>(state[2][k]),
+                                         static_cast<int>(state[1][k]), static_cast<int>(state[0][k]));
+    base64_encode_digest(_mm_shuffle_epi8(first, byte_swap_words),
+                         _mm_cvtsi32_si128(static_cast<int>(__builtin_bswap32(state[4][k]))), out + 28 * k);
+  }
+}
+#endif
+
 // The portable Backend entries.
 inline void sha1(const std::byte* p, std::size_t n, std::byte* out) noexcept {
   sha1_with<&sha1_compress_portable>(p, n, out);
@@ -143,5 +249,9 @@ inline void accept_key(const char* key, std::size_t n, char* out) noexcept {
   accept_key_with<&sha1_compress_portable>(key, n, out);
 }
 inline void accept_keys(const std::string_view* keys, std::size_t count, char* out) noexcept {
+#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__) && defined(WSFRAME_BASE64_VEC)
+  accept_keys_grouped<static_cast<int>(Sha1Lanes::size)>(keys, count, out, &accept_keys_lanes, &accept_key);
+#else
   accept_keys_with<&sha1_compress_portable>(keys, count, out);
+#endif
 }

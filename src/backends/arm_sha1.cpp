@@ -1,0 +1,12 @@
+// SHA-1 with the ARMv8 SHA1 instructions, for the neon backend on a CPU that has them
+// (dispatch.cpp patches them in). Compiler flags (CMakeLists.txt): -march=armv8-a+crypto.
+#include "kernels/prelude.hpp"
+
+namespace wsframe::arm_sha1 {
+#include "kernels/common.ipp"
+#include "kernels/base64.ipp"
+#include "kernels/sha1.ipp"
+#include "kernels/sha1_arm.ipp"
+
+constinit const Sha1Kernels kernels{&sha1_arm, &accept_key_arm, &accept_keys_arm};
+}  // namespace wsframe::arm_sha1
