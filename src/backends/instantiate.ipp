@@ -43,6 +43,8 @@ constinit const Backend backend_vbmi{
     .name = WSFRAME_STRINGIFY(WSFRAME_ISA),
     .mask = &mask,
     .mask_copy = &mask_copy,
+    .utf8_feed = &utf8_feed,
+    .decode_header = &decode_header,
     .base64_encode = &base64_encode_vbmi,
     .base64_decode = &base64_decode_vbmi,
     .sha1 = &sha1,
