@@ -3,14 +3,18 @@
 // loop per thread (--threads N share the port through SO_REUSEPORT).
 //
 //   wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]
-//                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES] [--quiet]
+//                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]
+//                [--whole-messages] [--quiet]
 //
 // Prints `listening on HOST:PORT` once every thread is ready. Echoes text as text and binary as
 // binary; the Connection answers pings and echoes the Close; the server then closes TCP first
 // (RFC 6455 7.1.1). Bad handshakes get the HTTP status ServerHandshake chose. Memory per
-// connection is bounded: the Limits cap a message, and a client that does not read its echoes
-// stops being read from once its unsent output exceeds --high-water (TCP then pushes back on
-// it); reading resumes when the output has drained. SIGINT/SIGTERM stop it cleanly (exit 0).
+// connection is bounded: a client that does not read its echoes stops being read from once its
+// unsent output exceeds --high-water (TCP then pushes back on it); reading resumes when the
+// output has drained. By default data is echoed as it arrives, fragment by fragment, straight
+// from the read buffer (no reassembly: a connection's memory does not grow with its largest
+// message); --whole-messages reassembles each message (up to --max-message) and echoes it as one
+// frame. SIGINT/SIGTERM stop it cleanly (exit 0).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +52,7 @@ struct Config {
   std::size_t max_frame = 16u << 20;
   std::size_t max_handshake = 8 * 1024;
   std::size_t high_water = 256 * 1024;  // unsent output above which we stop reading a client
+  bool whole_messages = false;
   bool quiet = false;
 };
 
@@ -102,6 +107,7 @@ class Worker {
     // Output never exceeds high water + one read's echoes + one reassembled message (we stop
     // reading above high water), so this bound is never hit by an echo.
     limits_.max_output_bytes = config.high_water + read_buffer_size + config.max_message + 4096;
+    connection_options_.deliver_fragments = !config.whole_messages;
     handshake_options_.limits.max_head_bytes = config.max_handshake;
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
@@ -271,7 +277,7 @@ class Worker {
     }
     c.phase = Client::Phase::open;
     c.handshake.reset();  // its buffer is not needed any more
-    c.connection.emplace(wsframe::Role::server, limits_);
+    c.connection.emplace(wsframe::Role::server, limits_, connection_options_);
     // A pipelined first frame: the leftover lies in our read buffer, which we may unmask in place.
     const std::size_t offset = static_cast<std::size_t>(r.leftover.data() - bytes.data());
     on_frame_bytes(c, bytes.subspan(offset, r.leftover.size()));
@@ -286,6 +292,13 @@ class Worker {
         case wsframe::EventType::message:
           ++totals_.messages;
           e = ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
+          break;
+        case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
+          totals_.messages += ev.last;
+          e = ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
+              : ev.first          ? conn.begin_message(ev.kind, ev.payload)
+              : ev.last           ? conn.finish_message(ev.payload)
+                                  : conn.continue_message(ev.payload);
           break;
         case wsframe::EventType::error:
           ++totals_.failed;
@@ -318,6 +331,7 @@ class Worker {
   std::unique_ptr<std::byte[]> buffer_;  // one read buffer per thread: events are drained at once
   std::vector<std::unique_ptr<Client>> clients_;  // by file descriptor
   wsframe::Limits limits_;
+  wsframe::ConnectionOptions connection_options_;
   wsframe::ServerOptions handshake_options_;
   Totals totals_;
 };
@@ -353,7 +367,8 @@ std::uint16_t bound_port(int fd) {
 [[noreturn]] void usage(int status) {
   std::fprintf(status == 0 ? stdout : stderr,
                "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
-               "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES] [--quiet]\n");
+               "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
+               "                    [--whole-messages] [--quiet]\n");
   std::exit(status);
 }
 
@@ -374,8 +389,8 @@ Config parse_arguments(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") usage(0);
-    if (flag == "--quiet") {
-      config.quiet = true;
+    if (flag == "--quiet" || flag == "--whole-messages") {
+      (flag == "--quiet" ? config.quiet : config.whole_messages) = true;
       continue;
     }
     if (i + 1 >= argc) usage(2);
