@@ -57,6 +57,16 @@ def memory_kib(pid, field):
     return None
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the process has used, from /proc/PID/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Sampler(threading.Thread):
     """Samples the server's VmRSS every 50 ms; keeps the maximum."""
 
@@ -218,10 +228,12 @@ def main():
         open_rss = memory_kib(pid, "VmRSS") if pid else None
         if sampler:
             sampler.start()
+        cpu_before = cpu_seconds(pid) if pid else None
         t0 = time.perf_counter()
         start_event.set()
         results = pending.get(timeout=args.deadline + 30)
         elapsed = time.perf_counter() - t0
+        cpu_used = cpu_seconds(pid) - cpu_before if cpu_before is not None else None
     if sampler:
         sampler.stop.set()
         sampler.join()
@@ -249,6 +261,9 @@ def main():
         p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
         print(f"round trip: median {statistics.median(latencies) * 1000:.2f} ms, p99 {p(0.99):.2f} ms, "
               f"max {latencies[-1] * 1000:.2f} ms")
+    if cpu_used is not None and total["messages"]:
+        print(f"server CPU: {cpu_used:.2f} s during the messages, {cpu_used / total['messages'] * 1e6:.0f} us per "
+              f"message (the Python client is usually the bottleneck; this is the server's own cost)")
     if pid:
         fmt = lambda kib: f"{kib / 1024:.1f} MiB" if kib else "n/a"  # noqa: E731
         print(f"server RSS: idle {fmt(idle_rss)}, {args.connections} connections open {fmt(open_rss)}, "
