@@ -21,6 +21,7 @@ struct Outcome {
   int status_code;
   std::string response;
   std::size_t leftover_size;
+  bool operator==(const Outcome&) const = default;
 };
 
 Outcome feed(std::span<const std::byte> stream, const std::vector<std::size_t>& pieces) {
@@ -49,12 +50,7 @@ Outcome feed(std::span<const std::byte> stream, const std::vector<std::size_t>& 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto [seed, stream] = wsframe::fuzz::split_input(data, size);
-  const Outcome whole = feed(stream, {stream.size()});
-  const Outcome split = feed(stream, wsframe::fuzz::Splitter(seed).piece_sizes(stream.size()));
-  if (whole.status != split.status || whole.error != split.error || whole.status_code != split.status_code ||
-      whole.response != split.response || whole.leftover_size != split.leftover_size)
-    fail("whole and split input disagree", "-");
+  const auto [stream, whole] = wsframe::fuzz::same_whole_and_split(data, size, feed);
 
   if (whole.status == HandshakeStatus::reject) {
     static constexpr int allowed[] = {400, 405, 414, 426, 431};

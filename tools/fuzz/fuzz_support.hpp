@@ -96,4 +96,14 @@ inline SplitInput split_input(const std::uint8_t* data, std::size_t size) {
           {reinterpret_cast<const std::byte*>(data + 2), size - 2}};
 }
 
+// Runs feed(stream, piece sizes) on the stream of a protocol target's input, whole and in random
+// pieces; stops the run unless both outcomes are equal. Returns the stream and the outcome.
+template <class Feed>
+auto same_whole_and_split(const std::uint8_t* data, std::size_t size, Feed feed) {
+  const auto [seed, stream] = split_input(data, size);
+  auto whole = feed(stream, std::vector<std::size_t>{stream.size()});
+  if (!(feed(stream, Splitter(seed).piece_sizes(stream.size())) == whole)) fail("whole and split input disagree", "-");
+  return std::pair{stream, whole};
+}
+
 }  // namespace wsframe::fuzz
