@@ -451,6 +451,22 @@ TEST_CASE("utf8: streaming, a text split anywhere is judged as the whole", "[utf
       }
     }
   }
+  SECTION("a sequence left open at the end of a vector block, then a lead byte") {
+    // Found by fuzz_utf8: whole blocks ending inside a sequence, before the bytes kept for the
+    // next call, were taken as valid, so F3 8F | F3 BF BF BF passed as one code point.
+    for (const Backend* b : all)
+      for (std::size_t width : {16u, 32u, 64u}) {
+        INFO("backend " << b->name << ", block of " << width);
+        Bytes text(width - 2, std::byte{'a'});
+        for (int c : {0xF3, 0x8F, 0xF3}) text.push_back(static_cast<std::byte>(c));
+        Utf8State st{};
+        const Utf8Result r = utf8_feed(*b, st, text);
+        CHECK(r.status == Utf8Status::invalid);
+        CHECK(r.offset == width);
+        CHECK(utf8_feed(*b, st, bytes({0xBF, 0xBF, 0xBF})).status == Utf8Status::invalid);
+        CHECK(!utf8_finish(st));
+      }
+  }
   SECTION("an invalid state stays invalid") {
     for (const Backend* b : all) {
       Utf8State st{};

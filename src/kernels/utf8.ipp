@@ -353,7 +353,7 @@ inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std:
   if (i < end) {
     if (v_any(utf8_last_block_errors(rules, p, i, end - i, i != begin))) return i;
   } else if (i != begin && utf8_ends_open(p, i)) {
-    return i;
+    return i - W;  // the last block ends inside a sequence (i == end would read as "valid")
   }
   return end;
 }

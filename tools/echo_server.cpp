@@ -1,0 +1,469 @@
+// wsframe-echo: a WebSocket echo server on the sans-I/O API (ServerHandshake + Connection), for
+// interop tests, conformance suites and load tests. Linux: epoll, non-blocking sockets, one event
+// loop per thread (--threads N share the port through SO_REUSEPORT).
+//
+//   wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]
+//                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]
+//                [--whole-messages] [--quiet]
+//
+// Prints `listening on HOST:PORT` once every thread is ready. Echoes text as text and binary as
+// binary; the Connection answers pings and echoes the Close; the server then closes TCP first
+// (RFC 6455 7.1.1). Bad handshakes get the HTTP status ServerHandshake chose. Memory per
+// connection is bounded: a client that does not read its echoes stops being read from once its
+// unsent output exceeds --high-water (TCP then pushes back on it); reading resumes when the
+// output has drained. By default data is echoed as it arrives, fragment by fragment, straight
+// from the read buffer (no reassembly: a connection's memory does not grow with its largest
+// message); --whole-messages reassembles each message (up to --max-message) and echoes it as one
+// frame. SIGINT/SIGTERM stop it cleanly (exit 0).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "wsframe/wsframe.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  unsigned threads = 1;
+  std::size_t max_message = 16u << 20;
+  std::size_t max_frame = 16u << 20;
+  std::size_t max_handshake = 8 * 1024;
+  std::size_t high_water = 256 * 1024;  // unsent output above which we stop reading a client
+  bool whole_messages = false;
+  bool quiet = false;
+};
+
+// The output buffer of a Connection keeps its largest size; echoes of one read at a time keep
+// it near this size, so it is what a busy connection costs (1000 connections: ~28 MiB at 16 KiB,
+// ~64 MiB at 64 KiB, same throughput in tools/load_test.py).
+constexpr std::size_t read_buffer_size = 16 * 1024;
+constexpr auto handshake_timeout = std::chrono::seconds(10);
+constexpr auto closing_timeout = std::chrono::seconds(5);  // for the peer's FIN after ours
+
+void note(const Config& config, const char* fmt, auto... args) {
+  if (!config.quiet) std::fprintf(stderr, fmt, args...);
+}
+
+// One TCP connection: first the HTTP upgrade, then WebSocket frames, then a lingering close.
+struct Client {
+  enum class Phase : std::uint8_t {
+    handshake,  // reading the upgrade request
+    open,       // WebSocket frames both ways
+    lingering,  // our side is shut down (after a rejection or the close handshake): wait for EOF
+  };
+
+  int fd;
+  Phase phase = Phase::handshake;
+  std::unique_ptr<wsframe::ServerHandshake> handshake;  // only during the handshake
+  std::optional<wsframe::Connection> connection;
+  std::string http_output;   // the handshake's answer, written before any frame
+  std::size_t http_written = 0;
+  bool reading = true;       // EPOLLIN wanted (false while backpressure holds)
+  bool writing = false;      // EPOLLOUT wanted
+  Clock::time_point deadline;
+
+  std::span<const std::byte> output() const {
+    if (http_written < http_output.size())
+      return std::as_bytes(std::span(http_output)).subspan(http_written);
+    return connection ? connection->pending_output() : std::span<const std::byte>{};
+  }
+  void consume(std::size_t n) {
+    if (http_written < http_output.size()) http_written += n;
+    else connection->consume_output(n);
+  }
+};
+
+struct Totals {
+  std::uint64_t connections = 0, rejected = 0, messages = 0, failed = 0;
+};
+
+class Worker {
+ public:
+  Worker(const Config& config, int listen_fd, int stop_fd, int signal_fd)
+      : config_(config), listen_fd_(listen_fd), stop_fd_(stop_fd), signal_fd_(signal_fd),
+        epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), buffer_(new std::byte[read_buffer_size]) {
+    limits_.max_message_size = config.max_message;
+    limits_.max_frame_size = config.max_frame;
+    // Output never exceeds high water + one read's echoes + one reassembled message (we stop
+    // reading above high water), so this bound is never hit by an echo.
+    limits_.max_output_bytes = config.high_water + read_buffer_size + config.max_message + 4096;
+    connection_options_.deliver_fragments = !config.whole_messages;
+    handshake_options_.limits.max_head_bytes = config.max_handshake;
+    watch(listen_fd_, EPOLLIN);
+    watch(stop_fd_, EPOLLIN);
+    if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
+  }
+  ~Worker() {
+    for (auto& c : clients_)
+      if (c) ::close(c->fd);
+    ::close(epoll_fd_);
+  }
+
+  Totals run() {
+    epoll_event events[256];
+    auto next_sweep = Clock::now() + std::chrono::seconds(1);
+    for (;;) {
+      const int n = epoll_wait(epoll_fd_, events, 256, 1000);
+      if (n < 0 && errno != EINTR) {
+        std::perror("epoll_wait");
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == stop_fd_) return totals_;
+        if (fd == signal_fd_) {
+          const std::uint64_t one = 1;  // wake every worker through the shared eventfd
+          if (::write(stop_fd_, &one, sizeof one) < 0) std::perror("write(eventfd)");
+          return totals_;
+        }
+        if (fd == listen_fd_) {
+          accept_all();
+          continue;
+        }
+        Client* c = find(fd);
+        if (c == nullptr) continue;  // closed earlier in this batch
+        if (events[i].events & (EPOLLERR | EPOLLHUP) && !(events[i].events & EPOLLIN)) {
+          drop(*c);
+          continue;
+        }
+        if (events[i].events & EPOLLOUT) {
+          if (!flush(*c)) continue;
+        }
+        if (events[i].events & EPOLLIN) on_readable(*c);
+      }
+      if (Clock::now() >= next_sweep) {
+        sweep();
+        next_sweep = Clock::now() + std::chrono::seconds(1);
+      }
+    }
+    return totals_;
+  }
+
+ private:
+  void watch(int fd, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  // Interest follows the state: read unless backpressure holds, write while output waits.
+  void update_interest(Client& c) {
+    epoll_event ev{};
+    ev.events = (c.reading ? EPOLLIN : 0u) | (c.writing ? EPOLLOUT : 0u);
+    ev.data.fd = c.fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  Client* find(int fd) {
+    return static_cast<std::size_t>(fd) < clients_.size() ? clients_[static_cast<std::size_t>(fd)].get() : nullptr;
+  }
+
+  void accept_all() {
+    for (;;) {
+      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) note(config_, "wsframe-echo: accept: %s\n", std::strerror(errno));
+        return;  // EAGAIN: all taken (another thread may have won the race)
+      }
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (clients_.size() <= static_cast<std::size_t>(fd)) clients_.resize(static_cast<std::size_t>(fd) + 1);
+      auto c = std::make_unique<Client>();
+      c->fd = fd;
+      c->handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
+      c->deadline = Clock::now() + handshake_timeout;
+      clients_[static_cast<std::size_t>(fd)] = std::move(c);
+      watch(fd, EPOLLIN);
+      ++totals_.connections;
+    }
+  }
+
+  void drop(Client& c) {
+    const auto fd = static_cast<std::size_t>(c.fd);
+    ::close(c.fd);  // also removes it from the epoll set
+    clients_[fd].reset();
+  }
+
+  // Half-closes after the last byte was written, then waits (bounded) for the peer's FIN, so the
+  // peer reads our Close or rejection before the connection goes (a close() with unread input
+  // would send RST and could destroy it).
+  void linger(Client& c) {
+    c.phase = Client::Phase::lingering;
+    c.connection.reset();
+    c.handshake.reset();
+    c.deadline = Clock::now() + closing_timeout;
+    ::shutdown(c.fd, SHUT_WR);
+    c.reading = true;
+    c.writing = false;
+    update_interest(c);
+  }
+
+  // Writes what it can. False when the client was dropped or moved on to lingering.
+  bool flush(Client& c) {
+    if (c.phase == Client::Phase::lingering) return false;
+    for (auto out = c.output(); !out.empty(); out = c.output()) {
+      const ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        drop(c);
+        return false;
+      }
+      c.consume(static_cast<std::size_t>(n));
+    }
+    const std::size_t unsent = c.output().size();
+    const bool was_reading = c.reading, was_writing = c.writing;
+    c.writing = unsent != 0;
+    // Backpressure: stop reading above high water, resume once drained below half of it.
+    if (unsent > config_.high_water) c.reading = false;
+    else if (unsent <= config_.high_water / 2) c.reading = true;
+
+    const bool done = c.phase == Client::Phase::handshake
+                          ? c.handshake->status() == wsframe::HandshakeStatus::reject && unsent == 0
+                          : c.connection->should_close_transport();
+    if (done) {
+      linger(c);
+      return false;
+    }
+    if (c.reading != was_reading || c.writing != was_writing) update_interest(c);
+    return true;
+  }
+
+  void on_readable(Client& c) {
+    const ssize_t n = ::recv(c.fd, buffer_.get(), read_buffer_size, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      drop(c);  // EOF or reset: after lingering that is the normal end; otherwise the peer left
+      return;
+    }
+    if (n < 0) return;
+    const std::span<std::byte> bytes(buffer_.get(), static_cast<std::size_t>(n));
+    switch (c.phase) {
+      case Client::Phase::lingering: return;  // discard until EOF
+      case Client::Phase::handshake: return on_handshake_bytes(c, bytes);
+      case Client::Phase::open: return on_frame_bytes(c, bytes);
+    }
+  }
+
+  void on_handshake_bytes(Client& c, std::span<std::byte> bytes) {
+    const wsframe::HandshakeResult r = c.handshake->feed(bytes);
+    if (r.status == wsframe::HandshakeStatus::need_more) return;
+    c.http_output.assign(c.handshake->response());
+    if (r.status == wsframe::HandshakeStatus::reject) {
+      ++totals_.rejected;
+      note(config_, "wsframe-echo: rejected a handshake with %d: %.*s\n", c.handshake->status_code(),
+          static_cast<int>(wsframe::message(c.handshake->error()).size()), wsframe::message(c.handshake->error()).data());
+      flush(c);
+      return;
+    }
+    c.phase = Client::Phase::open;
+    c.handshake.reset();  // its buffer is not needed any more
+    c.connection.emplace(wsframe::Role::server, limits_, connection_options_);
+    // A pipelined first frame: the leftover lies in our read buffer, which we may unmask in place.
+    const std::size_t offset = static_cast<std::size_t>(r.leftover.data() - bytes.data());
+    on_frame_bytes(c, bytes.subspan(offset, r.leftover.size()));
+  }
+
+  void on_frame_bytes(Client& c, std::span<std::byte> bytes) {
+    wsframe::Connection& conn = *c.connection;
+    conn.receive(bytes);
+    while (const wsframe::Event ev = conn.next_event()) {
+      wsframe::Error e = wsframe::Error::ok;
+      switch (ev.type) {
+        case wsframe::EventType::message:
+          ++totals_.messages;
+          e = ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
+          break;
+        case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
+          totals_.messages += ev.last;
+          e = ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
+              : ev.first          ? conn.begin_message(ev.kind, ev.payload)
+              : ev.last           ? conn.finish_message(ev.payload)
+                                  : conn.continue_message(ev.payload);
+          break;
+        case wsframe::EventType::error:
+          ++totals_.failed;
+          note(config_, "wsframe-echo: closing with %u: %.*s\n", unsigned{ev.close_code},
+              static_cast<int>(wsframe::message(ev.error).size()), wsframe::message(ev.error).data());
+          break;
+        default: break;  // pings are answered and Close echoed by the Connection itself
+      }
+      // After our Close nothing more may be sent (connection_closed): the echo is dropped, as the
+      // RFC allows. Anything else means the limits above are wrong: give up on this client.
+      if (e != wsframe::Error::ok && e != wsframe::Error::connection_closed) {
+        note(config_, "wsframe-echo: cannot echo: %.*s\n", static_cast<int>(wsframe::message(e).size()),
+            wsframe::message(e).data());
+        drop(c);
+        return;
+      }
+    }
+    flush(c);
+  }
+
+  // Drops clients stuck in the handshake or lingering past their deadline.
+  void sweep() {
+    const auto now = Clock::now();
+    for (auto& slot : clients_)
+      if (slot && slot->phase != Client::Phase::open && now >= slot->deadline) drop(*slot);
+  }
+
+  const Config& config_;
+  int listen_fd_, stop_fd_, signal_fd_, epoll_fd_;
+  std::unique_ptr<std::byte[]> buffer_;  // one read buffer per thread: events are drained at once
+  std::vector<std::unique_ptr<Client>> clients_;  // by file descriptor
+  wsframe::Limits limits_;
+  wsframe::ConnectionOptions connection_options_;
+  wsframe::ServerOptions handshake_options_;
+  Totals totals_;
+};
+
+int listen_on(const Config& config, std::uint16_t port, bool reuse_port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (inet_pton(AF_INET, config.host.c_str(), &addr.sin_addr) != 1) {
+    std::fprintf(stderr, "wsframe-echo: --host must be an IPv4 address: %s\n", config.host.c_str());
+    return -1;
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, SOMAXCONN) != 0) {
+    std::fprintf(stderr, "wsframe-echo: cannot listen on %s:%u: %s\n", config.host.c_str(), unsigned{port},
+                 std::strerror(errno));
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::uint16_t bound_port(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+[[noreturn]] void usage(int status) {
+  std::fprintf(status == 0 ? stdout : stderr,
+               "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
+               "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
+               "                    [--whole-messages] [--quiet]\n");
+  std::exit(status);
+}
+
+template <class T>
+T parse_number(std::string_view flag, const char* text) {
+  T value{};
+  const std::string_view s(text);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size()) {
+    std::fprintf(stderr, "wsframe-echo: %.*s needs a number, got '%s'\n", static_cast<int>(flag.size()), flag.data(), text);
+    usage(2);
+  }
+  return value;
+}
+
+Config parse_arguments(int argc, char** argv) {
+  Config config;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage(0);
+    if (flag == "--quiet" || flag == "--whole-messages") {
+      (flag == "--quiet" ? config.quiet : config.whole_messages) = true;
+      continue;
+    }
+    if (i + 1 >= argc) usage(2);
+    const char* value = argv[++i];
+    if (flag == "--host") config.host = value;
+    else if (flag == "--port") config.port = parse_number<std::uint16_t>(flag, value);
+    else if (flag == "--threads") config.threads = parse_number<unsigned>(flag, value);
+    else if (flag == "--max-message") config.max_message = parse_number<std::size_t>(flag, value);
+    else if (flag == "--max-frame") config.max_frame = parse_number<std::size_t>(flag, value);
+    else if (flag == "--max-handshake") config.max_handshake = parse_number<std::size_t>(flag, value);
+    else if (flag == "--high-water") config.high_water = parse_number<std::size_t>(flag, value);
+    else usage(2);
+  }
+  if (config.threads == 0 || config.threads > 256) usage(2);
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Config config = parse_arguments(argc, argv);
+
+  // SIGINT/SIGTERM arrive through a signalfd in the first loop, which wakes the others through an
+  // eventfd. Blocked before any thread starts, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  const int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+  // One listening socket per thread; with several, they share the port (SO_REUSEPORT), the
+  // first one picking it when --port is 0.
+  const bool reuse_port = config.threads > 1;
+  std::vector<int> listeners;
+  std::uint16_t port = config.port;
+  for (unsigned i = 0; i < config.threads; ++i) {
+    const int fd = listen_on(config, port, reuse_port);
+    if (fd < 0) return 1;
+    port = bound_port(fd);
+    listeners.push_back(fd);
+  }
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned i = 0; i < config.threads; ++i)
+    workers.push_back(std::make_unique<Worker>(config, listeners[i], stop_fd, i == 0 ? signal_fd : -1));
+  std::printf("listening on %s:%u\n", config.host.c_str(), unsigned{port});
+  std::fflush(stdout);
+
+  std::vector<Totals> totals(config.threads);
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&, i] { totals[i] = workers[i]->run(); });
+  totals[0] = workers[0]->run();
+  for (auto& t : threads) t.join();
+
+  Totals sum;
+  for (const Totals& t : totals) {
+    sum.connections += t.connections;
+    sum.rejected += t.rejected;
+    sum.messages += t.messages;
+    sum.failed += t.failed;
+  }
+  workers.clear();
+  for (int fd : listeners) ::close(fd);
+  ::close(stop_fd);
+  ::close(signal_fd);
+  note(config, "wsframe-echo: stopped; %llu connections (%llu handshakes rejected, %llu failed), %llu messages echoed\n",
+      static_cast<unsigned long long>(sum.connections), static_cast<unsigned long long>(sum.rejected),
+      static_cast<unsigned long long>(sum.failed), static_cast<unsigned long long>(sum.messages));
+  return 0;
+}
