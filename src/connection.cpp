@@ -92,6 +92,15 @@ std::byte* Connection::Buffer::extend(std::size_t n, std::size_t cap) noexcept {
   return p;
 }
 
+void Connection::Buffer::clear_and_trim(std::size_t keep) noexcept {
+  size_ = 0;
+  if (capacity_ > keep) {
+    ::operator delete(data_);
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+}
+
 void Connection::Buffer::erase_front(std::size_t n) noexcept {
   n = std::min(n, size_);
   if (n != size_) std::memmove(data_, data_ + n, size_ - n);
@@ -153,6 +162,9 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 
 void Connection::receive(std::span<std::byte> bytes) noexcept {
+  // No frame or message in progress: the last reassembled message (valid until this call) is
+  // done with, and its buffer need not keep a large capacity.
+  if (!in_payload_ && !message_active_) message_.clear_and_trim(limits_.retained_buffer_bytes);
   in_ = bytes.data();
   in_left_ = bytes.size();
 }
@@ -452,7 +464,7 @@ std::span<const std::byte> Connection::pending_output() const noexcept {
 void Connection::consume_output(std::size_t n) noexcept {
   output_begin_ += std::min(n, output_.size() - output_begin_);
   if (output_begin_ == output_.size()) {
-    output_.clear();
+    output_.clear_and_trim(limits_.retained_buffer_bytes);
     output_begin_ = 0;
   }
 }

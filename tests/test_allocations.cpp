@@ -1,5 +1,7 @@
 // Zero heap allocations per frame in steady state, counted with a replaced global operator new.
 // A program of its own, so that the replacement affects nothing else.
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -9,11 +11,17 @@
 
 namespace {
 std::atomic<std::size_t> allocations{0};
+std::atomic<std::size_t> live_bytes{0};  // heap bytes allocated through operator new, not yet freed
 
 void* counted(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  return nullptr;
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p != nullptr) live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
+  return p;
+}
+void release(void* p) noexcept {
+  if (p != nullptr) live_bytes.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);
+  std::free(p);
 }
 }  // namespace
 
@@ -24,12 +32,12 @@ void* operator new(std::size_t n) {
 void* operator new[](std::size_t n) { return operator new(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
 
 using namespace wsframe;
 
@@ -98,5 +106,43 @@ TEST_CASE("steady state allocates nothing per frame", "[allocations]") {
       CHECK(allocations.load() - before == 0);
       CHECK(sent_all);
     }
+  }
+}
+
+TEST_CASE("a large message does not pin its buffers: capacity above retained_buffer_bytes is returned", "[allocations]") {
+  constexpr std::size_t big = 1u << 20;
+  for (const bool trim : {true, false}) {
+    INFO("retained_buffer_bytes " << (trim ? "64 KiB (default)" : "SIZE_MAX"));
+    Limits limits;
+    if (!trim) limits.retained_buffer_bytes = SIZE_MAX;
+    Connection server(Role::server, limits, {});
+    Connection client(Role::client, {}, {.mask_seed = 5});
+    // A fragmented 1 MiB message (reassembled by the server), then a small one; the server
+    // echoes both, so its output buffer grows to 1 MiB too.
+    std::vector<std::byte> payload(big / 2, std::byte{'x'});
+    REQUIRE(client.begin_message(MessageKind::binary, payload) == Error::ok);
+    REQUIRE(client.finish_message(payload) == Error::ok);
+    std::vector<std::byte> wire(client.pending_output().begin(), client.pending_output().end());
+    client.consume_output(wire.size());
+    const std::size_t before = live_bytes.load();
+    server.receive(wire);
+    std::size_t delivered = 0;
+    while (Event e = server.next_event()) {
+      REQUIRE(e.type == EventType::message);
+      delivered = e.payload.size();
+      REQUIRE(server.send_binary(e.payload) == Error::ok);
+    }
+    REQUIRE(delivered == big);
+    CHECK(live_bytes.load() >= before + 2 * big);  // reassembly and output, both 1 MiB
+    server.consume_output(server.pending_output().size());
+
+    REQUIRE(client.send_binary(std::span(payload).first(10)) == Error::ok);
+    wire.assign(client.pending_output().begin(), client.pending_output().end());
+    server.receive(wire);
+    while (Event e = server.next_event()) REQUIRE(e.payload.size() == 10);
+    if (trim)
+      CHECK(live_bytes.load() < before + 2 * (64u << 10));
+    else
+      CHECK(live_bytes.load() >= before + 2 * big);
   }
 }

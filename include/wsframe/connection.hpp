@@ -44,6 +44,11 @@ struct Limits {
   std::uint64_t max_frame_size = 16u << 20;    // payload bytes of one frame (1009 beyond)
   std::uint64_t max_message_size = 16u << 20;  // payload bytes of one message, all fragments (1009)
   std::size_t max_output_bytes = 16u << 20;    // queued, not yet consumed output (Error::output_full)
+  // Buffer capacity a connection keeps once a buffer is empty again; beyond it the memory is
+  // returned, so one large message does not pin its size for the connection's lifetime (the
+  // reassembly buffer on the next receive() with no frame in progress, the output buffer when
+  // it is drained). 0 keeps nothing; SIZE_MAX keeps everything.
+  std::size_t retained_buffer_bytes = 64u << 10;
 };
 
 struct ConnectionOptions {
@@ -157,6 +162,8 @@ class Connection {
     // capacity grows geometrically but never past `cap` (when the new size fits under it).
     std::byte* extend(std::size_t n, std::size_t cap) noexcept;
     void clear() noexcept { size_ = 0; }
+    // Empties the buffer and frees its memory if it holds more than `keep` bytes.
+    void clear_and_trim(std::size_t keep) noexcept;
     void erase_front(std::size_t n) noexcept;
 
    private:
