@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "peers_handshake.hpp"
+#include "context.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -171,6 +172,7 @@ int main(int argc, char** argv) {
     return bench::beast_base64_decode(out, in, n);
   });
 
+  wsframe::bench::add_context();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

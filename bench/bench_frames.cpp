@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "peers.hpp"
+#include "context.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -245,6 +246,7 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond);
   }
   benchmark::RegisterBenchmark("frames/beast/receive", beast_receive)->Unit(benchmark::kMillisecond);
+  wsframe::bench::add_context();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

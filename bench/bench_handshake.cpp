@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "context.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -54,6 +55,7 @@ void register_parse(const Backend& backend) {
 int main(int argc, char** argv) {
   for (const BackendInfo& info : backends())
     if (info.supported) register_parse(*info.backend);
+  wsframe::bench::add_context();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

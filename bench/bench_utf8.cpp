@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "peers.hpp"
+#include "context.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
       register_utf8("beast", kind, n, [](const std::byte* p, std::size_t len) { return bench::beast_check_utf8(p, len); });
     }
   }
+  wsframe::bench::add_context();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -243,9 +243,17 @@ Event Connection::next_event() noexcept {
       if (frame_.fin && (op == Opcode::text || op == Opcode::binary) && frame_left_ <= in_left_ &&
           !options_.deliver_fragments) [[likely]] {
         const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
-        if (frame_.masked) backend_->mask(payload.data(), payload.size(), std::bit_cast<std::uint32_t>(frame_.mask_key));
-        // The one-shot kernel directly: this is the hottest call of the receive path.
-        if (check_utf8_ && !backend_->utf8_validate(payload.data(), payload.size())) return fail(Error::invalid_utf8);
+        // The kernels directly: this is the hottest call of the receive path. Masked text is
+        // unmasked and validated in one pass.
+        const auto key_word = std::bit_cast<std::uint32_t>(frame_.mask_key);
+        bool valid = true;
+        if (!frame_.masked)
+          valid = !check_utf8_ || backend_->utf8_validate(payload.data(), payload.size());
+        else if (check_utf8_)
+          valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
+        else
+          backend_->mask(payload.data(), payload.size(), key_word);
+        if (!valid) return fail(Error::invalid_utf8);
         advance(payload.size());
         in_payload_ = false;
         Event ev;

@@ -50,6 +50,7 @@ TEST_CASE("the backend table", "[dispatch]") {
       CHECK(info.backend->mask_copy != nullptr);
       CHECK(info.backend->utf8_feed != nullptr);
       CHECK(info.backend->utf8_validate != nullptr);
+      CHECK(info.backend->unmask_utf8_validate != nullptr);
       CHECK(info.backend->base64_encode != nullptr);
       CHECK(info.backend->base64_decode != nullptr);
       CHECK(info.backend->sha1 != nullptr);

@@ -2,6 +2,7 @@
 // against an independent reference written here from the RFC's grammar; one-shot and streaming,
 // with fail-fast offsets.
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #include <sstream>
 
@@ -501,4 +502,50 @@ TEST_CASE("utf8: is_valid_utf8 and the active backend", "[utf8]") {
   CHECK(utf8_feed(st, bytes({0xF0, 0x9F})).status == Utf8Status::incomplete);
   CHECK(utf8_feed(st, bytes({0x98, 0x80})).status == Utf8Status::valid);
   CHECK(utf8_finish(st));
+}
+
+TEST_CASE("utf8: unmask and validate in one pass = mask, then the reference's verdict", "[utf8]") {
+  const MaskKey key{std::byte{0x37}, std::byte{0xfa}, std::byte{0x21}, std::byte{0x3d}};
+  std::uint32_t key_word;
+  std::memcpy(&key_word, key.data(), 4);
+  Tally tally;
+  for (std::size_t n = 0; n <= (test::quick() ? 140u : 300u); ++n) {
+    // Valid text of n bytes (cut at a code-point boundary), the same ending open, and the same
+    // with one byte corrupted; every backend, several alignments.
+    Bytes valid = random_text(n, {1, 2, 3, 4});
+    valid.resize(n);
+    while (!valid.empty() && expected(valid).result.status != Utf8Status::valid) valid.pop_back();
+    std::vector<Bytes> texts = {valid};
+    if (!valid.empty()) {
+      Bytes corrupted = valid;
+      corrupted[test::rng()() % corrupted.size()] = std::byte(0x80 + test::rng()() % 0x80);
+      texts.push_back(corrupted);
+    }
+    if (n >= 2) {
+      Bytes open = valid;
+      open.resize(n - 2);
+      open.push_back(std::byte{0xF0});
+      open.push_back(std::byte{0x9F});  // the start of a 4-byte sequence, left open
+      texts.push_back(open);
+    }
+    for (const Bytes& text : texts) {
+      const bool want = expected(text).result.status == Utf8Status::valid;
+      Bytes masked = text;
+      mask(test::scalar_backend(), masked, key);
+      for (const Backend* b : all_backends()) {
+        for (std::size_t alignment : {0u, 1u, 7u, 63u}) {
+          std::vector<std::byte> buf(masked.size() + alignment);
+          std::copy(masked.begin(), masked.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment));
+          const bool got = b->unmask_utf8_validate(buf.data() + alignment, masked.size(), key_word);
+          tally.cases++;
+          if ((got != want || !std::equal(text.begin(), text.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment))) &&
+              tally.mismatches++ == 0)
+            tally.first = std::string(b->name) + " alignment " + std::to_string(alignment) + ": " + hex(text);
+        }
+      }
+    }
+  }
+  INFO(tally.first);
+  CHECK(tally.cases > 0);
+  CHECK(tally.mismatches == 0);
 }

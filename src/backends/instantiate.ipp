@@ -29,6 +29,7 @@ constexpr Backend backend{
     .mask_copy = &mask_copy,
     .utf8_feed = &utf8_feed,
     .utf8_validate = &utf8_validate,
+    .unmask_utf8_validate = &unmask_utf8_validate,
     .base64_encode = &base64_encode,
     .base64_decode = &base64_decode,
     .sha1 = &sha1,

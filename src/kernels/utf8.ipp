@@ -405,6 +405,31 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
 // requires; the exact offset is not needed here.
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept { return utf8_check_blocks(p, 0, n) == n; }
+
+// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one
+// complete text: the receive path's single-frame text message. With AVX-512 and n <= 128 the
+// check runs on the unmasked registers instead of reading the bytes back right after storing
+// them (loads overlapping stores in flight at -1..-3 bytes cannot be forwarded and wait), and
+// without a branch on the data: both 64-byte blocks are always checked, the zero padding
+// beyond n ending any sequence left open (as a complete text requires).
+inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+#if defined(__AVX512BW__)
+  if (n <= 2 * utf8_width) {
+    const auto live = [](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
+    const __mmask64 first = live(n), second = live(n > utf8_width ? n - utf8_width : 0);
+    const u8v key = _mm512_set1_epi32(static_cast<int>(key_word));  // 64 is a multiple of 4: same key
+    const u8v v0 = _mm512_maskz_mov_epi8(first, _mm512_xor_si512(_mm512_maskz_loadu_epi8(first, p), key));
+    const u8v v1 = _mm512_maskz_mov_epi8(second, _mm512_xor_si512(_mm512_maskz_loadu_epi8(second, p + utf8_width), key));
+    _mm512_mask_storeu_epi8(p, first, v0);
+    _mm512_mask_storeu_epi8(p + utf8_width, second, v1);
+    const Utf8Rules rules;
+    const u8v e = v_or(rules.first_block_errors(v0), rules.errors(v1, v_prev<1>(v1, v0), v_prev<2>(v1, v0), v_prev<3>(v1, v0)));
+    return !v_any(e);
+  }
+#endif
+  mask(p, n, key_word);
+  return utf8_validate(p, n);
+}
 #else
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
   return utf8_feed_scalar(st, p, n);
@@ -413,5 +438,10 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   Utf8State st{};
   return utf8_feed_scalar(st, p, n).status == Utf8Status::valid;
+}
+
+inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+  mask(p, n, key_word);
+  return utf8_validate(p, n);
 }
 #endif
