@@ -172,10 +172,5 @@ int main(int argc, char** argv) {
     return bench::beast_base64_decode(out, in, n);
   });
 
-  wsframe::bench::add_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wsframe::bench::run_benchmarks(argc, argv);
 }

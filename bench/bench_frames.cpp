@@ -246,10 +246,5 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond);
   }
   benchmark::RegisterBenchmark("frames/beast/receive", beast_receive)->Unit(benchmark::kMillisecond);
-  wsframe::bench::add_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wsframe::bench::run_benchmarks(argc, argv);
 }

@@ -55,10 +55,5 @@ void register_parse(const Backend& backend) {
 int main(int argc, char** argv) {
   for (const BackendInfo& info : backends())
     if (info.supported) register_parse(*info.backend);
-  wsframe::bench::add_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wsframe::bench::run_benchmarks(argc, argv);
 }

@@ -73,10 +73,5 @@ int main(int argc, char** argv) {
     }
     register_copy("memcpy", n, [](const std::byte* s, std::byte* d, std::size_t len) { std::memcpy(d, s, len); });
   }
-  bench::add_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wsframe::bench::run_benchmarks(argc, argv);
 }

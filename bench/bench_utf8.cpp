@@ -120,10 +120,5 @@ int main(int argc, char** argv) {
       register_utf8("beast", kind, n, [](const std::byte* p, std::size_t len) { return bench::beast_check_utf8(p, len); });
     }
   }
-  wsframe::bench::add_context();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return wsframe::bench::run_benchmarks(argc, argv);
 }

@@ -1,5 +1,5 @@
-// Adds what BENCHMARKS.md needs to know about the run to the JSON context: CPU model, compiler,
-// and the backends this machine supports.
+// Adds what BENCHMARKS.md needs to know about the run to the JSON context (CPU model, compiler,
+// the backends this machine supports), and runs the registered benchmarks.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -27,6 +27,16 @@ inline void add_context() {
   benchmark::AddCustomContext("compiler", "g++ " __VERSION__);
   benchmark::AddCustomContext("wsframe_backends", supported);
   benchmark::AddCustomContext("wsframe_active", std::string(active().name));
+}
+
+// The end of every benchmark program's main(), after it has registered its benchmarks.
+inline int run_benchmarks(int argc, char** argv) {
+  add_context();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace wsframe::bench

@@ -1,45 +1,13 @@
 // Zero heap allocations per frame in steady state, counted with a replaced global operator new.
 // A program of its own, so that the replacement affects nothing else.
-#include <malloc.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
+#include "counting_new.hpp"
 #include "support.hpp"
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-std::atomic<std::size_t> live_bytes{0};  // heap bytes allocated through operator new, not yet freed
-
-void* counted(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p != nullptr) live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
-  return p;
-}
-void release(void* p) noexcept {
-  if (p != nullptr) live_bytes.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);
-  std::free(p);
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-
 using namespace wsframe;
+using wsframe::test::allocations;
+using wsframe::test::live_bytes;
 
 namespace {
 

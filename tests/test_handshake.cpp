@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "counting_new.hpp"
 #include "support.hpp"
 
 // Options are set with designated initializers, leaving the rest at their defaults, which is
@@ -16,28 +17,7 @@
 using namespace wsframe;
 using namespace std::string_view_literals;
 
-// Counts allocations, to prove that feeding bytes never allocates. Every form of the (unaligned)
-// replaceable operators is replaced, so that new and delete always come in matching pairs.
-namespace {
-std::atomic<std::size_t> allocations{0};
-void* counted_malloc(std::size_t n) noexcept {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-}  // namespace
-void* operator new(std::size_t n) {
-  if (void* p = counted_malloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+using wsframe::test::allocations;  // counting_new.hpp: feeding bytes must never allocate
 
 namespace {
 

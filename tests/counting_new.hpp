@@ -1,0 +1,42 @@
+// Replaces the global operator new/delete with counting ones: how many allocations, and how many
+// heap bytes are live. Include it in exactly one source of a test program (it defines the
+// replacements), and only in programs that prove allocation properties.
+#pragma once
+
+#include <malloc.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace wsframe::test {
+inline std::atomic<std::size_t> allocations{0};
+inline std::atomic<std::size_t> live_bytes{0};  // allocated through operator new, not yet freed
+
+inline void* counted_malloc(std::size_t n) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p != nullptr) live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
+  return p;
+}
+inline void counted_free(void* p) noexcept {
+  if (p != nullptr) live_bytes.fetch_sub(malloc_usable_size(p), std::memory_order_relaxed);
+  std::free(p);
+}
+}  // namespace wsframe::test
+
+// Every form of the (unaligned) replaceable operators, so that new and delete always pair up.
+void* operator new(std::size_t n) {
+  if (void* p = wsframe::test::counted_malloc(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return wsframe::test::counted_malloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return wsframe::test::counted_malloc(n); }
+void operator delete(void* p) noexcept { wsframe::test::counted_free(p); }
+void operator delete[](void* p) noexcept { wsframe::test::counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { wsframe::test::counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { wsframe::test::counted_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { wsframe::test::counted_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { wsframe::test::counted_free(p); }
