@@ -269,7 +269,21 @@ Event Connection::next_event() noexcept {
     const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
     if (chunk == 0 && frame_left_ != 0) return {};
     const std::span<std::byte> piece(in_, chunk);
-    if (frame_.masked) mask_phase_ = mask(*backend_, piece, frame_.mask_key, mask_phase_);
+    std::span<std::byte> payload = piece;  // where the unmasked bytes end up
+    if (!is_control(frame_.opcode) && !options_.deliver_fragments && chunk != 0) {
+      // Reassembled data: unmasked straight into the message buffer, one pass instead of
+      // unmasking in place and copying.
+      std::byte* dst = message_.extend(chunk, static_cast<std::size_t>(
+                                                  std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
+      if (dst == nullptr) return fail(Error::out_of_memory);
+      payload = {dst, chunk};
+      if (frame_.masked)
+        mask_phase_ = mask_copy(*backend_, piece, payload, frame_.mask_key, mask_phase_);
+      else
+        std::memcpy(dst, piece.data(), chunk);
+    } else if (frame_.masked) {
+      mask_phase_ = mask(*backend_, piece, frame_.mask_key, mask_phase_);
+    }
     advance(chunk);
     frame_left_ -= chunk;
     if (frame_left_ == 0) in_payload_ = false;
@@ -282,11 +296,12 @@ Event Connection::next_event() noexcept {
       const std::size_t n = std::exchange(control_have_, 0);
       return finish_control({control_.data(), n});
     }
-    if (Event ev = data_chunk(piece)) return ev;
+    if (Event ev = data_chunk(payload)) return ev;
   }
 }
 
-// Unmasked payload bytes of a data frame: checked, then delivered or reassembled.
+// Unmasked payload bytes of a data frame, already appended to the message buffer when the
+// message is reassembled: checked, then delivered.
 Event Connection::data_chunk(std::span<std::byte> piece) noexcept {
   const bool message_done = frame_left_ == 0 && frame_.fin;
   if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
@@ -303,12 +318,6 @@ Event Connection::data_chunk(std::span<std::byte> piece) noexcept {
     ev.last = message_done;
     ev.payload = piece;
     return ev;
-  }
-  if (!piece.empty()) {
-    std::byte* dst = message_.extend(piece.size(), static_cast<std::size_t>(
-                                                       std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
-    if (dst == nullptr) return fail(Error::out_of_memory);
-    std::memcpy(dst, piece.data(), piece.size());
   }
   if (!message_done) return ev;
   ev.type = EventType::message;
