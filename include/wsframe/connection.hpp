@@ -15,8 +15,9 @@
 // stay valid and untouched until next_event() has returned an event of type none. A
 // single-frame message that lies entirely in one receive() buffer is handed out as a span into
 // that buffer. A message that is fragmented, or whose frame straddles two receive() calls, is
-// reassembled in an internal buffer that grows only as data actually arrives and is bounded by
-// Limits::max_message_size (its capacity is kept, so steady state allocates nothing). With
+// reassembled in an internal buffer (unmasked straight into it, in one pass) that grows only as
+// data actually arrives and is bounded by Limits::max_message_size (its capacity is kept up to
+// Limits::retained_buffer_bytes, so steady state allocates nothing). With
 // ConnectionOptions::deliver_fragments the connection never reassembles: every piece of data is
 // delivered as it arrives, as a fragment event.
 //
