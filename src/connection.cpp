@@ -2,8 +2,6 @@
 // called through the connection's Backend.
 #include "wsframe/connection.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -11,6 +9,7 @@
 #include <random>
 #include <utility>
 
+#include "os_random.hpp"
 #include "wsframe/backend.hpp"
 
 namespace wsframe {
@@ -38,20 +37,12 @@ constexpr std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   return z ^ (z >> 31);
 }
 
-// 32 bytes from the kernel's CSPRNG; std::random_device (also the OS source on Linux) if
+// Words from the kernel's CSPRNG; std::random_device (also the OS source on Linux) if
 // getrandom() is unavailable.
 void os_random(std::uint32_t* words, std::size_t count) {
-  auto* p = reinterpret_cast<unsigned char*>(words);
-  std::size_t need = count * sizeof(std::uint32_t), got = 0;
-  while (got < need) {
-    const ssize_t r = getrandom(p + got, need - got, 0);
-    if (r <= 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  if (got < need) {
-    std::random_device device;
-    for (std::size_t i = 0; i < count; ++i) words[i] = device();
-  }
+  if (detail::os_random_bytes(words, count * sizeof(std::uint32_t))) return;
+  std::random_device device;
+  for (std::size_t i = 0; i < count; ++i) words[i] = device();
 }
 
 }  // namespace

@@ -2,12 +2,11 @@
 // message syntax of RFC 9112. Baseline flags; base64 and SHA-1 run through a Backend.
 #include "wsframe/handshake.hpp"
 
-#include <errno.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "os_random.hpp"
 #include "wsframe/backend.hpp"
 #include "wsframe/kernels.hpp"
 
@@ -488,14 +487,7 @@ std::string_view ServerHandshake::header(std::string_view name) const noexcept {
 // --- ClientHandshake ---------------------------------------------------------------------------
 
 Error random_nonce(HandshakeNonce& nonce) noexcept {
-  std::size_t filled = 0;
-  while (filled < nonce.size()) {
-    const ssize_t n = getrandom(nonce.data() + filled, nonce.size() - filled, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Error::handshake_no_randomness;
-    filled += static_cast<std::size_t>(n);
-  }
-  return Error::ok;
+  return detail::os_random_bytes(nonce.data(), nonce.size()) ? Error::ok : Error::handshake_no_randomness;
 }
 
 ClientHandshake::ClientHandshake(const ClientOptions& options) : head_(options.limits) {
