@@ -37,6 +37,7 @@ std::string_view message(Error e) noexcept {
     case Error::handshake_accept_mismatch: return "Sec-WebSocket-Accept does not match our key";
     case Error::handshake_unoffered_subprotocol: return "server selected a subprotocol we did not offer";
     case Error::handshake_unoffered_extension: return "server accepted an extension we did not offer";
+    case Error::handshake_invalid_deflate_response: return "server's permessage-deflate answer is invalid or matches none of our offers";
     case Error::frame_length_invalid: return "frame payload length has its most significant bit set";
     case Error::reserved_bits_set: return "RSV bits set without a negotiated extension";
     case Error::reserved_opcode: return "reserved opcode";
@@ -49,6 +50,7 @@ std::string_view message(Error e) noexcept {
     case Error::invalid_utf8: return "text message is not valid UTF-8";
     case Error::frame_too_big: return "frame payload over the size limit";
     case Error::message_too_big: return "message over the size limit";
+    case Error::invalid_compressed_data: return "compressed message does not inflate";
     case Error::close_payload_too_short: return "close frame payload of 1 byte";
     case Error::invalid_close_code: return "invalid close code";
     case Error::close_reason_invalid_utf8: return "close reason is not valid UTF-8";
@@ -99,7 +101,8 @@ std::uint16_t close_code(Error e) noexcept {
     case Error::handshake_missing_accept:
     case Error::handshake_accept_mismatch:
     case Error::handshake_unoffered_subprotocol:
-    case Error::handshake_unoffered_extension: return 0;
+    case Error::handshake_unoffered_extension:
+    case Error::handshake_invalid_deflate_response: return 0;
     case Error::frame_length_invalid:
     case Error::reserved_bits_set:
     case Error::reserved_opcode:
@@ -113,7 +116,8 @@ std::uint16_t close_code(Error e) noexcept {
     case Error::invalid_close_code:
     case Error::data_after_close: return 1002;  // protocol error
     case Error::invalid_utf8:
-    case Error::close_reason_invalid_utf8: return 1007;  // inconsistent data
+    case Error::close_reason_invalid_utf8:
+    case Error::invalid_compressed_data: return 1007;  // inconsistent data
     case Error::frame_too_big:
     case Error::message_too_big: return 1009;  // message too big
     case Error::out_of_memory: return 1011;    // internal error

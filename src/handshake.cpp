@@ -480,6 +480,7 @@ std::string_view ServerHandshake::response() const noexcept {
 
 FieldList ServerHandshake::subprotocols() const noexcept { return {head_.fields(), "sec-websocket-protocol"}; }
 FieldList ServerHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
+std::optional<DeflateParameters> ServerHandshake::deflate() const noexcept { return std::nullopt; }  // TODO(issue 8)
 std::string_view ServerHandshake::header(std::string_view name) const noexcept {
   return first_field(head_.fields(), name);
 }
@@ -615,6 +616,7 @@ std::string_view ClientHandshake::subprotocol() const noexcept {
   return status_ == HandshakeStatus::accept ? header("sec-websocket-protocol") : std::string_view();
 }
 FieldList ClientHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
+std::optional<DeflateParameters> ClientHandshake::deflate() const noexcept { return std::nullopt; }  // TODO(issue 8)
 std::string_view ClientHandshake::header(std::string_view name) const noexcept {
   return first_field(head_.fields(), name);
 }

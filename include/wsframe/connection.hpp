@@ -27,9 +27,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
+#include "wsframe/deflate.hpp"
 #include "wsframe/error.hpp"
 #include "wsframe/frame.hpp"
 #include "wsframe/kernels.hpp"
@@ -63,6 +66,10 @@ struct ConnectionOptions {
   // of a text message whose first frame has RSV1 is left to the extension (it sees compressed
   // bytes). Control frames never may (RFC 7692 6.1).
   std::uint8_t extension_rsv = 0;
+  // permessage-deflate as agreed in the handshake (ServerHandshake::deflate() or
+  // ClientHandshake::deflate()); nullopt: no compression. It owns RSV1 (see deflate.hpp).
+  std::optional<DeflateParameters> deflate = std::nullopt;
+  CompressionOptions compression = {};  // used when deflate is set
   // Client role: 0 seeds the masking-key generator (ChaCha20) from getrandom(); any other
   // value gives a deterministic key sequence, for tests only.
   std::uint64_t mask_seed = 0;

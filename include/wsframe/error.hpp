@@ -47,6 +47,7 @@ enum class Error : std::uint8_t {
   handshake_accept_mismatch,             // Sec-WebSocket-Accept != accept_key(our key)
   handshake_unoffered_subprotocol,       // a subprotocol we did not offer, or several
   handshake_unoffered_extension,         // an extension we did not offer
+  handshake_invalid_deflate_response,    // permessage-deflate answer malformed or matching none of our offers (RFC 7692 5)
   // --- end of handshake errors ---
   // Frames and the connection (frame.hpp, connection.hpp). Received-frame violations first
   // (close code 1002, 1007 or 1009), then misuse of the sending API (close code 0).
@@ -61,7 +62,8 @@ enum class Error : std::uint8_t {
   frame_masked,               // a server sent a masked frame (5.1)
   invalid_utf8,               // text message payload is not valid UTF-8 (8.1) -> 1007
   frame_too_big,              // frame payload over Limits::max_frame_size -> 1009
-  message_too_big,            // message over Limits::max_message_size -> 1009
+  message_too_big,            // message over Limits::max_message_size -> 1009 (inflated bytes when compressed)
+  invalid_compressed_data,    // a compressed message does not inflate (RFC 7692 7.2.2) -> 1007
   close_payload_too_short,    // close frame with a 1-byte payload (5.5.1)
   invalid_close_code,         // close code that may not appear on the wire (7.4)
   close_reason_invalid_utf8,  // close reason is not valid UTF-8 (5.5.1) -> 1007

@@ -21,10 +21,12 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "wsframe/deflate.hpp"
 #include "wsframe/error.hpp"
 
 namespace wsframe {
@@ -167,6 +169,9 @@ struct ServerOptions {
   // hs.subprotocols(); returning "" or anything the client did not offer selects none.
   // It must not throw (feed() is noexcept).
   std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol;
+  // permessage-deflate (RFC 7692): nullopt declines every offer; set, the first valid offer is
+  // accepted under these wishes (see deflate.hpp) and deflate() returns the agreement.
+  std::optional<DeflateParameters> deflate = std::nullopt;
   // The kernels (base64, SHA-1) run on this backend; nullptr: active().
   const Backend* backend = nullptr;
 };
@@ -205,9 +210,12 @@ class ServerHandshake {
   std::string_view origin() const noexcept { return origin_; }  // "" when absent
   std::string_view key() const noexcept { return key_; }        // Sec-WebSocket-Key
   FieldList subprotocols() const noexcept;                  // offered Sec-WebSocket-Protocol
-  // Offered Sec-WebSocket-Extensions elements ("permessage-deflate; client_max_window_bits"),
-  // the hook for extension negotiation; none is accepted (nor echoed) yet.
+  // Offered Sec-WebSocket-Extensions elements ("permessage-deflate; client_max_window_bits").
+  // Only permessage-deflate is ever accepted, and only when ServerOptions::deflate is set.
   FieldList extensions() const noexcept;
+  // The permessage-deflate agreement answered in the 101 (for ConnectionOptions::deflate);
+  // nullopt when none (not enabled, nothing valid offered, or not accepted).
+  std::optional<DeflateParameters> deflate() const noexcept;
   std::span<const HttpField> headers() const noexcept { return head_.fields(); }
   std::string_view header(std::string_view name) const noexcept;  // first match, "" if none
   std::string_view selected_subprotocol() const noexcept { return selected_; }
@@ -247,7 +255,10 @@ struct ClientOptions {
   std::string_view path = "/";  // origin-form request-target, with the query if any
   std::string_view origin;    // the Origin header; "" for none
   std::span<const std::string_view> subprotocols;  // offered, in order of preference (tokens)
-  std::span<const std::string_view> extensions;    // offered Sec-WebSocket-Extensions elements
+  std::span<const std::string_view> extensions;    // other Sec-WebSocket-Extensions elements, sent as given
+  // permessage-deflate offers in order of preference (RFC 7692 5), sent before `extensions`;
+  // empty: compression is not offered.
+  std::span<const DeflateParameters> deflate_offers = {};
   std::span<const HttpField> extra_headers;        // sent as given, after the others
   HandshakeLimits limits;                          // for the server's response
   const Backend* backend = nullptr;                // kernels run on it; nullptr: active()
@@ -280,6 +291,9 @@ class ClientHandshake {
   int status_code() const noexcept { return status_code_; }
   std::string_view subprotocol() const noexcept;  // selected by the server; "" for none
   FieldList extensions() const noexcept;          // accepted by the server (all offered by us)
+  // The permessage-deflate agreement (for ConnectionOptions::deflate); nullopt when the server
+  // accepted none of our offers.
+  std::optional<DeflateParameters> deflate() const noexcept;
   std::span<const HttpField> headers() const noexcept { return head_.fields(); }
   std::string_view header(std::string_view name) const noexcept;
 

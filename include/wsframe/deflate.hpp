@@ -1,0 +1,74 @@
+// wsframe — permessage-deflate (RFC 7692): the negotiated parameters and the compressor's tuning.
+//
+// Off unless the embedding code enables it:
+//
+//   // server
+//   wsframe::ServerHandshake hs({.deflate = wsframe::DeflateParameters{}});   // accept offers
+//   ... hs.feed(bytes) == accept ...
+//   wsframe::Connection conn(wsframe::Role::server, limits, {.deflate = hs.deflate()});
+//
+//   // client
+//   const wsframe::DeflateParameters offers[] = {{.client_max_window_bits = 12}, {}};
+//   wsframe::ClientHandshake hs({.host = "example.com", .deflate_offers = offers});
+//   ... hs.feed(bytes) == accept ...
+//   wsframe::Connection conn(wsframe::Role::client, limits, {.deflate = hs.deflate()});
+//
+// The handshake settles the four parameters of RFC 7692 section 7.1; ConnectionOptions::deflate
+// takes the result (nullopt: no compression, and RSV1 stays a protocol error) and
+// ConnectionOptions::compression the local tuning. A compressed message has RSV1 on its first
+// frame; it is inflated as its frames arrive, under Limits::max_message_size counted in inflated
+// bytes (a decompression bomb ends in a 1009 close after at most that many bytes, never in a
+// larger allocation), and a text message's inflated bytes are UTF-8 checked as they come out.
+// Control frames are never compressed (RFC 7692 section 6.1).
+//
+// Memory per connection, when used: zlib's compressor needs about 2^(window_bits+2) +
+// 2^(mem_level+9) bytes (256 KiB at 15 and 8) and its decompressor 2^window_bits + 7 KiB; each
+// is created when the first compressed message is sent or received. Lower window bits and
+// mem_level are the way to trade ratio for memory on servers with many connections.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wsframe {
+
+// The extension parameters of RFC 7692 section 7.1: in an offer, an answer, or the agreement
+// both handshakes end with. Window bits are 8..15 (the base-2 log of the LZ77 window).
+struct DeflateParameters {
+  // The server starts each message it compresses with an empty window (7.1.1.1).
+  bool server_no_context_takeover = false;
+  // The client does (7.1.1.2).
+  bool client_no_context_takeover = false;
+  // The largest window the server compresses with (7.1.2.1).
+  std::uint8_t server_max_window_bits = 15;
+  // The largest window the client compresses with (7.1.2.2).
+  std::uint8_t client_max_window_bits = 15;
+
+  friend bool operator==(const DeflateParameters&, const DeflateParameters&) = default;
+};
+
+// What each field means where DeflateParameters is an input:
+//  - ServerOptions::deflate (what the server accepts): no_context_takeover flags are demanded in
+//    the answer; server_max_window_bits caps the server's own window (the answer carries the
+//    smaller of it and the client's request); client_max_window_bits caps the client's window
+//    when the client's offer allows it (a client that did not offer client_max_window_bits
+//    keeps 15, RFC 7692 7.1.2.2). Every valid offer is acceptable: an offer is declined only
+//    when it is malformed (section 5: unknown or duplicate parameter, invalid value).
+//  - ClientOptions::deflate_offers (what the client offers, in order of preference): the flags
+//    and server_max_window_bits < 15 are requested; client_max_window_bits is always offered
+//    (we honour a server's limit) and carries its value when < 15. The server's answer must
+//    match one offer (section 5 and 7.1), else the handshake fails with
+//    Error::handshake_invalid_deflate_response.
+
+// Tuning of this endpoint's compressor; nothing here is negotiated.
+struct CompressionOptions {
+  int level = 6;               // zlib level: 0 (stored blocks, no compression) .. 9 (smallest)
+  int mem_level = 8;           // zlib memLevel 1..9: compressor memory against speed and ratio
+  std::size_t threshold = 32;  // send_text/send_binary under this many bytes go uncompressed
+};
+
+// True when the library was built with zlib. Without it, handshakes decline every
+// permessage-deflate offer and ClientHandshake offers none, so compression is never agreed.
+bool deflate_available() noexcept;
+
+}  // namespace wsframe
