@@ -11,6 +11,7 @@
 
 #include "os_random.hpp"
 #include "wsframe/backend.hpp"
+#include "zlib_stream.hpp"
 
 namespace wsframe {
 namespace {
@@ -23,6 +24,14 @@ constexpr bool close_code_on_wire(std::uint16_t code) noexcept {
 
 constexpr std::uint16_t no_status_code = 1005;  // RFC 6455 7.4.1: "no status code was present"
 constexpr std::size_t max_close_reason = max_control_payload - 2;
+
+// RFC 7692 7.2.1/7.2.2: a compressed message ends with an empty stored block whose last four
+// bytes, 00 00 FF FF, the sender removes and the receiver appends.
+constexpr std::array<std::byte, 4> deflate_tail{std::byte{0x00}, std::byte{0x00}, std::byte{0xff}, std::byte{0xff}};
+// deliver_fragments: the most inflated bytes one fragment event carries.
+constexpr std::size_t inflate_fragment_size = 16u << 10;
+// Reassembly: the first room offered to the inflater (it then doubles with the message).
+constexpr std::size_t min_inflate_room = 4u << 10;
 
 std::span<const std::byte> as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -83,6 +92,12 @@ std::byte* Connection::Buffer::extend(std::size_t n, std::size_t cap) noexcept {
   return p;
 }
 
+bool Connection::Buffer::reserve(std::size_t n, std::size_t cap) noexcept {
+  if (extend(n, cap) == nullptr) return false;
+  size_ -= n;
+  return true;
+}
+
 void Connection::Buffer::clear_and_trim(std::size_t keep) noexcept {
   size_ = 0;
   if (capacity_ > keep) {
@@ -140,12 +155,41 @@ MaskKey Connection::KeyStream::next() noexcept {
 
 // ---- Connection ------------------------------------------------------------------------------
 
+// permessage-deflate (RFC 7692): the agreement seen from this side, the zlib streams (each
+// created when first needed) and the progress of the message being inflated.
+struct Connection::Deflate {
+  CompressionOptions tuning;
+  int send_window_bits = 15;          // 7.1.2: the window our compressor may use
+  int receive_window_bits = 15;       // and the peer's
+  bool send_no_context_takeover = false;     // 7.1.1: reset our compressor after each message
+  detail::Deflater deflater;
+  detail::Inflater inflater;
+  Buffer compressed;  // a message part compressed before it is framed
+
+  // The message being inflated.
+  std::uint64_t inflated = 0;   // bytes produced, counted against max_message_size
+  std::size_t unmasked = 0;     // payload bytes at in_ unmasked but not yet inflated
+  std::uint8_t tail_fed = 0;    // bytes of deflate_tail inflated
+  bool output_pending = false;  // zlib may hold more output: call again without input
+  bool tail_unneeded = false;   // the data so far ends with a block with BFINAL set (7.2.3.4)
+};
+
 Connection::Connection(Role role, Limits limits, ConnectionOptions options)
     : backend_(options.backend != nullptr ? options.backend : &active()),
       role_(role),
       limits_(limits),
       options_(options) {
   if (role_ == Role::client) keys_.seed(options_.mask_seed);
+  if (options_.deflate && deflate_available()) {
+    const DeflateParameters& p = *options_.deflate;
+    const bool server = role_ == Role::server;
+    deflate_ = std::make_unique<Deflate>();
+    deflate_->tuning = options_.compression;
+    deflate_->send_window_bits = server ? p.server_max_window_bits : p.client_max_window_bits;
+    deflate_->receive_window_bits = server ? p.client_max_window_bits : p.server_max_window_bits;
+    deflate_->send_no_context_takeover = server ? p.server_no_context_takeover : p.client_no_context_takeover;
+    options_.extension_rsv |= rsv1;  // RFC 7692 6: the "Per-Message Compressed" bit
+  }
 }
 
 Connection::~Connection() = default;
@@ -156,6 +200,7 @@ void Connection::receive(std::span<std::byte> bytes) noexcept {
   // No frame or message in progress: the last reassembled message (valid until this call) is
   // done with, and its buffer need not keep a large capacity.
   if (!in_payload_ && !message_active_) message_.clear_and_trim(limits_.retained_buffer_bytes);
+  if (deflate_) deflate_->unmasked = 0;  // those bytes were in the previous input
   in_ = bytes.data();
   in_left_ = bytes.size();
 }
@@ -170,16 +215,22 @@ void Connection::receive(std::span<std::byte> bytes) noexcept {
     const bool continuation = frame_.opcode == Opcode::continuation;
     if (continuation && !message_active_) return Error::unexpected_continuation;  // RFC 6455 5.4
     if (!continuation && message_active_) return Error::expected_continuation;
+    // RFC 7692 6.1: only the first frame of a message says it is compressed.
+    if (continuation && deflate_ && (frame_.rsv & rsv1) != 0) return Error::reserved_bits_set;
     if (frame_.payload_length > limits_.max_frame_size) return Error::frame_too_big;
     if (!continuation) {
       message_kind_ = frame_.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
       message_rsv_ = frame_.rsv;
       message_size_ = 0;
       message_reported_ = false;
-      // A compressed message is checked by its extension after inflating.
-      check_utf8_ = message_kind_ == MessageKind::text && (frame_.rsv & rsv1) == 0;
+      // A compressed message is checked as it is inflated; one of another extension using RSV1
+      // is left to that extension.
+      inflating_ = deflate_ && (frame_.rsv & rsv1) != 0;
+      check_utf8_ = message_kind_ == MessageKind::text && ((frame_.rsv & rsv1) == 0 || inflating_);
       utf8_ = {};
       message_.clear();
+      if (inflating_)
+        if (const Error e = start_inflating(); e != Error::ok) return e;
     }
     if (frame_.payload_length > limits_.max_message_size - message_size_) return Error::message_too_big;
     message_size_ += frame_.payload_length;
@@ -232,7 +283,7 @@ Event Connection::next_event() noexcept {
       // The common case: a whole single-frame message in this buffer, delivered in place.
       const auto op = frame_.opcode;
       if (frame_.fin && (op == Opcode::text || op == Opcode::binary) && frame_left_ <= in_left_ &&
-          !options_.deliver_fragments) [[likely]] {
+          !options_.deliver_fragments && !inflating_) [[likely]] {
         const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
         // The kernels directly: this is the hottest call of the receive path. Masked text is
         // unmasked and validated in one pass.
@@ -259,6 +310,10 @@ Event Connection::next_event() noexcept {
     // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
     const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
     if (chunk == 0 && frame_left_ != 0) return {};
+    if (inflating_ && !is_control(frame_.opcode)) {
+      if (Event ev = inflate_chunk(chunk)) return ev;
+      continue;
+    }
     const std::span<std::byte> piece(in_, chunk);
     std::span<std::byte> payload = piece;  // where the unmasked bytes end up
     if (!is_control(frame_.opcode) && !options_.deliver_fragments && chunk != 0) {
@@ -287,14 +342,13 @@ Event Connection::next_event() noexcept {
       const std::size_t n = std::exchange(control_have_, 0);
       return finish_control({control_.data(), n});
     }
-    if (Event ev = data_chunk(payload)) return ev;
+    if (Event ev = data_chunk(payload, frame_left_ == 0 && frame_.fin)) return ev;
   }
 }
 
-// Unmasked payload bytes of a data frame, already appended to the message buffer when the
-// message is reassembled: checked, then delivered.
-Event Connection::data_chunk(std::span<std::byte> piece) noexcept {
-  const bool message_done = frame_left_ == 0 && frame_.fin;
+// Unmasked (and inflated) payload bytes of a data message, already appended to the message
+// buffer when the message is reassembled: checked, then delivered.
+Event Connection::data_chunk(std::span<std::byte> piece, bool message_done) noexcept {
   if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
     if (utf8_feed(*backend_, utf8_, piece).status == Utf8Status::invalid) return fail(Error::invalid_utf8);
     if (message_done && !utf8_finish(utf8_)) return fail(Error::invalid_utf8);
@@ -314,6 +368,111 @@ Event Connection::data_chunk(std::span<std::byte> piece) noexcept {
   ev.type = EventType::message;
   ev.payload = {message_.data(), message_.size()};
   return ev;
+}
+
+// ---- permessage-deflate, receiving (RFC 7692 7.2.2) -------------------------------------------
+
+Error Connection::start_inflating() noexcept {
+  Deflate& d = *deflate_;
+  if (!d.inflater.ready() && !d.inflater.init(d.receive_window_bits)) return Error::out_of_memory;
+  d.inflated = 0;
+  d.tail_fed = 0;
+  d.output_pending = false;
+  d.tail_unneeded = false;
+  return Error::ok;
+}
+
+// `chunk` payload bytes of a compressed message at in_: unmasked in place, then inflated into
+// the message buffer (with deliver_fragments, into fragments of at most inflate_fragment_size
+// bytes: the input is then consumed only as far as it was inflated), followed by deflate_tail
+// after the message's last byte. Inflated bytes count against max_message_size: at the limit a
+// one-byte probe tells whether the message goes on, so a bomb never costs more than the limit.
+Event Connection::inflate_chunk(std::size_t chunk) noexcept {
+  Deflate& d = *deflate_;
+  if (frame_.masked && chunk > d.unmasked) {
+    mask_phase_ = mask(*backend_, std::span<std::byte>(in_ + d.unmasked, chunk - d.unmasked), frame_.mask_key,
+                       mask_phase_);
+    d.unmasked = chunk;
+  }
+  const bool fragments = options_.deliver_fragments;
+  if (fragments) message_.clear();  // the last fragment event is done with
+  const std::size_t start = message_.size();
+  const bool message_ends = frame_.fin && chunk == frame_left_;  // the rest of the message is here
+  std::size_t fed = 0;                                            // bytes of the chunk inflated
+  bool block_boundary = true;
+  Error error = Error::ok;
+  for (;;) {
+    const std::byte* in = nullptr;
+    std::size_t in_n = 0;
+    bool tail = false;
+    if (fed < chunk) {
+      in = in_ + fed;
+      in_n = chunk - fed;
+      d.tail_unneeded = false;
+    } else if (message_ends && d.tail_fed < deflate_tail.size() && !d.tail_unneeded) {
+      in = deflate_tail.data() + d.tail_fed;
+      in_n = deflate_tail.size() - d.tail_fed;
+      tail = true;
+    } else if (!d.output_pending) {
+      break;
+    }
+    std::byte probe;
+    std::byte* out = &probe;
+    std::size_t room = 1;
+    const std::uint64_t budget = limits_.max_message_size - d.inflated;
+    if (budget != 0) {
+      if (fragments && message_.size() == inflate_fragment_size) break;  // deliver these first
+      room = fragments ? inflate_fragment_size - message_.size()
+                       : std::max(message_.spare(), std::max(message_.size(), min_inflate_room));
+      room = static_cast<std::size_t>(std::min<std::uint64_t>(room, budget));
+      out = message_.extend(room, static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
+      if (out == nullptr) {
+        error = Error::out_of_memory;
+        break;
+      }
+    }
+    const detail::ZStep step = d.inflater.run(in, in_n, out, room);
+    if (out != &probe) {
+      message_.shrink_by(room - step.produced);
+    } else if (step.produced != 0) {  // one byte beyond max_message_size
+      error = Error::message_too_big;
+      break;
+    }
+    d.inflated += step.produced;
+    if (tail)
+      d.tail_fed = static_cast<std::uint8_t>(d.tail_fed + step.consumed);
+    else
+      fed += step.consumed;
+    d.output_pending = step.output_full;
+    block_boundary = step.block_boundary;
+    if (step.failed) {
+      error = Error::invalid_compressed_data;
+      break;
+    }
+    if (step.stream_end) {
+      // RFC 7692 7.2.3.4: a block with BFINAL set ends zlib's stream, not the message; what
+      // follows (if anything) continues it with the same window, and the tail is then needed.
+      if (!d.inflater.restart()) {
+        error = Error::out_of_memory;
+        break;
+      }
+      d.output_pending = false;
+      d.tail_unneeded = true;
+      if (tail) d.tail_fed = deflate_tail.size();
+    }
+  }
+  advance(fed);
+  frame_left_ -= fed;
+  d.unmasked -= fed;
+  if (error != Error::ok) return fail(error);
+
+  const bool message_done = message_ends && fed == chunk && !d.output_pending &&
+                            (d.tail_fed == deflate_tail.size() || d.tail_unneeded);
+  // The tail is an empty stored block: after it the data must be between blocks, else the
+  // message was cut off inside one.
+  if (message_done && !d.tail_unneeded && !block_boundary) return fail(Error::invalid_compressed_data);
+  if (frame_left_ == 0 && !d.output_pending && (!frame_.fin || message_done)) in_payload_ = false;
+  return data_chunk({message_.data() + start, message_.size() - start}, message_done);
 }
 
 // A complete, unmasked control frame payload (RFC 6455 5.5).
@@ -364,7 +523,8 @@ Event Connection::fail(Error e) noexcept {
 
 // ---- output ----------------------------------------------------------------------------------
 
-Error Connection::queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit) noexcept {
+Error Connection::queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit,
+                              std::uint8_t rsv) noexcept {
   if (close_sent_) return Error::connection_closed;  // RFC 6455 5.5.1: nothing after Close
   const bool masked = role_ == Role::client;        // RFC 6455 5.3: clients mask, servers never
   const std::size_t frame_bytes = header_size(payload.size(), masked) + payload.size();
@@ -382,6 +542,7 @@ Error Connection::queue_frame(Opcode op, bool fin, std::span<const std::byte> pa
   h.payload_length = payload.size();
   h.opcode = op;
   h.fin = fin;
+  h.rsv = rsv;
   h.masked = masked;
   if (masked) h.mask_key = keys_.next();
   std::array<std::byte, max_header_size> header;
@@ -418,11 +579,61 @@ Error Connection::send_data(Opcode op, bool fin, std::span<const std::byte> data
     if (utf8_feed(*backend_, utf8, data).status == Utf8Status::invalid || (ends && !utf8_finish(utf8)))
       return Error::payload_invalid_utf8;
   }
-  if (const Error e = queue_frame(op, fin, data, false); e != Error::ok) return e;
+  // permessage-deflate: a fragmented message is always compressed, a whole one from the threshold on.
+  const bool compress = starts ? deflate_ && (!ends || data.size() >= deflate_->tuning.threshold) : sending_compressed_;
+  const Error e = compress ? queue_compressed(op, fin, data, starts, ends) : queue_frame(op, fin, data, false);
+  if (e != Error::ok) return e;
+  sending_compressed_ = compress;
   sending_message_ = !ends;
   send_kind_ = kind;
   send_utf8_ = utf8;
   return Error::ok;
+}
+
+// One frame of a compressed message (RFC 7692 7.2.1): `data` compressed with a sync flush, so
+// that the peer can inflate each frame as it arrives; RSV1 on the first frame only; the last
+// frame loses the 00 00 FF FF tail. All or nothing: the room is checked against the compressor's
+// bound before it sees the data, because data it has seen belongs to the peer's window.
+Error Connection::queue_compressed(Opcode op, bool fin, std::span<const std::byte> data, bool starts,
+                                   bool ends) noexcept {
+  Deflate& d = *deflate_;
+  if (!d.deflater.ready() && !d.deflater.init(d.tuning.level, d.send_window_bits, d.tuning.mem_level))
+    return Error::out_of_memory;
+  const std::size_t bound = d.deflater.bound(data.size());
+  const std::size_t frame_bytes = header_size(bound, role_ == Role::client) + bound;
+  const std::size_t pending = output_.size() - output_begin_;
+  if (pending > limits_.max_output_bytes || frame_bytes > limits_.max_output_bytes - pending) return Error::output_full;
+  d.compressed.clear();
+  std::byte* out = d.compressed.extend(bound, SIZE_MAX);
+  if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
+
+  const detail::ZStep step = d.deflater.compress(data.data(), data.size(), out, bound);
+  if (step.failed || step.output_full) return fail_compressor();
+  std::size_t size = step.produced;
+  if (ends) {
+    if (size >= deflate_tail.size() &&
+        std::memcmp(out + size - deflate_tail.size(), deflate_tail.data(), deflate_tail.size()) == 0) {
+      size -= deflate_tail.size();
+    } else if (size == 0) {
+      // Nothing new since the last frame's flush: one 00 byte, an empty stored block once the
+      // peer appends the tail (RFC 7692 7.2.3.6).
+      out[0] = std::byte{0};
+      size = 1;
+    } else {
+      return fail_compressor();
+    }
+    if (d.send_no_context_takeover) d.deflater.reset();
+  }
+  const Error e = queue_frame(op, fin, {out, size}, false, starts ? rsv1 : std::uint8_t{0});
+  d.compressed.clear_and_trim(limits_.retained_buffer_bytes);
+  return e;
+}
+
+// zlib failed with room to spare: its state is unknown, so is the peer's window. The connection
+// fails (1011); nothing more can be sent.
+Error Connection::fail_compressor() noexcept {
+  (void)fail(Error::compression_failed);
+  return Error::compression_failed;
 }
 
 Error Connection::send_text(std::string_view text) noexcept {

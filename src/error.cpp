@@ -56,6 +56,7 @@ std::string_view message(Error e) noexcept {
     case Error::close_reason_invalid_utf8: return "close reason is not valid UTF-8";
     case Error::data_after_close: return "data received after the close frame";
     case Error::out_of_memory: return "out of memory";
+    case Error::compression_failed: return "the compressor failed";
     case Error::output_full: return "output buffer limit reached; nothing was queued";
     case Error::connection_closed: return "the connection is closed for sending";
     case Error::control_payload_too_long: return "control payload too long (ping/pong 125, close reason 123 bytes)";
@@ -120,7 +121,8 @@ std::uint16_t close_code(Error e) noexcept {
     case Error::invalid_compressed_data: return 1007;  // inconsistent data
     case Error::frame_too_big:
     case Error::message_too_big: return 1009;  // message too big
-    case Error::out_of_memory: return 1011;    // internal error
+    case Error::out_of_memory:
+    case Error::compression_failed: return 1011;  // internal error
     case Error::output_full:
     case Error::connection_closed:
     case Error::control_payload_too_long:

@@ -13,11 +13,18 @@
 namespace wsframe::test {
 inline std::atomic<std::size_t> allocations{0};
 inline std::atomic<std::size_t> live_bytes{0};  // allocated through operator new, not yet freed
+inline std::atomic<std::size_t> peak_bytes{0};  // the most live_bytes since the last reset_peak()
+
+inline void reset_peak() noexcept { peak_bytes.store(live_bytes.load()); }
 
 inline void* counted_malloc(std::size_t n) noexcept {
   allocations.fetch_add(1, std::memory_order_relaxed);
   void* p = std::malloc(n == 0 ? 1 : n);
-  if (p != nullptr) live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed);
+  if (p != nullptr) {
+    const std::size_t live = live_bytes.fetch_add(malloc_usable_size(p), std::memory_order_relaxed) + malloc_usable_size(p);
+    for (std::size_t peak = peak_bytes.load(); live > peak && !peak_bytes.compare_exchange_weak(peak, live);) {
+    }
+  }
   return p;
 }
 inline void counted_free(void* p) noexcept {

@@ -169,6 +169,10 @@ class Connection {
     // Appends n uninitialised bytes and returns them; nullptr when memory runs out. The
     // capacity grows geometrically but never past `cap` (when the new size fits under it).
     std::byte* extend(std::size_t n, std::size_t cap) noexcept;
+    // Makes room for n more bytes without changing the size; false when memory runs out.
+    bool reserve(std::size_t n, std::size_t cap) noexcept;
+    std::size_t spare() const noexcept { return capacity_ - size_; }
+    void shrink_by(std::size_t n) noexcept { size_ -= n; }  // n <= size()
     void clear() noexcept { size_ = 0; }
     // Empties the buffer and frees its memory if it holds more than `keep` bytes.
     void clear_and_trim(std::size_t keep) noexcept;
@@ -192,11 +196,18 @@ class Connection {
     unsigned used_ = 16;
   };
 
+  struct Deflate;  // permessage-deflate state (connection.cpp)
+
   Event fail(Error e) noexcept;
   Error start_frame() noexcept;
   Event finish_control(std::span<const std::byte> payload) noexcept;
-  Event data_chunk(std::span<std::byte> chunk) noexcept;
-  Error queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit) noexcept;
+  Event data_chunk(std::span<std::byte> chunk, bool message_done) noexcept;
+  Error start_inflating() noexcept;
+  Event inflate_chunk(std::size_t chunk) noexcept;
+  Error queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit,
+                    std::uint8_t rsv = 0) noexcept;
+  Error queue_compressed(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends) noexcept;
+  Error fail_compressor() noexcept;
   Error queue_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   Error send_data(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends,
                   MessageKind kind) noexcept;
@@ -230,6 +241,7 @@ class Connection {
   MessageKind message_kind_ = MessageKind::binary;
   std::uint8_t message_rsv_ = 0;
   bool check_utf8_ = false;
+  bool inflating_ = false;          // it is compressed (RSV1 with permessage-deflate)
   std::uint64_t message_size_ = 0;  // payload bytes declared by its frames so far
   Utf8State utf8_{};
   Buffer message_;                  // reassembly (not used with deliver_fragments)
@@ -240,7 +252,10 @@ class Connection {
   bool sending_message_ = false;  // a fragmented message is being sent
   MessageKind send_kind_ = MessageKind::binary;
   Utf8State send_utf8_{};
+  bool sending_compressed_ = false;  // the message being sent is compressed
   KeyStream keys_;
+
+  std::unique_ptr<Deflate> deflate_;  // null without permessage-deflate
 
   bool close_sent_ = false;
   bool close_received_ = false;

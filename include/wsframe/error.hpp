@@ -69,6 +69,7 @@ enum class Error : std::uint8_t {
   close_reason_invalid_utf8,  // close reason is not valid UTF-8 (5.5.1) -> 1007
   data_after_close,           // bytes received after the peer's Close frame (5.5.1)
   out_of_memory,              // a buffer could not grow (within the limits) -> 1011
+  compression_failed,         // zlib failed while compressing (an internal error) -> 1011
   output_full,                // sending would exceed Limits::max_output_bytes; nothing was queued
   connection_closed,          // sending after a Close frame was sent, or after a failure
   control_payload_too_long,   // ping/pong payload over 125 bytes, or close reason over 123
