@@ -464,13 +464,19 @@ Event Connection::inflate_chunk(std::size_t chunk) noexcept {
   advance(fed);
   frame_left_ -= fed;
   d.unmasked -= fed;
-  if (error != Error::ok) return fail(error);
-
-  const bool message_done = message_ends && fed == chunk && !d.output_pending &&
+  const bool message_done = error == Error::ok && message_ends && fed == chunk && !d.output_pending &&
                             (d.tail_fed == deflate_tail.size() || d.tail_unneeded);
   // The tail is an empty stored block: after it the data must be between blocks, else the
   // message was cut off inside one.
-  if (message_done && !d.tail_unneeded && !block_boundary) return fail(Error::invalid_compressed_data);
+  if (message_done && !d.tail_unneeded && !block_boundary) error = Error::invalid_compressed_data;
+  if (error != Error::ok) {
+    // The bytes inflated before the error come first in the message: invalid UTF-8 among them
+    // is the error to report, whatever the pieces the input came in.
+    const std::span<const std::byte> before(message_.data() + start, message_.size() - start);
+    if (check_utf8_ && utf8_feed(*backend_, utf8_, before).status == Utf8Status::invalid) error = Error::invalid_utf8;
+    return fail(error);
+  }
+
   if (frame_left_ == 0 && !d.output_pending && (!frame_.fin || message_done)) in_payload_ = false;
   return data_chunk({message_.data() + start, message_.size() - start}, message_done);
 }

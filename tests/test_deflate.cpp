@@ -384,6 +384,16 @@ TEST_CASE("receive-side rules of permessage-deflate", "[deflate]") {
     Connection whole = deflate_server();
     CHECK(feed(whole, wire, Split::byte_by_byte) == std::vector{error_event(Error::invalid_utf8)});
   }
+  SECTION("invalid UTF-8 before undecodable data is reported first, however the input is cut") {
+    Connection sender = deflate_server();
+    REQUIRE(sender.send_binary(as_span(std::string("abc\xc0\xaf") + std::string(3000, 'd'))) == Error::ok);
+    const Bytes payload = cat({payload_of(take_output(sender)), hex({0xff, 0xff})});  // BTYPE 11 after it
+    for (Split split : {Split::whole, Split::byte_by_byte, Split::random}) {
+      Connection server = deflate_server();
+      CHECK(feed(server, frame(Opcode::text, payload, {.rsv = rsv1}), split) ==
+            std::vector{error_event(Error::invalid_utf8)});
+    }
+  }
   SECTION("a compressed binary message is not checked for UTF-8") {
     Connection sender = deflate_client();
     REQUIRE(sender.send_binary(as_span(std::string("\xff\xfe"))) == Error::ok);

@@ -2,7 +2,9 @@
 // and fuzz_connection_client.cpp, one per role). The event sequence must not depend on the cuts,
 // nor on the backend, nor (once fragments are joined) on deliver_fragments; every event must obey
 // the RFC (text is valid UTF-8, control payloads <= 125 bytes, an error carries its close code
-// and ends the events); echoing every message never lets the output exceed its limit.
+// and ends the events); echoing every message never lets the output exceed its limit. The top
+// bit of the seed turns permessage-deflate on (RSV1 messages are inflated, echoes compressed),
+// the next three pick the window bits the peer compresses with.
 #pragma once
 
 #include "fuzz_support.hpp"
@@ -30,9 +32,11 @@ inline Limits fuzz_limits() {
 // Feeds `stream` in pieces of the given sizes; returns the events, fragments joined into messages.
 inline std::vector<Record> run_connection(Role role, std::span<const std::byte> stream,
                                           const std::vector<std::size_t>& pieces, const Backend& backend,
-                                          bool deliver_fragments) {
+                                          bool deliver_fragments, std::optional<DeflateParameters> deflate) {
   const Limits limits = fuzz_limits();
-  Connection conn(role, limits, ConnectionOptions{.deliver_fragments = deliver_fragments, .mask_seed = 1, .backend = &backend});
+  Connection conn(role, limits,
+                  ConnectionOptions{.deliver_fragments = deliver_fragments, .deflate = deflate,
+                                    .compression = {.threshold = 16}, .mask_seed = 1, .backend = &backend});
   std::vector<std::byte> copy(stream.begin(), stream.end());  // receive() unmasks in place
   std::vector<Record> records;
   std::vector<std::byte> joined;  // fragments of the current message
@@ -93,15 +97,21 @@ inline std::vector<Record> run_connection(Role role, std::span<const std::byte> 
 
 inline int fuzz_connection(Role role, const std::uint8_t* data, std::size_t size) {
   const auto [seed, stream] = split_input(data, size);
+  std::optional<DeflateParameters> deflate;
+  if ((seed & 0x8000) != 0) {
+    const auto bits = static_cast<std::uint8_t>(8 + ((seed >> 12) & 7));
+    deflate = DeflateParameters{.server_max_window_bits = bits, .client_max_window_bits = bits};
+  }
   const Backend& scalar = *find_backend("scalar");
   const std::vector<std::size_t> whole{stream.size()};
-  const std::vector<Record> expected = run_connection(role, stream, whole, scalar, false);
+  const std::vector<Record> expected = run_connection(role, stream, whole, scalar, false, deflate);
   const std::vector<std::size_t> pieces = Splitter(seed).piece_sizes(stream.size());
-  if (run_connection(role, stream, pieces, scalar, false) != expected) fail("events depend on the cut points", "scalar");
-  if (run_connection(role, stream, pieces, scalar, true) != expected)
+  if (run_connection(role, stream, pieces, scalar, false, deflate) != expected)
+    fail("events depend on the cut points", "scalar");
+  if (run_connection(role, stream, pieces, scalar, true, deflate) != expected)
     fail("deliver_fragments gives other messages", "scalar");
   for (const Backend* b : runnable_backends())
-    if (b != &scalar && run_connection(role, stream, pieces, *b, false) != expected)
+    if (b != &scalar && run_connection(role, stream, pieces, *b, false, deflate) != expected)
       fail("events differ from scalar's", b->name);
   return 0;
 }
