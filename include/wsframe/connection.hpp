@@ -21,6 +21,9 @@
 // ConnectionOptions::deliver_fragments the connection never reassembles: every piece of data is
 // delivered as it arrives, as a fragment event.
 //
+// A compressed message (permessage-deflate, deflate.hpp) is never delivered in place: it is
+// inflated into the internal buffer (with deliver_fragments, into fragments of at most 16 KiB).
+//
 // Every span in an event stays valid until the next call to receive() or next_event().
 #pragma once
 
