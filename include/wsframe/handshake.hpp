@@ -171,7 +171,9 @@ struct ServerOptions {
   std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol;
   // permessage-deflate (RFC 7692): nullopt declines every offer; set, the first valid offer is
   // accepted under these wishes (see deflate.hpp; window bits outside 8..15 are taken as the
-  // nearest of them) and deflate() returns the agreement. Declined too without zlib.
+  // nearest of them) and deflate() returns the agreement. Declined too without zlib. A
+  // client_max_window_bits wish of 8 fails Python websockets 10 clients (their zlib cannot
+  // compress with 8): 9 is the smallest that every peer takes.
   std::optional<DeflateParameters> deflate = std::nullopt;
   // The kernels (base64, SHA-1) run on this backend; nullptr: active().
   const Backend* backend = nullptr;
@@ -318,7 +320,6 @@ class ClientHandshake {
   HandshakeStatus status_ = HandshakeStatus::need_more;
   Error error_ = Error::ok;
   int status_code_ = 0;
-  bool status_line_checked_ = false;
 };
 
 }  // namespace wsframe
