@@ -38,15 +38,32 @@ bool negotiation_available() {
   return deflate_available();
 }
 
+// `head` (a start line and fields, each ending in CRLF) with each of `lines` as one more
+// Sec-WebSocket-Extensions field line, and the empty line.
+std::string with_extension_lines(std::string_view head, std::initializer_list<std::string_view> lines) {
+  std::string r(head);
+  for (std::string_view line : lines) r.append("Sec-WebSocket-Extensions: ").append(line).append("\r\n");
+  return r + "\r\n";
+}
+
+// The value of the Sec-WebSocket-Extensions line of a head we wrote (there is at most one),
+// "" when it has none.
+std::string extensions_value(std::string_view head) {
+  constexpr std::string_view field = "\r\nSec-WebSocket-Extensions: ";
+  const std::size_t at = head.find(field);
+  if (at == std::string_view::npos) return "";
+  CHECK(head.find(field, at + 1) == std::string_view::npos);
+  const std::size_t value = at + field.size();
+  return std::string(head.substr(value, head.find("\r\n", value) - value));
+}
+
 // --- server side ---
 
 // A valid request carrying each of `lines` as one Sec-WebSocket-Extensions field line.
 std::string request_offering(std::initializer_list<std::string_view> lines) {
-  std::string r =
-      "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
-  for (std::string_view line : lines) r.append("Sec-WebSocket-Extensions: ").append(line).append("\r\n");
-  return r + "\r\n";
+  return with_extension_lines("GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+                              lines);
 }
 
 // What a server answered: the value of its Sec-WebSocket-Extensions line ("" when there is
@@ -57,16 +74,7 @@ struct Served {
   bool operator==(const Served&) const = default;
 };
 
-// Reads the answer from the 101 (there is at most one Sec-WebSocket-Extensions line).
-Served served_by(const ServerHandshake& hs) {
-  const std::string_view response = hs.response();
-  constexpr std::string_view field = "\r\nSec-WebSocket-Extensions: ";
-  const std::size_t at = response.find(field);
-  if (at == std::string_view::npos) return {"", hs.deflate()};
-  CHECK(response.find(field, at + 1) == std::string_view::npos);
-  const std::size_t value = at + field.size();
-  return {std::string(response.substr(value, response.find("\r\n", value) - value)), hs.deflate()};
-}
+Served served_by(const ServerHandshake& hs) { return {extensions_value(hs.response()), hs.deflate()}; }
 
 // Serves `request` (whole, then byte by byte: the same answer) with these wishes; feeding
 // allocates nothing.
@@ -182,11 +190,9 @@ HandshakeNonce sample_nonce() {
 
 // A valid 101 to the sample nonce carrying each of `lines` as a Sec-WebSocket-Extensions line.
 std::string response_answering(std::initializer_list<std::string_view> lines) {
-  std::string r =
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
-  for (std::string_view line : lines) r.append("Sec-WebSocket-Extensions: ").append(line).append("\r\n");
-  return r + "\r\n";
+  return with_extension_lines("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
+                              lines);
 }
 
 // What the client made of an answer: its error (ok on accept) and deflate().
@@ -213,20 +219,11 @@ Validated validate_offers(std::span<const DeflateParameters> offers, std::initia
   return validate(ClientOptions{.host = "h", .deflate_offers = offers}, response_answering(answer_lines));
 }
 
-// The request's Sec-WebSocket-Extensions value ("" when it has none).
-std::string offered_by(const ClientHandshake& hs) {
-  constexpr std::string_view field = "\r\nSec-WebSocket-Extensions: ";
-  const std::string_view request = hs.request();
-  const std::size_t at = request.find(field);
-  if (at == std::string_view::npos) return "";
-  const std::size_t value = at + field.size();
-  return std::string(request.substr(value, request.find("\r\n", value) - value));
-}
-
+// The Sec-WebSocket-Extensions value of the request for these options ("" when it has none).
 std::string offered_for(std::span<const DeflateParameters> offers, std::span<const std::string_view> extensions = {}) {
   ClientHandshake hs(ClientOptions{.host = "h", .extensions = extensions, .deflate_offers = offers}, sample_nonce());
   REQUIRE(hs.error() == Error::ok);
-  return offered_by(hs);
+  return extensions_value(hs.request());
 }
 
 const Validated invalid_answer{Error::handshake_invalid_deflate_response, std::nullopt};
