@@ -258,7 +258,7 @@ ElementKind parse_deflate_element(std::string_view element, DeflateElement& out)
   constexpr std::string_view names[] = {server_no_context_takeover, client_no_context_takeover,
                                         server_max_window_bits, client_max_window_bits};
   out = {};
-  std::string_view rest = element.substr(extension_name(element).size());
+  std::string_view rest = element.substr(std::min(element.find(';'), element.size()));
   bool seen[std::size(names)] = {};
   ExtensionParam p;
   ParamStep step;
