@@ -427,7 +427,7 @@ TEST_CASE("server: subprotocols and extensions", "[handshake][server]") {
     options.select_subprotocol = [](const ServerHandshake&) { return "not-offered"sv; };
     CHECK(answer_of(request, options).find("Sec-WebSocket-Protocol") == std::string::npos);
   }
-  SECTION("extensions are exposed, never echoed") {
+  SECTION("without ServerOptions::deflate, extensions are exposed, never echoed") {
     const std::string with_ext = request_with(fields_except("") +
                                               "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, "
                                               "x-foo; a=\"1,2\"\r\nSec-WebSocket-Extensions: x-bar\r\n");

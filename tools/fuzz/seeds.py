@@ -88,6 +88,11 @@ def server_handshakes():
     yield REQUEST.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n")
     yield REQUEST.replace(b"/chat", b"/" + b"a" * 3000)
     yield REQUEST.replace(b"\r\n", b"\n")
+    # permessage-deflate offers (RFC 7692): a browser's, then a malformed one before a full one
+    yield REQUEST.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+    yield REQUEST.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: x-foo, permessage-deflate; server_max_window_bits=16, "
+                          b"permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+                          b"server_max_window_bits=\"9\"; client_max_window_bits=11\r\n\r\n")
     yield b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
           b"Sec-WebSocket-Key: " + base64.b64encode(random_bytes(16)) + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
@@ -105,6 +110,9 @@ def client_handshakes():
     yield RESPONSE.replace(b"101 Switching Protocols", b"200 OK")
     yield RESPONSE.replace(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", b"s3pPLMBiTxaQ9kYGzzhZRbK+xOA=")
     yield RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+    yield RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+                           b"server_max_window_bits=10; client_max_window_bits=9\r\n\r\n")
+    yield RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\r\n\r\n")
     yield RESPONSE.replace(b"Connection: Upgrade", b"Connection: keep-alive")
     yield b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
 
