@@ -477,3 +477,31 @@ TEST_CASE("every backend unmasks and checks compressed messages alike", "[deflat
     CHECK(feed(server, wire, Split::random) == expected);
   });
 }
+
+TEST_CASE("handshake to connection: the agreement drives both compressors", "[deflate][handshake]") {
+  const std::vector<DeflateParameters> offers = {
+      {}, {.client_max_window_bits = 9}, {.server_no_context_takeover = true, .server_max_window_bits = 10}};
+  const std::vector<DeflateParameters> wishes = {
+      {}, {.client_no_context_takeover = true, .client_max_window_bits = 11}, {.server_max_window_bits = 8}};
+  for (std::size_t o = 0; o < offers.size(); ++o)
+    for (std::size_t w = 0; w < wishes.size(); ++w) {
+      INFO("offer " << o << " wishes " << w);
+      ClientHandshake client_hs(ClientOptions{.host = "h", .deflate_offers = std::span(&offers[o], 1)});
+      ServerHandshake server_hs(ServerOptions{.deflate = wishes[w]});
+      REQUIRE(server_hs.feed(client_hs.request()).status == HandshakeStatus::accept);
+      REQUIRE(client_hs.feed(server_hs.response()).status == HandshakeStatus::accept);
+      REQUIRE(client_hs.deflate().has_value());
+      CHECK(client_hs.deflate() == server_hs.deflate());
+      Connection client(Role::client, {}, {.deflate = client_hs.deflate(), .compression = always_compress(), .mask_seed = 3});
+      Connection server(Role::server, {}, {.deflate = server_hs.deflate(), .compression = always_compress()});
+      std::vector<Seen> expected;
+      for (unsigned i = 0; i < 6; ++i) {
+        const std::string m = sample_text(300 + 700 * i, i);
+        REQUIRE(client.send_text(m) == Error::ok);
+        REQUIRE(server.send_text(m) == Error::ok);
+        expected.push_back(text_message(m));
+      }
+      CHECK(feed(server, take_output(client), Split::byte_by_byte) == expected);  // byte by byte: windows checked
+      CHECK(feed(client, take_output(server), Split::byte_by_byte) == expected);
+    }
+}
