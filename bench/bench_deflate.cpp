@@ -6,6 +6,8 @@
 //   <mode>  off              permessage-deflate not negotiated (the same path, uncompressed)
 //           l1, l6           zlib level 1 / 6, context takeover (the window carries across messages)
 //           l1_reset, l6_reset  the same with server_ and client_no_context_takeover
+//           beast_l1, beast_l6, beast_l1_reset, beast_l6_reset  Boost.Beast's websocket::stream pair
+//                    (in-memory test streams, permessage_deflate, memLevel 8): the same echo
 //   <kind>  chat             JSON chat events (user, room, timestamp, a sentence of common words)
 //           trade            JSON market data (trades, order-book levels: digits and repeated keys)
 // Each iteration takes the next of 256 distinct messages of the kind and size, so context
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "context.hpp"
+#include "peers.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -73,12 +76,17 @@ std::string message(bool chat, std::size_t n, std::mt19937_64& rng, std::uint64_
   return m;
 }
 
-void echo(benchmark::State& state, std::optional<DeflateParameters> deflate, int level, bool chat) {
-  const auto size = static_cast<std::size_t>(state.range(0));
+// The same 256 messages for every implementation of a kind and size.
+std::vector<std::string> message_pool(bool chat, std::size_t size) {
   std::mt19937_64 rng(size * 2 + chat);
   std::uint64_t ts = 1764000000000;
   std::vector<std::string> pool;
   for (std::size_t i = 0; i < pool_size; ++i) pool.push_back(message(chat, size, rng, ts));
+  return pool;
+}
+
+void echo(benchmark::State& state, std::optional<DeflateParameters> deflate, int level, bool chat) {
+  const std::vector<std::string> pool = message_pool(chat, static_cast<std::size_t>(state.range(0)));
 
   const CompressionOptions tuning{.level = level, .threshold = 0};
   Connection client(Role::client, {}, {.deflate = deflate, .compression = tuning});
@@ -109,6 +117,20 @@ void echo(benchmark::State& state, std::optional<DeflateParameters> deflate, int
   state.counters["ratio"] = static_cast<double>(payload_bytes) / static_cast<double>(wire_bytes);
 }
 
+void beast_echo(benchmark::State& state, int level, bool no_context_takeover, bool chat) {
+  const std::vector<std::string> pool = message_pool(chat, static_cast<std::size_t>(state.range(0)));
+  bench::BeastDeflateEcho beast(level, no_context_takeover);
+  if (!beast.ok()) return state.SkipWithError("Beast handshake failed");
+  std::size_t next = 0, payload_bytes = 0;
+  for (auto _ : state) {
+    const std::string& m = pool[next++ % pool_size];
+    if (!beast.echo(m)) return state.SkipWithError("Beast echo failed");
+    payload_bytes += 2 * m.size();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["ratio"] = static_cast<double>(payload_bytes) / static_cast<double>(beast.wire_bytes());
+}
+
 void register_all() {
   struct Mode {
     const char* name;
@@ -124,6 +146,12 @@ void register_all() {
         const std::string name = std::string("deflate/") + mode.name + (chat ? "/chat" : "/trade");
         benchmark::RegisterBenchmark(name.c_str(), [mode, chat](benchmark::State& s) {
           echo(s, mode.deflate, mode.level, chat);
+        })->Arg(size);
+        if (!mode.deflate) continue;
+        const std::string beast_name = std::string("deflate/beast_") + mode.name + (chat ? "/chat" : "/trade");
+        const bool reset_mode = mode.deflate->server_no_context_takeover;
+        benchmark::RegisterBenchmark(beast_name.c_str(), [mode, chat, reset_mode](benchmark::State& s) {
+          beast_echo(s, mode.level, reset_mode, chat);
         })->Arg(size);
       }
 }

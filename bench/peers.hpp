@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 #include "wsframe/kernels.hpp"
 
@@ -24,6 +25,25 @@ void bytes_loop_mask(std::byte* p, std::size_t n, MaskKey key) noexcept;
 
 // boost::beast::websocket::detail::check_utf8 (one-shot utf8_checker), default flags.
 bool beast_check_utf8(const std::byte* p, std::size_t n) noexcept;
+
+// Beast's permessage-deflate echo (its zlib port): a client and a server websocket::stream
+// connected in memory, no sockets.
+class BeastDeflateEcho {
+ public:
+  // Both ends negotiate permessage-deflate at zlib `level` (memLevel 8, no threshold).
+  BeastDeflateEcho(int level, bool no_context_takeover);
+  ~BeastDeflateEcho();
+  bool ok() const { return ok_; }
+  // One round trip of a text message: the client writes it, the server reads it and writes it
+  // back, the client reads it. false on any error.
+  bool echo(std::string_view message);
+  std::size_t wire_bytes() const;  // written by both ends since the handshake
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool ok_ = false;
+};
 
 // Beast's server receive path (frame parsing, unmasking, UTF-8 check, reassembly, automatic
 // pongs) over an in-memory beast::test::stream: no sockets. load() makes a fresh handshaken

@@ -44,7 +44,9 @@ NOTES = {
     "memory; one item = one round trip (client compresses and masks, server inflates, checks UTF-8 and compresses "
     "the echo, client inflates). `off`: not negotiated (the same path uncompressed); `l1`/`l6`: zlib level 1/6 "
     "with context takeover; `_reset`: server_ and client_no_context_takeover. Cases `chat` (chat events) and "
-    "`trade` (market data) at 100 B..16 KiB, 256 distinct messages each. Almost all the time is zlib's.",
+    "`trade` (market data) at 100 B..16 KiB, 256 distinct messages each. Peer: `beast_*`, Boost.Beast's "
+    "websocket::stream pair with permessage_deflate (its own zlib port) in the same mode. Almost all the time is "
+    "zlib's.",
     "frames": "A fixed stream of 1,000,000 masked client frames (2..125-byte payloads, 3% up to 1 KiB; text, "
     "binary, continuations, pings). `parse`: the header walk only; `receive`: Connection::receive with "
     "unmasking, UTF-8 and events. Millions of frames per second and ns per frame. Baseline: `plain_scalar`, a "
@@ -123,10 +125,12 @@ def table(kernel, cases):
     unit = units.pop() if len(units) == 1 else "mixed"
     per_item = unit == "M/s"
 
+    # Modes that are not backends (bench_deflate) against Beast in the same mode: `x` vs `beast_x`.
+    pairs = [(i, f"beast_{i}") for i in impls if f"beast_{i}" in impls]
     header = ["case"] + [f"{i} ({unit})" for i in impls]
     if per_item:
         header += [f"{best} ns/item"] if best else []
-    header += [f"{best} vs {o}" for o in others]
+    header += [f"{best} vs {o}" for o in others] + [f"{a} vs {b}" for a, b in pairs]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for case in sorted(cases, key=case_key):
         row = cases[case]
@@ -141,6 +145,13 @@ def table(kernel, cases):
                 v = metric(row[o])[0]
                 ratio = b / v if higher else v / b
                 cells.append(f"{ratio:.2f}x")
+            else:
+                cells.append("")
+        for a, b in pairs:
+            if a in row and b in row:
+                va, _, higher = metric(row[a])
+                vb = metric(row[b])[0]
+                cells.append(f"{(va / vb if higher else vb / va):.2f}x")
             else:
                 cells.append("")
         lines.append("| " + " | ".join(cells) + " |")

@@ -69,6 +69,25 @@ def frame_streams(masked):
     yield bytes([0x82, 0xFF]) + b"\x80" + b"\0" * 7                           # 64-bit top bit set
 
 
+
+def compressed_streams(masked):
+    """permessage-deflate streams (RFC 7692 7.2.3 and zlib output); run with a seed that turns it on."""
+    import zlib
+    key = (lambda: random_bytes(4)) if masked else (lambda: None)
+    hello = bytes([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])
+    yield frame(0x1, hello, mask=key(), rsv=4) + frame(0x1, bytes([0xf2, 0x00, 0x11, 0x00, 0x00]), mask=key(), rsv=4)
+    yield frame(0x1, hello[:3], fin=False, mask=key(), rsv=4) + frame(0x0, hello[3:], mask=key())
+    yield frame(0x1, bytes([0x00, 0x05, 0x00, 0xfa, 0xff]) + b"Hello\x00", mask=key(), rsv=4)
+    yield frame(0x1, bytes([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]), mask=key(), rsv=4)
+    texts = [(0x1, b"a" * 5000), (0x1, "κόσμε €".encode() * 40), (0x1, b"\xc0\xaf" + b"x" * 300),
+             (0x2, random_bytes(600))]
+    for opcode, text in texts:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        data = c.compress(text) + c.flush(zlib.Z_SYNC_FLUSH)
+        yield frame(opcode, data[:-4], mask=key(), rsv=4)
+    yield frame(0x2, bytes([0xff, 0xff]), mask=key(), rsv=4)                  # not DEFLATE
+
+
 REQUEST = (b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n"
            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
            b"Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n"
@@ -179,6 +198,9 @@ def main():
     seeds = list(GENERATORS.get(target, lambda: ())())
     if target in SPLIT_TARGETS:
         seeds = [prefix + s for s in seeds for prefix in (b"\0\0", b"\x01\x7f")]
+    if target.startswith("fuzz_connection_"):  # the seed's top bit turns permessage-deflate on
+        seeds += [prefix + s for s in compressed_streams(target.endswith("server"))
+                  for prefix in (b"\0\xf0", b"\x05\x80")]
     for seed in seeds:
         name = hashlib.sha1(seed).hexdigest()
         with open(os.path.join(folder, name), "wb") as f:
