@@ -161,14 +161,14 @@ class HttpHead {
 class ServerHandshake;
 
 struct ServerOptions {
-  HandshakeLimits limits;
+  HandshakeLimits limits = {};
   // Subprotocols this server speaks, in its order of preference: the first one the client
   // offered is selected. Not copied: the strings must outlive the handshake.
-  std::span<const std::string_view> subprotocols;
+  std::span<const std::string_view> subprotocols = {};
   // When set, called instead (on a valid request, before the answer is built) to pick one of
   // hs.subprotocols(); returning "" or anything the client did not offer selects none.
   // It must not throw (feed() is noexcept).
-  std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol;
+  std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol = {};
   // permessage-deflate (RFC 7692): nullopt declines every offer; set, the first valid offer is
   // accepted under these wishes (see deflate.hpp; window bits outside 8..15 are taken as the
   // nearest of them) and deflate() returns the agreement. Declined too without zlib. A
@@ -256,18 +256,18 @@ using HandshakeNonce = std::array<std::byte, 16>;
 Error random_nonce(HandshakeNonce& nonce) noexcept;
 
 struct ClientOptions {
-  std::string_view host;      // the Host header: "example.com" or "example.com:8080" (required)
+  std::string_view host = {};  // the Host header: "example.com" or "example.com:8080" (required)
   std::string_view path = "/";  // origin-form request-target, with the query if any
-  std::string_view origin;    // the Origin header; "" for none
-  std::span<const std::string_view> subprotocols;  // offered, in order of preference (tokens)
-  std::span<const std::string_view> extensions;    // other Sec-WebSocket-Extensions elements, sent as given
+  std::string_view origin = {};  // the Origin header; "" for none
+  std::span<const std::string_view> subprotocols = {};  // offered, in order of preference (tokens)
+  std::span<const std::string_view> extensions = {};  // other Sec-WebSocket-Extensions elements, sent as given
   // permessage-deflate offers in order of preference (RFC 7692 5), sent before `extensions`;
   // empty: compression is not offered (nor without zlib). Window bits outside 8..15, or a
   // permessage-deflate element in `extensions` as well, are invalid options. An element in
   // `extensions` alone is sent as given and its answer is not checked (deflate() stays nullopt).
   std::span<const DeflateParameters> deflate_offers = {};
-  std::span<const HttpField> extra_headers;        // sent as given, after the others
-  HandshakeLimits limits;                          // for the server's response
+  std::span<const HttpField> extra_headers = {};  // sent as given, after the others
+  HandshakeLimits limits = {};  // for the server's response
   const Backend* backend = nullptr;                // kernels run on it; nullptr: active()
 };
 
