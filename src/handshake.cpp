@@ -150,6 +150,236 @@ std::string_view first_field(std::span<const HttpField> fields, std::string_view
   return {};
 }
 
+// The name of a Sec-WebSocket-Extensions element (RFC 6455 9.1): what precedes its parameters.
+std::string_view extension_name(std::string_view element) noexcept {
+  return trim_ows(element.substr(0, element.find(';')));
+}
+
+// --- permessage-deflate negotiation (RFC 7692 sections 5 and 7.1) ---
+
+// Window bits as written in an element: absent, present without a value (client_max_window_bits
+// in an offer, RFC 7692 7.1.2.2), or a value 8..15.
+constexpr std::uint8_t bits_absent = 0, bits_without_value = 1;
+
+// A permessage-deflate element of an offer or an answer: the parameters it carries.
+struct DeflateElement {
+  bool server_no_context_takeover = false;
+  bool client_no_context_takeover = false;
+  std::uint8_t server_max_window_bits = bits_absent;
+  std::uint8_t client_max_window_bits = bits_absent;
+};
+
+// A window parameter's value, or the 15 that its absence means (RFC 7692 7.1.2).
+std::uint8_t bits_or_15(std::uint8_t bits) noexcept { return bits >= 8 ? bits : 15; }
+
+constexpr std::string_view deflate_name = "permessage-deflate";
+constexpr std::string_view server_no_context_takeover = "server_no_context_takeover";
+constexpr std::string_view client_no_context_takeover = "client_no_context_takeover";
+constexpr std::string_view server_max_window_bits = "server_max_window_bits";
+constexpr std::string_view client_max_window_bits = "client_max_window_bits";
+// The longest element write_deflate_element produces.
+constexpr std::size_t max_deflate_element_size = deflate_name.size() + 2 + server_no_context_takeover.size() + 2 +
+                                                 client_no_context_takeover.size() + 2 +
+                                                 server_max_window_bits.size() + 3 + 2 +
+                                                 client_max_window_bits.size() + 3;
+
+std::size_t token_size(std::string_view s) noexcept {
+  std::size_t n = 0;
+  while (n < s.size() && has_class(s[n], token_char)) ++n;
+  return n;
+}
+
+// The length of the quoted-string (RFC 9110 5.6.4) at the start of `s`, quotes included; 0 if
+// it does not end.
+std::size_t quoted_string_size(std::string_view s) noexcept {
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (s[i] == '\\') ++i;  // quoted-pair
+    else if (s[i] == '"') return i + 1;
+  }
+  return 0;
+}
+
+// One extension parameter (RFC 6455 9.1): token [ "=" ( token / quoted-string ) ], with OWS.
+struct ExtensionParam {
+  std::string_view name;
+  std::string_view value;  // as written: a token, or a quoted-string with its quotes
+  bool has_value = false;
+};
+
+enum class ParamStep : std::uint8_t { end, param, malformed };
+
+// Takes `OWS ";" OWS param` off the front of `rest` (what follows the extension name or the
+// previous parameter).
+ParamStep next_extension_param(std::string_view& rest, ExtensionParam& param) noexcept {
+  rest = trim_ows(rest);
+  if (rest.empty()) return ParamStep::end;
+  if (rest.front() != ';') return ParamStep::malformed;
+  rest = trim_ows(rest.substr(1));
+  param.name = rest.substr(0, token_size(rest));
+  rest = trim_ows(rest.substr(param.name.size()));
+  param.has_value = !rest.empty() && rest.front() == '=';
+  param.value = {};
+  if (param.has_value) {
+    rest = trim_ows(rest.substr(1));
+    param.value = rest.substr(0, !rest.empty() && rest.front() == '"' ? quoted_string_size(rest) : token_size(rest));
+    rest.remove_prefix(param.value.size());
+  }
+  return param.name.empty() || (param.has_value && param.value.empty()) ? ParamStep::malformed : ParamStep::param;
+}
+
+// A window size 8..15 written in decimal without a leading zero; a quoted-string is unquoted
+// first and must then be the same (RFC 7692 7.1: 10 or "10"). 0 when invalid.
+std::uint8_t parse_window_bits(std::string_view value) noexcept {
+  std::array<char, 2> digits{};
+  std::size_t n = 0;
+  if (value.front() == '"') {  // a whole quoted-string (next_extension_param found its end)
+    for (std::size_t i = 1; i + 1 < value.size(); ++i) {
+      if (value[i] == '\\') ++i;
+      if (n == digits.size()) return 0;
+      digits[n++] = value[i];
+    }
+  } else {
+    if (value.size() > digits.size()) return 0;
+    n = value.copy(digits.data(), digits.size());
+  }
+  if (n == 1 && digits[0] >= '8' && digits[0] <= '9') return static_cast<std::uint8_t>(digits[0] - '0');
+  if (n == 2 && digits[0] == '1' && digits[1] >= '0' && digits[1] <= '5') return static_cast<std::uint8_t>(10 + digits[1] - '0');
+  return 0;
+}
+
+enum class ElementKind : std::uint8_t { other_extension, malformed, deflate };
+
+// A Sec-WebSocket-Extensions element read as permessage-deflate, names compared ASCII
+// case-insensitively. RFC 7692 5: an unknown or repeated parameter or an invalid value makes it
+// malformed (a server declines such an offer, a client fails on such an answer); 7.1.1: the
+// no_context_takeover parameters have no value; 7.1.2.1: server_max_window_bits has one.
+ElementKind parse_deflate_element(std::string_view element, DeflateElement& out) noexcept {
+  if (!iequals(extension_name(element), deflate_name)) return ElementKind::other_extension;
+  constexpr std::string_view names[] = {server_no_context_takeover, client_no_context_takeover,
+                                        server_max_window_bits, client_max_window_bits};
+  out = {};
+  std::string_view rest = element.substr(extension_name(element).size());
+  bool seen[std::size(names)] = {};
+  ExtensionParam p;
+  ParamStep step;
+  while ((step = next_extension_param(rest, p)) == ParamStep::param) {
+    std::size_t which = 0;
+    while (which < std::size(names) && !iequals(p.name, names[which])) ++which;
+    if (which == std::size(names) || seen[which]) return ElementKind::malformed;
+    seen[which] = true;
+    if (which < 2) {
+      if (p.has_value) return ElementKind::malformed;
+      (which == 0 ? out.server_no_context_takeover : out.client_no_context_takeover) = true;
+      continue;
+    }
+    const std::uint8_t bits = p.has_value ? parse_window_bits(p.value) : which == 3 ? bits_without_value : 0;
+    if (bits == 0) return ElementKind::malformed;
+    (which == 2 ? out.server_max_window_bits : out.client_max_window_bits) = bits;
+  }
+  return step == ParamStep::end ? ElementKind::deflate : ElementKind::malformed;
+}
+
+// Writes `e` as "permessage-deflate; param; param=value" (parameters in RFC 7692 7.1 order) at
+// `out`, which has room for max_deflate_element_size characters; returns the end.
+char* write_deflate_element(char* out, const DeflateElement& e) noexcept {
+  const auto put = [&out](std::string_view s) { out = std::copy(s.begin(), s.end(), out); };
+  const auto put_bits = [&](std::string_view name, std::uint8_t bits) {
+    if (bits == bits_absent) return;
+    put("; ");
+    put(name);
+    if (bits == bits_without_value) return;
+    put(bits < 10 ? "=" : "=1");
+    *out++ = static_cast<char>('0' + bits % 10);
+  };
+  put(deflate_name);
+  if (e.server_no_context_takeover) put("; "), put(server_no_context_takeover);
+  if (e.client_no_context_takeover) put("; "), put(client_no_context_takeover);
+  put_bits(server_max_window_bits, e.server_max_window_bits);
+  put_bits(client_max_window_bits, e.client_max_window_bits);
+  return out;
+}
+
+// RFC 7692 7.1: the server's answer to a valid offer under its wishes (see deflate.hpp).
+DeflateElement answer_to(const DeflateElement& offer, const DeflateParameters& wishes) noexcept {
+  const auto clamp_bits = [](std::uint8_t bits) { return std::clamp<std::uint8_t>(bits, 8, 15); };
+  DeflateElement answer{.server_no_context_takeover = offer.server_no_context_takeover || wishes.server_no_context_takeover,
+                        .client_no_context_takeover = offer.client_no_context_takeover || wishes.client_no_context_takeover};
+  // 7.1.2.1: a requested server window is answered with one no larger; a smaller one may be
+  // announced unasked.
+  const std::uint8_t server_bits = std::min(bits_or_15(offer.server_max_window_bits), clamp_bits(wishes.server_max_window_bits));
+  if (offer.server_max_window_bits != bits_absent || server_bits < 15) answer.server_max_window_bits = server_bits;
+  // 7.1.2.2: the client's window may be limited only when its offer has the parameter, and
+  // never above the value it gave.
+  const std::uint8_t client_bits = std::min(bits_or_15(offer.client_max_window_bits), clamp_bits(wishes.client_max_window_bits));
+  if (offer.client_max_window_bits >= 8 || (offer.client_max_window_bits == bits_without_value && client_bits < 15))
+    answer.client_max_window_bits = client_bits;
+  return answer;
+}
+
+// RFC 7692 7.1: the parameters both endpoints use after `answer` to `offer`. A client that
+// offered client_no_context_takeover has promised to drop its context (7.1.1.2).
+DeflateParameters agreement(const DeflateElement& offer, const DeflateElement& answer) noexcept {
+  return {.server_no_context_takeover = answer.server_no_context_takeover,
+          .client_no_context_takeover = answer.client_no_context_takeover || offer.client_no_context_takeover,
+          .server_max_window_bits = bits_or_15(answer.server_max_window_bits),
+          .client_max_window_bits = std::min(bits_or_15(answer.client_max_window_bits), bits_or_15(offer.client_max_window_bits))};
+}
+
+// RFC 7692 7.1: whether a server's answer is one it may give to `offer`.
+bool answer_fits(const DeflateElement& offer, const DeflateElement& answer) noexcept {
+  if (offer.server_no_context_takeover && !answer.server_no_context_takeover) return false;  // 7.1.1.1
+  if (offer.server_max_window_bits != bits_absent &&  // 7.1.2.1
+      (answer.server_max_window_bits == bits_absent || answer.server_max_window_bits > offer.server_max_window_bits))
+    return false;
+  return answer.client_max_window_bits == bits_absent ||  // 7.1.2.2
+         (offer.client_max_window_bits != bits_absent && answer.client_max_window_bits <= bits_or_15(offer.client_max_window_bits));
+}
+
+// RFC 7692 5: the first permessage-deflate offer that is valid, in the client's order; other
+// extensions and malformed offers are skipped (declined).
+bool first_valid_deflate_offer(const FieldList& offers, DeflateElement& offer) noexcept {
+  for (std::string_view e : offers)
+    if (parse_deflate_element(e, offer) == ElementKind::deflate) return true;
+  return false;
+}
+
+// The element a client offers for `offer` (RFC 7692 7.1): client_max_window_bits always, as we
+// honour any limit the server sets (7.1.2.2), with a value only when it asks for one.
+DeflateElement offer_element(const DeflateParameters& offer) noexcept {
+  return {.server_no_context_takeover = offer.server_no_context_takeover,
+          .client_no_context_takeover = offer.client_no_context_takeover,
+          .server_max_window_bits = offer.server_max_window_bits < 15 ? offer.server_max_window_bits : bits_absent,
+          .client_max_window_bits = offer.client_max_window_bits < 15 ? offer.client_max_window_bits : bits_without_value};
+}
+
+// RFC 7692 5 and 7.1: the server's permessage-deflate answer, if any, is well formed, alone, and
+// fits one of our `offers` (a list as we sent it); the first it fits, in our order, gives the
+// agreement. No answer: no agreement, and no error.
+Error check_deflate_answer(const FieldList& answers, std::string_view offers,
+                           std::optional<DeflateParameters>& agreed) noexcept {
+  DeflateElement answer;
+  std::size_t count = 0;
+  for (std::string_view e : answers) {
+    DeflateElement parsed;
+    const ElementKind kind = parse_deflate_element(e, parsed);
+    if (kind == ElementKind::other_extension) continue;
+    // 7.1.2.2: in an answer, client_max_window_bits has a value.
+    if (kind == ElementKind::malformed || parsed.client_max_window_bits == bits_without_value || ++count > 1)
+      return Error::handshake_invalid_deflate_response;
+    answer = parsed;
+  }
+  if (count == 0) return Error::ok;
+  std::size_t pos = 0;
+  DeflateElement offer;
+  for (std::string_view o; next_list_element(offers, pos, o);) {
+    if (parse_deflate_element(o, offer) == ElementKind::deflate && answer_fits(offer, answer)) {
+      agreed = agreement(offer, answer);
+      return Error::ok;
+    }
+  }
+  return Error::handshake_invalid_deflate_response;
+}
+
 // The rejections (RFC 6455 4.2.1, 4.4; RFC 9110 15.5): each closes the connection.
 constexpr std::string_view response_400 =
     "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
@@ -347,6 +577,7 @@ void ServerHandshake::reset() noexcept {
   error_ = Error::ok;
   request_line_checked_ = false;
   path_ = host_ = origin_ = key_ = selected_ = {};
+  deflate_.reset();
   response_size_ = 0;
 }
 
@@ -441,7 +672,10 @@ void ServerHandshake::answer() noexcept {
   constexpr std::string_view head =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
   constexpr std::string_view protocol = "Sec-WebSocket-Protocol: ";
-  static_assert(head.size() + 28 + 2 + protocol.size() + max_subprotocol_size + 2 + 2 <= sizeof(response_));
+  constexpr std::string_view extension = "Sec-WebSocket-Extensions: ";
+  static_assert(head.size() + 28 + 2 + protocol.size() + max_subprotocol_size + 2 + extension.size() +
+                    max_deflate_element_size + 2 + 2 <=
+                sizeof(response_));
   char* out = response_.data();
   const auto put = [&out](std::string_view s) { out = std::copy(s.begin(), s.end(), out); };
   put(head);
@@ -451,6 +685,14 @@ void ServerHandshake::answer() noexcept {
   if (!selected_.empty()) {
     put(protocol);
     put(selected_);
+    put("\r\n");
+  }
+  // Only permessage-deflate is ever accepted; other extensions are never echoed.
+  if (DeflateElement offer; options_.deflate && deflate_available() && first_valid_deflate_offer(extensions(), offer)) {
+    const DeflateElement reply = answer_to(offer, *options_.deflate);
+    deflate_ = agreement(offer, reply);
+    put(extension);
+    out = write_deflate_element(out, reply);
     put("\r\n");
   }
   put("\r\n");
@@ -480,7 +722,7 @@ std::string_view ServerHandshake::response() const noexcept {
 
 FieldList ServerHandshake::subprotocols() const noexcept { return {head_.fields(), "sec-websocket-protocol"}; }
 FieldList ServerHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
-std::optional<DeflateParameters> ServerHandshake::deflate() const noexcept { return std::nullopt; }  // TODO(issue 8)
+std::optional<DeflateParameters> ServerHandshake::deflate() const noexcept { return deflate_; }
 std::string_view ServerHandshake::header(std::string_view name) const noexcept {
   return first_field(head_.fields(), name);
 }
@@ -511,7 +753,16 @@ Error ClientHandshake::build_request(const ClientOptions& o, const HandshakeNonc
       all_of_class(o.path, visible_char) && all_of_class(o.origin, visible_char) &&
       std::all_of(o.subprotocols.begin(), o.subprotocols.end(), is_token) &&
       std::all_of(o.extensions.begin(), o.extensions.end(),
-                  [](std::string_view e) { return is_token(trim_ows(e.substr(0, e.find(';')))) && all_of_class(e, value_char); }) &&
+                  [](std::string_view e) { return is_token(extension_name(e)) && all_of_class(e, value_char); }) &&
+      std::all_of(o.deflate_offers.begin(), o.deflate_offers.end(),
+                  [](const DeflateParameters& p) {
+                    const auto valid_bits = [](std::uint8_t bits) { return bits >= 8 && bits <= 15; };
+                    return valid_bits(p.server_max_window_bits) && valid_bits(p.client_max_window_bits);
+                  }) &&
+      // Offers from both places would make the answer ambiguous (which one to check it against).
+      (o.deflate_offers.empty() || std::none_of(o.extensions.begin(), o.extensions.end(), [](std::string_view e) {
+         return iequals(extension_name(e), deflate_name);
+       })) &&
       std::all_of(o.extra_headers.begin(), o.extra_headers.end(), [](const HttpField& f) {
         return is_token(f.name) && all_of_class(f.value, value_char) && trim_ows(f.value) == f.value;
       });
@@ -530,17 +781,25 @@ Error ClientHandshake::build_request(const ClientOptions& o, const HandshakeNonc
   key_offset_ = r.size();
   r.append(key_view).append("\r\nSec-WebSocket-Version: 13\r\n");
   if (!o.origin.empty()) r.append("Origin: ").append(o.origin).append("\r\n");
-  const auto put_list = [&r](std::string_view name, std::span<const std::string_view> items, std::size_t& offset,
-                             std::size_t& size) {
-    if (items.empty()) return;
-    r.append(name).append(": ");
-    offset = r.size();
-    for (std::size_t i = 0; i < items.size(); ++i) r.append(i == 0 ? "" : ", ").append(items[i]);
-    size = r.size() - offset;
-    r.append("\r\n");
+  // A list field line (RFC 9110 5.6.1) element by element; its offset stays 0 until the first.
+  const auto put_element = [&r](std::string_view name, std::string_view element, std::size_t& offset) {
+    if (offset == 0) r.append(name).append(": "), offset = r.size();
+    else r.append(", ");
+    r.append(element);
   };
-  put_list("Sec-WebSocket-Protocol", o.subprotocols, protocols_offset_, protocols_size_);
-  put_list("Sec-WebSocket-Extensions", o.extensions, extensions_offset_, extensions_size_);
+  const auto end_list = [&r](std::size_t offset, std::size_t& size) {
+    if (offset != 0) size = r.size() - offset, r.append("\r\n");
+  };
+  for (std::string_view p : o.subprotocols) put_element("Sec-WebSocket-Protocol", p, protocols_offset_);
+  end_list(protocols_offset_, protocols_size_);
+  deflate_offered_ = !o.deflate_offers.empty() && deflate_available();
+  for (const DeflateParameters& offer : deflate_offered_ ? o.deflate_offers : std::span<const DeflateParameters>()) {
+    std::array<char, max_deflate_element_size> element;
+    const char* const end = write_deflate_element(element.data(), offer_element(offer));
+    put_element("Sec-WebSocket-Extensions", {element.data(), end}, extensions_offset_);
+  }
+  for (std::string_view e : o.extensions) put_element("Sec-WebSocket-Extensions", e, extensions_offset_);
+  end_list(extensions_offset_, extensions_size_);
   for (const HttpField& f : o.extra_headers) r.append(f.name).append(": ").append(f.value).append("\r\n");
   r.append("\r\n");
   return Error::ok;
@@ -572,7 +831,7 @@ Error ClientHandshake::check_status_line() noexcept {
 }
 
 // RFC 6455 4.1, the client's checks of the server's handshake, items 1-6.
-Error ClientHandshake::check_fields() const noexcept {
+Error ClientHandshake::check_fields() noexcept {
   if (status_code_ != 101) return Error::handshake_unexpected_status;
   const std::string_view offered_protocols = std::string_view(request_).substr(protocols_offset_, protocols_size_);
   const std::string_view offered_extensions = std::string_view(request_).substr(extensions_offset_, extensions_size_);
@@ -593,11 +852,11 @@ Error ClientHandshake::check_fields() const noexcept {
     } else if (name_is(f.name, "sec-websocket-extensions")) {
       std::size_t pos = 0;
       for (std::string_view e; next_list_element(f.value, pos, e);) {  // RFC 6455 4.1 item 5
-        const std::string_view name = trim_ows(e.substr(0, e.find(';')));
+        const std::string_view name = extension_name(e);
         bool ours = false;
         std::size_t offered_pos = 0;
         for (std::string_view o; !ours && next_list_element(offered_extensions, offered_pos, o);)
-          ours = iequals(trim_ows(o.substr(0, o.find(';'))), name);
+          ours = iequals(extension_name(o), name);
         extensions_offered = extensions_offered && ours;
       }
     }
@@ -609,14 +868,14 @@ Error ClientHandshake::check_fields() const noexcept {
     return Error::handshake_accept_mismatch;
   if (protocols > 1 || !protocol_offered) return Error::handshake_unoffered_subprotocol;
   if (!extensions_offered) return Error::handshake_unoffered_extension;
-  return Error::ok;
+  return deflate_offered_ ? check_deflate_answer(extensions(), offered_extensions, deflate_) : Error::ok;
 }
 
 std::string_view ClientHandshake::subprotocol() const noexcept {
   return status_ == HandshakeStatus::accept ? header("sec-websocket-protocol") : std::string_view();
 }
 FieldList ClientHandshake::extensions() const noexcept { return {head_.fields(), "sec-websocket-extensions"}; }
-std::optional<DeflateParameters> ClientHandshake::deflate() const noexcept { return std::nullopt; }  // TODO(issue 8)
+std::optional<DeflateParameters> ClientHandshake::deflate() const noexcept { return deflate_; }
 std::string_view ClientHandshake::header(std::string_view name) const noexcept {
   return first_field(head_.fields(), name);
 }

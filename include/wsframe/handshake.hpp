@@ -170,7 +170,8 @@ struct ServerOptions {
   // It must not throw (feed() is noexcept).
   std::function<std::string_view(const ServerHandshake& hs)> select_subprotocol;
   // permessage-deflate (RFC 7692): nullopt declines every offer; set, the first valid offer is
-  // accepted under these wishes (see deflate.hpp) and deflate() returns the agreement.
+  // accepted under these wishes (see deflate.hpp; window bits outside 8..15 are taken as the
+  // nearest of them) and deflate() returns the agreement. Declined too without zlib.
   std::optional<DeflateParameters> deflate = std::nullopt;
   // The kernels (base64, SHA-1) run on this backend; nullptr: active().
   const Backend* backend = nullptr;
@@ -236,8 +237,10 @@ class ServerHandshake {
   std::string_view origin_;
   std::string_view key_;
   std::string_view selected_;
+  std::optional<DeflateParameters> deflate_;
   std::size_t response_size_ = 0;
-  std::array<char, 160 + max_subprotocol_size> response_{};
+  // The 101: its fixed fields, a subprotocol and a permessage-deflate answer (answer() checks).
+  std::array<char, 320 + max_subprotocol_size> response_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +260,9 @@ struct ClientOptions {
   std::span<const std::string_view> subprotocols;  // offered, in order of preference (tokens)
   std::span<const std::string_view> extensions;    // other Sec-WebSocket-Extensions elements, sent as given
   // permessage-deflate offers in order of preference (RFC 7692 5), sent before `extensions`;
-  // empty: compression is not offered.
+  // empty: compression is not offered (nor without zlib). Window bits outside 8..15, or a
+  // permessage-deflate element in `extensions` as well, are invalid options. An element in
+  // `extensions` alone is sent as given and its answer is not checked (deflate() stays nullopt).
   std::span<const DeflateParameters> deflate_offers = {};
   std::span<const HttpField> extra_headers;        // sent as given, after the others
   HandshakeLimits limits;                          // for the server's response
@@ -300,13 +305,15 @@ class ClientHandshake {
  private:
   Error build_request(const ClientOptions& options, const HandshakeNonce& nonce);
   Error check_status_line() noexcept;
-  Error check_fields() const noexcept;
+  Error check_fields() noexcept;
 
   detail::HttpHead head_;
   std::string request_;
   std::size_t key_offset_ = 0;  // views into request_ are kept as offsets (it may move)
   std::size_t protocols_offset_ = 0, protocols_size_ = 0;
   std::size_t extensions_offset_ = 0, extensions_size_ = 0;
+  bool deflate_offered_ = false;  // from deflate_offers: the answer is checked against them
+  std::optional<DeflateParameters> deflate_;
   std::array<char, 28> expected_accept_{};
   HandshakeStatus status_ = HandshakeStatus::need_more;
   Error error_ = Error::ok;
