@@ -554,8 +554,9 @@ def server_peak_rss():
 def bomb_case(send_bomb, inflated):
     """A compressed message that inflates to `inflated` bytes (a function of the server's limit):
     the server must close with 1009, as it counts inflated bytes against its limit, and its peak
-    memory stay bounded by the limit: at most the reassembly buffer at the limit and the one it
-    grew from (under 2x), the allocator's slack, and no more however large the bomb."""
+    memory stay bounded by the limit however large the bomb: at most the reassembly buffer at the
+    limit and the one it grew from (under 2x), plus the allocator's slack (16 MiB: under ASan its
+    quarantine keeps the smaller buffers)."""
     async def case(uri):
         ws = await connect(uri)
         size = inflated(SERVER_MAX_MESSAGE)
@@ -568,7 +569,7 @@ def bomb_case(send_bomb, inflated):
             return note + "; server memory not measured"
         before, highest = measured
         grown = highest - before
-        bound = (3 * SERVER_MAX_MESSAGE + (8 << 20)) >> 10
+        bound = (3 * SERVER_MAX_MESSAGE + (16 << 20)) >> 10
         expect(grown <= bound, f"the server's peak RSS grew by {grown >> 10} MiB ({note})")
         return note + f"; server RSS {before >> 10} MiB, peak {highest >> 10} MiB (+{grown / 1024:.1f} MiB)"
     return case
