@@ -243,10 +243,8 @@ async def close_going_away(uri):
     expect(ws.close_code == 1001, f"close echo code {ws.close_code}, expected 1001")
 
 
-async def burst(uri):
-    ws = await connect(uri)
-    messages = [text_of_length(rng.randrange(0, 3000)) if i % 2 else binary_of_length(rng.randrange(0, 70000))
-                for i in range(500)]
+async def exchange_pipelined(ws, messages):
+    """Sends every message while reading the echoes (so neither side stalls the other)."""
     async def send_all():
         for m in messages:
             await ws.send(m)
@@ -254,6 +252,13 @@ async def burst(uri):
     for m in messages:
         await expect_echo(ws, m)
     await step(sender)
+
+
+async def burst(uri):
+    ws = await connect(uri)
+    messages = [text_of_length(rng.randrange(0, 3000)) if i % 2 else binary_of_length(rng.randrange(0, 70000))
+                for i in range(500)]
+    await exchange_pipelined(ws, messages)
     await close_normally(ws)
 
 
@@ -347,17 +352,21 @@ async def backpressure(uri):
     return note
 
 
+async def expect_close(ws, code):
+    try:
+        message = await step(ws.recv())
+        raise AssertionError(f"received a {describe(message)} instead of a close")
+    except ConnectionClosed:
+        pass
+    await step(ws.wait_closed())
+    expect(ws.close_code == code, f"server closed with {ws.close_code}, expected {code}")
+
+
 def protocol_error_case(raw, code):
     async def case(uri):
         ws = await connect(uri)
         ws.transport.write(raw)
-        try:
-            message = await step(ws.recv())
-            raise AssertionError(f"received a {describe(message)} instead of a close")
-        except ConnectionClosed:
-            pass
-        await step(ws.wait_closed())
-        expect(ws.close_code == code, f"server closed with {ws.close_code}, expected {code}")
+        await expect_close(ws, code)
     return case
 
 
@@ -395,17 +404,6 @@ def json_message(i):
     """A typical small trading message: similar to its neighbours, as context takeover likes."""
     return (f'{{"type":"trade","seq":{i},"symbol":"EURUSD","price":{1.0842 + i * 1e-4:.4f},'
             f'"qty":{(i * 37) % 1000},"side":"{"buy" if i % 2 else "sell"}"}}')
-
-
-async def exchange_pipelined(ws, messages):
-    """Sends every message while reading the echoes (so neither side stalls the other)."""
-    async def send_all():
-        for m in messages:
-            await ws.send(m)
-    sender = asyncio.ensure_future(send_all())
-    for m in messages:
-        await expect_echo(ws, m)
-    await step(sender)
 
 
 def deflate_variation_case(offers):
@@ -520,16 +518,6 @@ async def deflate_raw_rfc7692_examples(uri):
     expect_echoed("Hello", received)
     await close_normally(ws)
     return "client_no_context_takeover: the server keeps its window (echoed)"
-
-
-async def expect_close(ws, code):
-    try:
-        message = await step(ws.recv())
-        raise AssertionError(f"received a {describe(message)} instead of a close")
-    except ConnectionClosed:
-        pass
-    await step(ws.wait_closed())
-    expect(ws.close_code == code, f"server closed with {ws.close_code}, expected {code}")
 
 
 def server_peak_rss():
