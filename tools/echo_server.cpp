@@ -11,9 +11,9 @@
 // --deflate-client-no-context-takeover, --deflate-server-max-window-bits N,
 // --deflate-client-max-window-bits N (8..15); the compressor's tuning: --deflate-level N (0..9),
 // --deflate-mem-level N (1..9), --deflate-threshold BYTES (whole messages below it go
-// uncompressed). --max-message counts inflated bytes, so a decompression bomb ends in a 1009
-// close. Both echo modes work compressed: fragments are inflated as they arrive and echoed as a
-// compressed fragmented message.
+// uncompressed). --max-message bounds a message's inflated bytes as well as its bytes on the
+// wire, so a decompression bomb ends in a 1009 close. Both echo modes work compressed: data is
+// inflated as it arrives, and echoed compressed (fragment by fragment by default).
 //
 // Prints `listening on HOST:PORT` once every thread is ready. Echoes text as text and binary as
 // binary; the Connection answers pings and echoes the Close; the server then closes TCP first
