@@ -4,7 +4,16 @@
 //
 //   wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]
 //                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]
-//                [--whole-messages] [--quiet]
+//                [--whole-messages] [--quiet] [--deflate [deflate options]]
+//
+// --deflate accepts permessage-deflate offers (RFC 7692); without it they are declined and RSV1
+// is a protocol error. The server's wishes for the agreement: --deflate-server-no-context-takeover,
+// --deflate-client-no-context-takeover, --deflate-server-max-window-bits N,
+// --deflate-client-max-window-bits N (8..15); the compressor's tuning: --deflate-level N (0..9),
+// --deflate-mem-level N (1..9), --deflate-threshold BYTES (whole messages below it go
+// uncompressed). --max-message bounds a message's inflated bytes as well as its bytes on the
+// wire, so a decompression bomb ends in a 1009 close. Both echo modes work compressed: data is
+// inflated as it arrives, and echoed compressed (fragment by fragment by default).
 //
 // Prints `listening on HOST:PORT` once every thread is ready. Echoes text as text and binary as
 // binary; the Connection answers pings and echoes the Close; the server then closes TCP first
@@ -54,6 +63,9 @@ struct Config {
   std::size_t high_water = 256 * 1024;  // unsent output above which we stop reading a client
   bool whole_messages = false;
   bool quiet = false;
+  bool deflate = false;                         // accept permessage-deflate offers
+  wsframe::DeflateParameters deflate_wishes;    // ServerOptions::deflate
+  wsframe::CompressionOptions compression;      // ConnectionOptions::compression
 };
 
 // The output buffer of a Connection keeps its largest size; echoes of one read at a time keep
@@ -62,6 +74,9 @@ struct Config {
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr auto handshake_timeout = std::chrono::seconds(10);
 constexpr auto closing_timeout = std::chrono::seconds(5);  // for the peer's FIN after ours
+// DEFLATE's densest code: a 258-byte match in 2 bits, so a read inflates to at most this many
+// times its size (RFC 1951 3.2.5: length code 285 and distance code 0 carry no extra bits).
+constexpr std::size_t max_inflation_ratio = 1032;
 
 void note(const Config& config, const char* fmt, auto... args) {
   if (!config.quiet) std::fprintf(stderr, fmt, args...);
@@ -108,10 +123,15 @@ class Worker {
     limits_.max_message_size = config.max_message;
     limits_.max_frame_size = config.max_frame;
     // Output never exceeds high water + one read's echoes + one reassembled message (we stop
-    // reading above high water), so this bound is never hit by an echo.
+    // reading above high water), so this bound is never hit by an echo. Compressed, one read's
+    // echoes are its inflated bytes recompressed: at most the inflated size plus the framing
+    // (zlib falls back to stored blocks), and the compressor's bound is checked before each frame.
     limits_.max_output_bytes = config.high_water + read_buffer_size + config.max_message + 4096;
+    if (config.deflate) limits_.max_output_bytes += max_inflation_ratio * read_buffer_size + 64 * 1024;
     connection_options_.deliver_fragments = !config.whole_messages;
+    connection_options_.compression = config.compression;
     handshake_options_.limits.max_head_bytes = config.max_handshake;
+    if (config.deflate) handshake_options_.deflate = config.deflate_wishes;
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
@@ -279,8 +299,10 @@ class Worker {
       return;
     }
     c.phase = Client::Phase::open;
+    wsframe::ConnectionOptions options = connection_options_;
+    options.deflate = c.handshake->deflate();  // nullopt unless --deflate and a valid offer
     c.handshake.reset();  // its buffer is not needed any more
-    c.connection.emplace(wsframe::Role::server, limits_, connection_options_);
+    c.connection.emplace(wsframe::Role::server, limits_, options);
     // A pipelined first frame: the leftover lies in our read buffer, which we may unmask in place.
     const std::size_t offset = static_cast<std::size_t>(r.leftover.data() - bytes.data());
     on_frame_bytes(c, bytes.subspan(offset, r.leftover.size()));
@@ -371,7 +393,12 @@ std::uint16_t bound_port(int fd) {
   std::fprintf(status == 0 ? stdout : stderr,
                "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
                "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
-               "                    [--whole-messages] [--quiet]\n");
+               "                    [--whole-messages] [--quiet] [--deflate [deflate options]]\n"
+               "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
+               "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
+               "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
+               "  the compressor:       --deflate-level 0..9 (6)  --deflate-mem-level 1..9 (8)\n"
+               "                        --deflate-threshold BYTES (32: smaller whole messages go uncompressed)\n");
   std::exit(status);
 }
 
@@ -387,13 +414,31 @@ T parse_number(std::string_view flag, const char* text) {
   return value;
 }
 
+int parse_small_number(std::string_view flag, const char* text, int min, int max) {
+  const int value = parse_number<int>(flag, text);
+  if (value < min || value > max) {
+    std::fprintf(stderr, "wsframe-echo: %.*s must be %d..%d\n", static_cast<int>(flag.size()), flag.data(), min, max);
+    usage(2);
+  }
+  return value;
+}
+
 Config parse_arguments(int argc, char** argv) {
   Config config;
+  bool deflate_options_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") usage(0);
-    if (flag == "--quiet" || flag == "--whole-messages") {
-      (flag == "--quiet" ? config.quiet : config.whole_messages) = true;
+    deflate_options_given |= flag.starts_with("--deflate-");
+    wsframe::DeflateParameters& wishes = config.deflate_wishes;
+    bool* const switch_flag = flag == "--quiet"                                ? &config.quiet
+                              : flag == "--whole-messages"                     ? &config.whole_messages
+                              : flag == "--deflate"                            ? &config.deflate
+                              : flag == "--deflate-server-no-context-takeover" ? &wishes.server_no_context_takeover
+                              : flag == "--deflate-client-no-context-takeover" ? &wishes.client_no_context_takeover
+                                                                               : nullptr;
+    if (switch_flag != nullptr) {
+      *switch_flag = true;
       continue;
     }
     if (i + 1 >= argc) usage(2);
@@ -405,9 +450,24 @@ Config parse_arguments(int argc, char** argv) {
     else if (flag == "--max-frame") config.max_frame = parse_number<std::size_t>(flag, value);
     else if (flag == "--max-handshake") config.max_handshake = parse_number<std::size_t>(flag, value);
     else if (flag == "--high-water") config.high_water = parse_number<std::size_t>(flag, value);
+    else if (flag == "--deflate-server-max-window-bits")
+      wishes.server_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
+    else if (flag == "--deflate-client-max-window-bits")
+      wishes.client_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
+    else if (flag == "--deflate-level") config.compression.level = parse_small_number(flag, value, 0, 9);
+    else if (flag == "--deflate-mem-level") config.compression.mem_level = parse_small_number(flag, value, 1, 9);
+    else if (flag == "--deflate-threshold") config.compression.threshold = parse_number<std::size_t>(flag, value);
     else usage(2);
   }
   if (config.threads == 0 || config.threads > 256) usage(2);
+  if (deflate_options_given && !config.deflate) {
+    std::fprintf(stderr, "wsframe-echo: --deflate-* options need --deflate\n");
+    usage(2);
+  }
+  if (config.deflate && !wsframe::deflate_available()) {
+    std::fprintf(stderr, "wsframe-echo: --deflate: this wsframe was built without zlib\n");
+    std::exit(2);
+  }
   return config;
 }
 

@@ -1,10 +1,21 @@
 // wsframe-client: the wsframe client (ClientHandshake + Connection in the client role) against an
 // echo server, the reverse direction of the interop tests (tests/interop/server.py, server.js).
 //
-//   wsframe-client ws://127.0.0.1:PORT [--only PREFIX]
+//   wsframe-client ws://127.0.0.1:PORT [--only PREFIX] [--skip PREFIX]
+//                  [--deflate] [--deflate-offer PARAMS]... [--deflate-expect PARAMS]
 //
 // Each case opens its own connection and prints `PASS <case>` or `FAIL <case>: <why>`; the exit
 // status is non-zero when any case fails. Every wait has a deadline (poll), and so has the run.
+//
+// --deflate: every connection offers permessage-deflate (RFC 7692) and fails unless the server
+// accepts; we compress every message (threshold 0) and the echo cases check that large
+// compressible echoes arrive compressed. The deflate_* cases follow: the agreement for each
+// offer variation (window bits 8..15 both ways, no_context_takeover flags, two offers), context
+// takeover over 1000 messages, and a bomb the server echoes back to us (our limit ends it in
+// 1009). --deflate-offer "client_max_window_bits=10;server_no_context_takeover" replaces the
+// default offer of the echo cases (repeat it for several offers, in order of preference);
+// --deflate-expect PARAMS names parameters every agreement must carry (window bits at most the
+// value): the server's wishes.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -51,16 +62,70 @@ struct Received {
   wsframe::MessageKind kind;
   std::uint16_t close_code;
   Bytes payload;
+  std::uint8_t rsv = 0;  // message: RSV bits of its first frame (RSV1: it came compressed)
+  wsframe::Error error = wsframe::Error::ok;
 };
 
 std::string host_port;  // "127.0.0.1:PORT"
 sockaddr_in server_address{};
 
+// --deflate: the offers of the echo cases (empty: no compression) and what every agreement must
+// carry (flags set, window bits at most these).
+std::vector<wsframe::DeflateParameters> deflate_offers;
+wsframe::DeflateParameters deflate_expect;
+
+// "server_no_context_takeover;client_max_window_bits=10" -> DeflateParameters; nullopt if invalid.
+std::optional<wsframe::DeflateParameters> parse_deflate_parameters(std::string_view spec) {
+  wsframe::DeflateParameters p;
+  while (!spec.empty()) {
+    const std::size_t end = std::min(spec.find(';'), spec.size());
+    std::string_view item = spec.substr(0, end);
+    spec.remove_prefix(std::min(end + 1, spec.size()));
+    const std::size_t eq = item.find('=');
+    const std::string_view name = item.substr(0, eq);
+    unsigned bits = 0;
+    if (eq != std::string_view::npos) {
+      const std::string_view value = item.substr(eq + 1);
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), bits);
+      if (ec != std::errc{} || ptr != value.data() + value.size() || bits < 8 || bits > 15) return std::nullopt;
+    }
+    const bool flag = eq == std::string_view::npos;
+    if (name == "server_no_context_takeover" && flag) p.server_no_context_takeover = true;
+    else if (name == "client_no_context_takeover" && flag) p.client_no_context_takeover = true;
+    else if (name == "server_max_window_bits" && !flag) p.server_max_window_bits = static_cast<std::uint8_t>(bits);
+    else if (name == "client_max_window_bits" && !flag) p.client_max_window_bits = static_cast<std::uint8_t>(bits);
+    else if (!name.empty()) return std::nullopt;
+  }
+  return p;
+}
+
+std::string describe(const wsframe::DeflateParameters& p) {
+  std::string s;
+  if (p.server_no_context_takeover) s += "server_no_context_takeover ";
+  if (p.client_no_context_takeover) s += "client_no_context_takeover ";
+  s += "server_max_window_bits=" + std::to_string(p.server_max_window_bits);
+  s += " client_max_window_bits=" + std::to_string(p.client_max_window_bits);
+  return s;
+}
+
+// `agreed` carries every flag `wanted` has and windows no larger than its.
+bool carries(const wsframe::DeflateParameters& agreed, const wsframe::DeflateParameters& wanted) {
+  return (agreed.server_no_context_takeover || !wanted.server_no_context_takeover) &&
+         (agreed.client_no_context_takeover || !wanted.client_no_context_takeover) &&
+         agreed.server_max_window_bits <= wanted.server_max_window_bits &&
+         agreed.client_max_window_bits <= wanted.client_max_window_bits;
+}
+
+struct SessionOptions {
+  std::span<const wsframe::DeflateParameters> offers = deflate_offers;  // empty: no compression
+  std::uint64_t max_message = 32u << 20;
+};
+
 // One client connection driven by poll(): reads and writes at the same time, so a large echo
 // never deadlocks against a server that applies backpressure.
 class Session {
  public:
-  Session() : buffer_(64 * 1024) {
+  explicit Session(SessionOptions options = {}) : buffer_(64 * 1024), options_(options) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     expect(fd_ >= 0, "socket failed");
     expect(connect(fd_, reinterpret_cast<const sockaddr*>(&server_address), sizeof server_address) == 0,
@@ -75,6 +140,11 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   wsframe::Connection& connection() { return *conn_; }
+  // The permessage-deflate agreement (nullopt without) and the server's extensions header.
+  const std::optional<wsframe::DeflateParameters>& agreement() const { return agreement_; }
+  const std::string& extensions_header() const { return extensions_header_; }
+  // Frame bytes read from the server so far (after its 101).
+  std::uint64_t bytes_received() const { return bytes_received_; }
 
   // Pumps I/O until an event arrives; returns it.
   Received next() {
@@ -99,6 +169,7 @@ class Session {
     wsframe::ClientOptions options;
     options.host = host_port;
     options.path = "/";
+    options.deflate_offers = options_.offers;
     wsframe::ClientHandshake hs(options);
     expect(hs.status() == wsframe::HandshakeStatus::need_more, "ClientHandshake: invalid options");
     const std::string_view request = hs.request();
@@ -121,7 +192,9 @@ class Session {
           throw Failure{"handshake rejected (status " + std::to_string(hs.status_code()) + "): " +
                         std::string(wsframe::message(hs.error()))};
         if (r.status == wsframe::HandshakeStatus::accept) {
-          conn_.emplace(wsframe::Role::client, limits());
+          check_agreement(hs);
+          conn_.emplace(wsframe::Role::client, limits(),
+                        wsframe::ConnectionOptions{.deflate = agreement_, .compression = {.threshold = 0}});
           // The server may have sent frames right behind its 101: they lie in our buffer.
           const auto offset = static_cast<std::size_t>(r.leftover.data() - buffer_.data());
           take(std::span(buffer_).subspan(offset, r.leftover.size()));
@@ -130,9 +203,23 @@ class Session {
     }
   }
 
-  static wsframe::Limits limits() {
+  // With offers, the server must have accepted one (the handshake checked that its answer fits
+  // them) under the --deflate-expect wishes; checked again here from the agreement itself.
+  void check_agreement(const wsframe::ClientHandshake& hs) {
+    agreement_ = hs.deflate();
+    extensions_header_ = hs.header("Sec-WebSocket-Extensions");
+    if (options_.offers.empty()) return;
+    expect(agreement_.has_value(), "compression not agreed (Sec-WebSocket-Extensions: '" + extensions_header_ + "')");
+    expect(std::any_of(options_.offers.begin(), options_.offers.end(),
+                       [&](const wsframe::DeflateParameters& offer) { return carries(*agreement_, offer); }),
+           "the agreement " + describe(*agreement_) + " honours none of our offers");
+    expect(carries(*agreement_, deflate_expect),
+           "the agreement " + describe(*agreement_) + " lacks what --deflate-expect wants: " + describe(deflate_expect));
+  }
+
+  wsframe::Limits limits() const {
     wsframe::Limits l;
-    l.max_message_size = l.max_frame_size = 32u << 20;
+    l.max_message_size = l.max_frame_size = options_.max_message;
     l.max_output_bytes = 64u << 20;
     return l;
   }
@@ -147,9 +234,10 @@ class Session {
   }
 
   void take(std::span<std::byte> bytes) {
+    bytes_received_ += bytes.size();
     conn_->receive(bytes);
     while (const wsframe::Event ev = conn_->next_event())
-      events_.push_back({ev.type, ev.kind, ev.close_code, Bytes(ev.payload.begin(), ev.payload.end())});
+      events_.push_back({ev.type, ev.kind, ev.close_code, Bytes(ev.payload.begin(), ev.payload.end()), ev.rsv, ev.error});
   }
 
   short wait(bool want_write, Clock::time_point deadline, const char* what) {
@@ -182,7 +270,11 @@ class Session {
 
   int fd_ = -1;
   Bytes buffer_;
+  SessionOptions options_;
   std::optional<wsframe::Connection> conn_;
+  std::optional<wsframe::DeflateParameters> agreement_;
+  std::string extensions_header_;
+  std::uint64_t bytes_received_ = 0;
   std::deque<Received> events_;
   bool eof_ = false;
 };
@@ -211,7 +303,7 @@ void check(wsframe::Error e, const char* what) {
   expect(e == wsframe::Error::ok, std::string(what) + ": " + std::string(wsframe::message(e)));
 }
 
-void expect_message(Session& s, wsframe::MessageKind kind, std::span<const std::byte> sent) {
+Received expect_message(Session& s, wsframe::MessageKind kind, std::span<const std::byte> sent) {
   for (;;) {
     const Received r = s.next();
     if (r.type == wsframe::EventType::pong || r.type == wsframe::EventType::ping) continue;
@@ -226,9 +318,14 @@ void expect_message(Session& s, wsframe::MessageKind kind, std::span<const std::
       throw Failure{"echo differs: sent " + std::to_string(sent.size()) + " bytes, received " +
                     std::to_string(r.payload.size()) + ", first difference at " + std::to_string(i)};
     }
-    return;
+    return r;
   }
 }
+
+// A note the running case adds to its PASS line.
+std::string case_note;
+
+constexpr std::uint8_t rsv1 = 0x4;  // RFC 7692 6: the message came compressed
 
 void close_and_expect(Session& s, std::uint16_t code, std::string_view reason) {
   check(s.connection().close(code, reason), "close");
@@ -249,7 +346,15 @@ std::function<void()> echo_text(std::size_t n) {
     Session s;
     const std::string text = text_of_length(n);
     check(s.connection().send_text(text), "send_text");
-    expect_message(s, wsframe::MessageKind::text, bytes_of(text));
+    const std::size_t sent = s.connection().pending_output().size();
+    const Received echo = expect_message(s, wsframe::MessageKind::text, bytes_of(text));
+    // text_of_length repeats a short unit: compressed both ways, it shrinks (random binary may not)
+    if (s.agreement() && n >= 1024) {
+      expect(sent * 10 <= n, "we sent " + std::to_string(n) + " compressible bytes in " + std::to_string(sent));
+      expect((echo.rsv & rsv1) != 0, "the echo of " + std::to_string(n) + " compressible bytes arrived uncompressed");
+      expect(s.bytes_received() * 10 <= n, "the echo of " + std::to_string(n) + " compressible bytes took " +
+                                               std::to_string(s.bytes_received()) + " bytes on the wire");
+    }
     close_and_expect(s, 1000, "");
   };
 }
@@ -338,6 +443,134 @@ void burst_of_500_pipelined() {
   close_and_expect(s, 1000, "");
 }
 
+// --- permessage-deflate cases (--deflate) --------------------------------------------------------
+
+// A typical small trading message: similar to its neighbours, as context takeover likes.
+std::string json_message(unsigned i) {
+  char price[16];
+  std::snprintf(price, sizeof price, "%.4f", 1.0842 + i * 1e-4);
+  return R"({"type":"trade","seq":)" + std::to_string(i) + R"(,"symbol":"EURUSD","price":")" + price +
+         R"(","qty":)" + std::to_string((i * 37) % 1000) + R"(,"side":")" + (i % 2 ? "buy" : "sell") + R"("})";
+}
+
+using Message = std::pair<wsframe::MessageKind, Bytes>;
+
+Message text_message(std::string_view t) { return {wsframe::MessageKind::text, Bytes(bytes_of(t).begin(), bytes_of(t).end())}; }
+
+// Sends them all, then expects their echoes in order; returns the echoes.
+std::vector<Received> exchange(Session& s, const std::vector<Message>& messages) {
+  for (const auto& [kind, data] : messages)
+    check(kind == wsframe::MessageKind::text ? s.connection().send_text({reinterpret_cast<const char*>(data.data()), data.size()})
+                                             : s.connection().send_binary(data),
+          "send");
+  std::vector<Received> echoes;
+  for (const auto& [kind, data] : messages) echoes.push_back(expect_message(s, kind, data));
+  return echoes;
+}
+
+// One agreement: echoes of every kind of message under it, then a fragmented one.
+std::function<void()> deflate_variation(std::vector<wsframe::DeflateParameters> offers) {
+  return [offers] {
+    Session s({.offers = offers});
+    const std::string big_text = text_of_length(100000);
+    std::string joined;
+    for (unsigned i = 0; i < 500; ++i) joined += json_message(i);
+    std::vector<Message> messages{text_message(""), text_message("a"), text_message(big_text),
+                                  {wsframe::MessageKind::binary, random_bytes(70000)},
+                                  {wsframe::MessageKind::binary, text_message(joined).second}};
+    for (unsigned i = 0; i < 100; ++i) messages.push_back(text_message(json_message(i)));
+    const std::vector<Received> echoes = exchange(s, messages);
+    expect((echoes[2].rsv & rsv1) != 0, "the echo of 100000 compressible bytes arrived uncompressed");
+
+    auto& c = s.connection();  // fragmented: the first fragment ends inside a code point
+    const std::string word = "κόσμε", tail = text_of_length(20000);
+    check(c.begin_message(wsframe::MessageKind::text, bytes_of(word).first(1)), "begin_message");
+    check(c.continue_message(bytes_of(word).subspan(1)), "continue_message");
+    check(c.continue_message({}), "continue_message (empty)");
+    check(c.finish_message(bytes_of(tail)), "finish_message");
+    expect_message(s, wsframe::MessageKind::text, bytes_of(word + tail));
+    close_and_expect(s, 1000, "");
+    case_note = "agreed " + s.extensions_header();
+  };
+}
+
+std::vector<std::pair<std::string, std::vector<wsframe::DeflateParameters>>> deflate_variations() {
+  using P = wsframe::DeflateParameters;
+  std::vector<std::pair<std::string, std::vector<P>>> v{
+      {"default", {P{}}},
+      {"client_no_context_takeover", {P{.client_no_context_takeover = true}}},
+      {"server_no_context_takeover", {P{.server_no_context_takeover = true}}},
+      {"both_no_context_takeover", {P{.server_no_context_takeover = true, .client_no_context_takeover = true}}},
+  };
+  // 8: our compressor uses 9 bits (zlib's smallest), whose distances stay within 256 bytes
+  for (std::uint8_t b = 8; b <= 15; ++b)
+    v.push_back({"client_max_window_bits_" + std::to_string(b), {P{.client_max_window_bits = b}}});
+  for (std::uint8_t b = 8; b <= 15; ++b)
+    v.push_back({"server_max_window_bits_" + std::to_string(b), {P{.server_max_window_bits = b}}});
+  v.push_back({"smallest_windows_no_context_takeover",
+               {P{.server_no_context_takeover = true, .client_no_context_takeover = true,
+                  .server_max_window_bits = 9, .client_max_window_bits = 9}}});
+  return v;
+}
+
+void deflate_agreement() {
+  Session s;
+  expect(s.agreement().has_value(), "no agreement");
+  case_note = "agreed " + s.extensions_header() + " = " + describe(*s.agreement());
+  close_and_expect(s, 1000, "");
+}
+
+void deflate_two_offers_first_chosen() {
+  const wsframe::DeflateParameters first{.server_no_context_takeover = true, .server_max_window_bits = 10,
+                                         .client_max_window_bits = 11};
+  const std::vector<wsframe::DeflateParameters> offers{first, {}};
+  Session s({.offers = offers});
+  expect(carries(*s.agreement(), first), "the server chose the second offer: " + describe(*s.agreement()));
+  exchange(s, {text_message(text_of_length(30000)), {wsframe::MessageKind::binary, random_bytes(30000)},
+               text_message(json_message(1)), text_message(json_message(2))});
+  close_and_expect(s, 1000, "");
+  case_note = "agreed " + s.extensions_header();
+}
+
+// Many similar messages in a row: with context takeover each refers to the ones before.
+void deflate_context_takeover_1000_messages() {
+  Session s;
+  std::vector<Message> messages;
+  std::size_t size = 0;
+  for (unsigned i = 0; i < 1000; ++i) {
+    messages.push_back(text_message(json_message(i)));
+    size += messages.back().second.size();
+  }
+  const std::vector<Received> echoes = exchange(s, messages);
+  const auto compressed = std::count_if(echoes.begin(), echoes.end(), [](const Received& r) { return (r.rsv & rsv1) != 0; });
+  const std::uint64_t wire = s.bytes_received();
+  const bool takeover = !s.agreement()->server_no_context_takeover;
+  if (takeover) {
+    expect(compressed == 1000, "only " + std::to_string(compressed) + " of 1000 echoes arrived compressed");
+    expect(wire * 2 < size, std::to_string(size) + " bytes took " + std::to_string(wire) + " on the wire despite context takeover");
+  }
+  close_and_expect(s, 1000, "");
+  case_note = std::to_string(compressed) + " echoes compressed, " + std::to_string(size) + " bytes in " +
+              std::to_string(wire) + " on the wire (frames included, " + (takeover ? "with" : "without") + " context takeover)";
+}
+
+// We send 4 MiB of zeros (~4 KiB compressed); the server echoes it compressed, and our limit of
+// 1 MiB must end the echo in 1009 as it inflates.
+void deflate_bomb_echoed_to_us() {
+  constexpr std::uint64_t limit = 1u << 20;
+  Session s({.max_message = limit});
+  const Bytes zeros(4 * limit);
+  check(s.connection().send_binary(zeros), "send_binary");
+  const std::size_t sent = s.connection().pending_output().size();
+  Received r = s.next();
+  while (r.type == wsframe::EventType::ping || r.type == wsframe::EventType::pong) r = s.next();
+  expect(r.type == wsframe::EventType::error && r.error == wsframe::Error::message_too_big && r.close_code == 1009,
+         "expected our 1009 (message_too_big), got event type " + std::to_string(static_cast<int>(r.type)) +
+             " close code " + std::to_string(r.close_code));
+  case_note = std::to_string(zeros.size() >> 20) + " MiB sent in " + std::to_string(sent) + " bytes; 1009 after " +
+              std::to_string(s.bytes_received()) + " bytes of the echo read, limit " + std::to_string(limit >> 20) + " MiB";
+}
+
 bool parse_uri(std::string_view uri) {
   constexpr std::string_view scheme = "ws://";
   if (!uri.starts_with(scheme)) return false;
@@ -357,17 +590,36 @@ bool parse_uri(std::string_view uri) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string_view> only;
+  std::vector<std::string_view> only, skip;
   std::string_view uri;
+  bool deflate = false, usage = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--only" && i + 1 < argc) only.emplace_back(argv[++i]);
-    else uri = arg;
+    const bool has_value = i + 1 < argc;
+    if (arg == "--only" && has_value) only.emplace_back(argv[++i]);
+    else if (arg == "--skip" && has_value) skip.emplace_back(argv[++i]);
+    else if (arg == "--deflate") deflate = true;
+    else if ((arg == "--deflate-offer" || arg == "--deflate-expect") && has_value) {
+      const std::optional<wsframe::DeflateParameters> p = parse_deflate_parameters(argv[++i]);
+      usage |= !p;
+      if (p && arg == "--deflate-offer") deflate_offers.push_back(*p);
+      if (p && arg == "--deflate-expect") deflate_expect = *p;
+      deflate = true;
+    } else if (uri.empty() && !arg.starts_with("--")) uri = arg;
+    else usage = true;
   }
-  if (!parse_uri(uri)) {
-    std::fprintf(stderr, "usage: wsframe-client ws://IPV4:PORT [--only PREFIX]\n");
+  if (usage || !parse_uri(uri)) {
+    std::fprintf(stderr,
+                 "usage: wsframe-client ws://IPV4:PORT [--only PREFIX] [--skip PREFIX]\n"
+                 "                      [--deflate] [--deflate-offer PARAMS]... [--deflate-expect PARAMS]\n"
+                 "PARAMS: permessage-deflate parameters, e.g. \"server_no_context_takeover;client_max_window_bits=10\"\n");
     return 2;
   }
+  if (deflate && !wsframe::deflate_available()) {
+    std::fprintf(stderr, "wsframe-client: --deflate: this wsframe was built without zlib\n");
+    return 2;
+  }
+  if (deflate && deflate_offers.empty()) deflate_offers.emplace_back();
   signal(SIGPIPE, SIG_IGN);
   alarm(run_timeout_seconds);  // the whole run's deadline: SIGALRM ends the process
 
@@ -380,23 +632,34 @@ int main(int argc, char** argv) {
   cases.emplace_back("close_with_code_and_reason", close_with_code_and_reason);
   cases.emplace_back("close_going_away", close_going_away);
   cases.emplace_back("burst_of_500_pipelined", burst_of_500_pipelined);
+  if (deflate) {
+    cases.emplace_back("deflate_agreement", deflate_agreement);
+    for (auto& [name, offers] : deflate_variations()) cases.emplace_back("deflate_offer_" + name, deflate_variation(offers));
+    cases.emplace_back("deflate_two_offers_first_chosen", deflate_two_offers_first_chosen);
+    cases.emplace_back("deflate_context_takeover_1000_messages", deflate_context_takeover_1000_messages);
+    cases.emplace_back("deflate_bomb_echoed_to_us", deflate_bomb_echoed_to_us);
+  }
 
   int failures = 0;
   for (const auto& [name, run] : cases) {
     const std::string_view case_name = name;  // clang 14 cannot capture a structured binding
-    if (!only.empty() && std::none_of(only.begin(), only.end(), [&](std::string_view p) { return case_name.starts_with(p); }))
+    const auto matches = [&](std::string_view p) { return case_name.starts_with(p); };
+    if ((!only.empty() && std::none_of(only.begin(), only.end(), matches)) || std::any_of(skip.begin(), skip.end(), matches))
       continue;
     const auto start = Clock::now();
     try {
+      case_note.clear();
       run();
-      std::printf("PASS %s (%.2f s)\n", name.c_str(), std::chrono::duration<double>(Clock::now() - start).count());
+      std::printf("PASS %s (%.2f s%s%s)\n", name.c_str(), std::chrono::duration<double>(Clock::now() - start).count(),
+                  case_note.empty() ? "" : "; ", case_note.c_str());
     } catch (const Failure& f) {
       ++failures;
       std::printf("FAIL %s: %s\n", name.c_str(), f.why.c_str());
     }
     std::fflush(stdout);
   }
-  std::printf("wsframe client (backend %.*s): %s\n", static_cast<int>(wsframe::active().name.size()),
-              wsframe::active().name.data(), failures == 0 ? "all passed" : (std::to_string(failures) + " failed").c_str());
+  std::printf("wsframe client (backend %.*s%s): %s\n", static_cast<int>(wsframe::active().name.size()),
+              wsframe::active().name.data(), deflate ? ", permessage-deflate" : "",
+              failures == 0 ? "all passed" : (std::to_string(failures) + " failed").c_str());
   return failures == 0 ? 0 : 1;
 }
