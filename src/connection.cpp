@@ -398,6 +398,10 @@ Event Connection::inflate_chunk(std::size_t chunk) noexcept {
   if (fragments) message_.clear();  // the last fragment event is done with
   const std::size_t start = message_.size();
   const bool message_ends = frame_.fin && chunk == frame_left_;  // the rest of the message is here
+  // RFC 7692 7.2.1 has a sender send at least a 00 byte, but a zlib-based one may send nothing
+  // for an empty message (a sync flush right after another outputs nothing): accept it, as Node
+  // ws and Python websockets do; appending the tail to nothing would not inflate.
+  if (message_ends && message_size_ == 0) d.tail_unneeded = true;
   std::size_t fed = 0;                                            // bytes of the chunk inflated
   bool block_boundary = true;
   Error error = Error::ok;

@@ -39,7 +39,7 @@ std::string_view message(Error e) noexcept {
     case Error::handshake_unoffered_extension: return "server accepted an extension we did not offer";
     case Error::handshake_invalid_deflate_response: return "server's permessage-deflate answer is invalid or matches none of our offers";
     case Error::frame_length_invalid: return "frame payload length has its most significant bit set";
-    case Error::reserved_bits_set: return "RSV bits set without a negotiated extension";
+    case Error::reserved_bits_set: return "RSV bits set that no negotiated extension allows there";
     case Error::reserved_opcode: return "reserved opcode";
     case Error::control_frame_fragmented: return "fragmented control frame";
     case Error::control_frame_too_long: return "control frame payload longer than 125 bytes";

@@ -340,8 +340,9 @@ TEST_CASE("decompression bombs end in 1009 with memory bounded by the limit", "[
     CHECK(last.error == Error::message_too_big);
     CHECK(last.close_code == 1009);
     CHECK(delivered <= limits.max_message_size);
-    // The reassembly buffer at its limit, plus the buffer it grew from while copying (at most
-    // half of it), plus zlib's 32 KiB window and ~7 KiB state; with fragments 16 KiB at a time.
+    // The reassembly buffer at its limit, plus the buffer it grew from while copying (half of it,
+    // the limit being a power of two), plus zlib's 32 KiB window and ~7 KiB state; with
+    // fragments 16 KiB at a time.
     const std::size_t bound = fragments ? (128u << 10) : limits.max_message_size * 3 / 2 + (128u << 10);
     WARN("bomb " << (fragments ? "(fragments)" : "(reassembled)") << ": peak heap " << peak << " bytes, limit "
                  << limits.max_message_size);
@@ -409,6 +410,12 @@ TEST_CASE("receive-side rules of permessage-deflate", "[deflate]") {
       CHECK(feed(server, frame(Opcode::text, payload, {.rsv = rsv1}), split) ==
             std::vector{error_event(Error::invalid_utf8)});
     }
+  }
+  SECTION("an empty compressed message (no bytes at all, not even 00) is an empty message") {
+    const Bytes wire = cat({frame(Opcode::text, {}, {.rsv = rsv1}), frame(Opcode::text, {}, {.fin = false, .rsv = rsv1}),
+                            frame(Opcode::continuation, {})});
+    Connection server = deflate_server();
+    CHECK(feed(server, wire, Split::byte_by_byte) == std::vector{text_message(""), text_message("")});
   }
   SECTION("a compressed binary message is not checked for UTF-8") {
     Connection sender = deflate_client();

@@ -19,7 +19,13 @@
 // frame; it is inflated as its frames arrive, under Limits::max_message_size counted in inflated
 // bytes (a decompression bomb ends in a 1009 close after at most that many bytes, never in a
 // larger allocation), and a text message's inflated bytes are UTF-8 checked as they come out.
-// Control frames are never compressed (RFC 7692 section 6.1).
+// max_frame_size and max_message_size also bound the compressed bytes on the wire (incompressible
+// data grows by about 0.03%). Control frames are never compressed (RFC 7692 section 6.1).
+//
+// Memory for a reassembled compressed message is bounded like any reassembled message: the
+// buffer at most max_message_size, plus, while it grows, the smaller one it is copied from (at
+// worst about 2x the limit for a limit just above a power of two, 1.5x at a power of two). With
+// ConnectionOptions::deliver_fragments it is 16 KiB whatever the message.
 //
 // Memory per connection, when used: zlib's compressor needs about 2^(window_bits+2) +
 // 2^(mem_level+9) bytes (256 KiB at 15 and 8) and its decompressor 2^window_bits + 7 KiB; each

@@ -52,7 +52,8 @@ enum class Error : std::uint8_t {
   // Frames and the connection (frame.hpp, connection.hpp). Received-frame violations first
   // (close code 1002, 1007 or 1009), then misuse of the sending API (close code 0).
   frame_length_invalid,       // 64-bit payload length with the top bit set (RFC 6455 5.2)
-  reserved_bits_set,          // RSV1..3 set without a negotiated extension defining them (5.2)
+  reserved_bits_set,          // RSV1..3 set without a negotiated extension defining them (5.2),
+                              // or RSV1 on a continuation or control frame (RFC 7692 6.1)
   reserved_opcode,            // opcode 3-7 or 11-15 (5.2)
   control_frame_fragmented,   // control frame without FIN (5.5)
   control_frame_too_long,     // control frame payload over 125 bytes (5.5)
