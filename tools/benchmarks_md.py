@@ -96,6 +96,9 @@ def impl_order(impls):
 
 
 def fmt(value, unit):
+    if unit == "per s":  # value in millions per second
+        n = value * 1e6
+        return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k" if n >= 1e3 else f"{n:.0f}"
     if unit == "ns":
         return f"{value:.1f} ns" if value < 1000 else f"{value / 1000:.2f} us"
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
@@ -118,6 +121,11 @@ def table(kernel, cases):
     for row in cases.values():
         impls += [i for i in row if i not in impls]
     impls = impl_order(impls)
+    # Modes that are not backends (bench_deflate) against Beast in the same mode: `x` vs `beast_x`,
+    # each Beast column next to its own.
+    pairs = [(i, f"beast_{i}") for i in impls if f"beast_{i}" in impls]
+    if pairs:
+        impls.sort(key=lambda i: (i != "off", i.removeprefix("beast_"), i.startswith("beast_")))
     best = next((b for b in BEST_ORDER if b in impls), None)
     # Ratios: the best backend against scalar and against everything that is not a backend.
     others = [i for i in impls if i != best and (i == "scalar" or i not in BACKENDS)] if best else []
@@ -125,8 +133,9 @@ def table(kernel, cases):
     unit = units.pop() if len(units) == 1 else "mixed"
     per_item = unit == "M/s"
 
-    # Modes that are not backends (bench_deflate) against Beast in the same mode: `x` vs `beast_x`.
-    pairs = [(i, f"beast_{i}") for i in impls if f"beast_{i}" in impls]
+    # Rates far below a million per second read better as plain counts (bench_deflate).
+    if per_item and min(metric(e)[0] for row in cases.values() for e in row.values()) < 0.1:
+        unit = "per s"
     header = ["case"] + [f"{i} ({unit})" for i in impls]
     if per_item:
         header += [f"{best} ns/item"] if best else []
@@ -136,7 +145,7 @@ def table(kernel, cases):
         row = cases[case]
         cells = [size_label(case) or "-"]
         for i in impls:
-            cells.append(fmt(*metric(row[i])[:2]) if i in row else "")
+            cells.append(fmt(metric(row[i])[0], unit) if i in row else "")
         if per_item and best:
             cells.append(f"{1e3 / metric(row[best])[0]:.1f}" if best in row else "")
         for o in others:
