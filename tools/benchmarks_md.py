@@ -92,7 +92,11 @@ def case_key(case):
 
 def impl_order(impls):
     backends = [b for b in BACKENDS if b in impls]
-    return backends + [i for i in impls if i not in BACKENDS]
+    others = [i for i in impls if i not in BACKENDS]
+    # Modes compared with Beast in the same mode (bench_deflate): each `beast_x` right after `x`.
+    if any(f"beast_{i}" in impls for i in impls):
+        others.sort(key=lambda i: (i != "off", i.removeprefix("beast_"), i.startswith("beast_")))
+    return backends + others
 
 
 def fmt(value, unit):
@@ -121,11 +125,8 @@ def table(kernel, cases):
     for row in cases.values():
         impls += [i for i in row if i not in impls]
     impls = impl_order(impls)
-    # Modes that are not backends (bench_deflate) against Beast in the same mode: `x` vs `beast_x`,
-    # each Beast column next to its own.
+    # Modes that are not backends (bench_deflate) against Beast in the same mode: `x` vs `beast_x`.
     pairs = [(i, f"beast_{i}") for i in impls if f"beast_{i}" in impls]
-    if pairs:
-        impls.sort(key=lambda i: (i != "off", i.removeprefix("beast_"), i.startswith("beast_")))
     best = next((b for b in BEST_ORDER if b in impls), None)
     # Ratios: the best backend against scalar and against everything that is not a backend.
     others = [i for i in impls if i != best and (i == "scalar" or i not in BACKENDS)] if best else []
@@ -204,6 +205,9 @@ def plot(kernel, cases, path):
             style = "-o" if impl in BACKENDS else "--s"
             ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=impl, markersize=3)
         ax.set_xscale("log", base=2)
+        values = [p[1] for pts in series.values() for p in pts if p[1] > 0]
+        if values and max(values) > 100 * min(values):  # e.g. compressed vs uncompressed echoes
+            ax.set_yscale("log")
         ax.set_xlabel("bytes")
         ax.set_ylabel(unit)
         ax.set_title(f"{kernel} {prefix}".strip())
