@@ -160,7 +160,6 @@ MaskKey Connection::KeyStream::next() noexcept {
 struct Connection::Deflate {
   CompressionOptions tuning;
   int send_window_bits = 15;          // 7.1.2: the window our compressor may use
-  int receive_window_bits = 15;       // and the peer's
   bool send_no_context_takeover = false;     // 7.1.1: reset our compressor after each message
   detail::Deflater deflater;
   detail::Inflater inflater;
@@ -186,7 +185,6 @@ Connection::Connection(Role role, Limits limits, ConnectionOptions options)
     deflate_ = std::make_unique<Deflate>();
     deflate_->tuning = options_.compression;
     deflate_->send_window_bits = server ? p.server_max_window_bits : p.client_max_window_bits;
-    deflate_->receive_window_bits = server ? p.client_max_window_bits : p.server_max_window_bits;
     deflate_->send_no_context_takeover = server ? p.server_no_context_takeover : p.client_no_context_takeover;
     options_.extension_rsv |= rsv1;  // RFC 7692 6: the "Per-Message Compressed" bit
   }
@@ -374,7 +372,11 @@ Event Connection::data_chunk(std::span<std::byte> piece, bool message_done) noex
 
 Error Connection::start_inflating() noexcept {
   Deflate& d = *deflate_;
-  if (!d.inflater.ready() && !d.inflater.init(d.receive_window_bits)) return Error::out_of_memory;
+  // Always the largest window, whatever the peer's agreed one: zlib checks a match's distance
+  // against a smaller window only when the match reaches back before the current inflate call,
+  // so a peer overstepping its window would be accepted or refused depending on how its bytes
+  // happened to be cut. With 15 bits every valid DEFLATE distance is accepted alike.
+  if (!d.inflater.ready() && !d.inflater.init(15)) return Error::out_of_memory;
   d.inflated = 0;
   d.tail_fed = 0;
   d.output_pending = false;

@@ -28,9 +28,12 @@
 // ConnectionOptions::deliver_fragments it is 16 KiB whatever the message.
 //
 // Memory per connection, when used: zlib's compressor needs about 2^(window_bits+2) +
-// 2^(mem_level+9) bytes (256 KiB at 15 and 8) and its decompressor 2^window_bits + 7 KiB; each
-// is created when the first compressed message is sent or received. Lower window bits and
-// mem_level are the way to trade ratio for memory on servers with many connections.
+// 2^(mem_level+9) bytes (256 KiB at 15 and 8) and its decompressor 39 KiB (a 32 KiB window
+// whatever the peer's agreed window bits: zlib can check a smaller window only across its calls,
+// which would make a peer's overstepping accepted or not depending on how its bytes were cut;
+// a peer that oversteps is therefore not detected). Each is created when the first compressed
+// message is sent or received. Our window bits and mem_level are the way to trade ratio for
+// the compressor's memory on servers with many connections.
 #pragma once
 
 #include <cstddef>
