@@ -1,5 +1,6 @@
 // Zero heap allocations per frame in steady state, counted with a replaced global operator new.
 // A program of its own, so that the replacement affects nothing else.
+#include <string>
 #include <vector>
 
 #include "counting_new.hpp"
@@ -112,5 +113,46 @@ TEST_CASE("a large message does not pin its buffers: capacity above retained_buf
       CHECK(live_bytes.load() < before + 2 * (64u << 10));
     else
       CHECK(live_bytes.load() >= before + 2 * big);
+  }
+}
+
+TEST_CASE("steady state allocates nothing per compressed message either", "[allocations][deflate]") {
+  if (!deflate_available()) {
+    WARN("skipped: this wsframe was built without zlib, so it has no permessage-deflate");
+    return;
+  }
+  for (bool no_context_takeover : {false, true}) {
+    INFO("no context takeover " << no_context_takeover);
+    const DeflateParameters agreed{.server_no_context_takeover = no_context_takeover,
+                                   .client_no_context_takeover = no_context_takeover};
+    const CompressionOptions tuning{.threshold = 0};
+    Connection client(Role::client, {}, {.deflate = agreed, .compression = tuning, .mask_seed = 5});
+    Connection server(Role::server, {}, {.deflate = agreed, .compression = tuning});
+    std::vector<std::string> texts;
+    for (int i = 0; i < 64; ++i) texts.push_back(std::string(static_cast<std::size_t>(i) * 97, 'x') + std::to_string(i));
+    std::vector<std::byte> wire;
+    // Echo every text through both Connections; returns the messages that came back whole.
+    const auto round = [&] {
+      std::size_t echoed = 0;
+      for (const std::string& t : texts) {
+        REQUIRE(client.send_text(t) == Error::ok);
+        wire.assign(client.pending_output().begin(), client.pending_output().end());
+        client.consume_output(wire.size());
+        server.receive(wire);
+        const Event got = server.next_event();
+        REQUIRE(got.type == EventType::message);
+        REQUIRE(server.send_text(got.text()) == Error::ok);
+        wire.assign(server.pending_output().begin(), server.pending_output().end());
+        server.consume_output(wire.size());
+        client.receive(wire);
+        echoed += client.next_event().text() == t;
+      }
+      return echoed;
+    };
+    wire.reserve(1 << 16);
+    REQUIRE(round() == texts.size());  // warm-up: zlib's streams and the buffers are created
+    const std::size_t before = allocations.load();
+    CHECK(round() == texts.size());
+    CHECK(allocations.load() - before == 0);
   }
 }
