@@ -317,8 +317,7 @@ Event Connection::next_event() noexcept {
     if (!is_control(frame_.opcode) && !options_.deliver_fragments && chunk != 0) {
       // Reassembled data: unmasked straight into the message buffer, one pass instead of
       // unmasking in place and copying.
-      std::byte* dst = message_.extend(chunk, static_cast<std::size_t>(
-                                                  std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
+      std::byte* dst = message_.extend(chunk, message_capacity_cap());
       if (dst == nullptr) return fail(Error::out_of_memory);
       payload = {dst, chunk};
       if (frame_.masked)
@@ -372,11 +371,7 @@ Event Connection::data_chunk(std::span<std::byte> piece, bool message_done) noex
 
 Error Connection::start_inflating() noexcept {
   Deflate& d = *deflate_;
-  // Always the largest window, whatever the peer's agreed one: zlib checks a match's distance
-  // against a smaller window only when the match reaches back before the current inflate call,
-  // so a peer overstepping its window would be accepted or refused depending on how its bytes
-  // happened to be cut. With 15 bits every valid DEFLATE distance is accepted alike.
-  if (!d.inflater.ready() && !d.inflater.init(15)) return Error::out_of_memory;
+  if (!d.inflater.ready() && !d.inflater.init()) return Error::out_of_memory;
   d.inflated = 0;
   d.tail_fed = 0;
   d.output_pending = false;
@@ -431,7 +426,7 @@ Event Connection::inflate_chunk(std::size_t chunk) noexcept {
       room = fragments ? inflate_fragment_size - message_.size()
                        : std::max(message_.spare(), std::max(message_.size(), min_inflate_room));
       room = static_cast<std::size_t>(std::min<std::uint64_t>(room, budget));
-      out = message_.extend(room, static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX)));
+      out = message_.extend(room, message_capacity_cap());
       if (out == nullptr) {
         error = Error::out_of_memory;
         break;
@@ -535,14 +530,24 @@ Event Connection::fail(Error e) noexcept {
 
 // ---- output ----------------------------------------------------------------------------------
 
+// Bytes on the wire of a frame with this much payload, as this endpoint sends it.
+std::size_t Connection::frame_size(std::size_t payload) const noexcept {
+  return header_size(payload, role_ == Role::client) + payload;  // RFC 6455 5.3: clients mask
+}
+
+// Whether the output may take `frame_bytes` more under Limits::max_output_bytes.
+bool Connection::output_has_room(std::size_t frame_bytes) const noexcept {
+  const std::size_t pending = output_.size() - output_begin_;
+  return pending <= limits_.max_output_bytes && frame_bytes <= limits_.max_output_bytes - pending;
+}
+
 Error Connection::queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit,
                               std::uint8_t rsv) noexcept {
   if (close_sent_) return Error::connection_closed;  // RFC 6455 5.5.1: nothing after Close
   const bool masked = role_ == Role::client;        // RFC 6455 5.3: clients mask, servers never
-  const std::size_t frame_bytes = header_size(payload.size(), masked) + payload.size();
+  const std::size_t frame_bytes = frame_size(payload.size());
+  if (!bypass_limit && !output_has_room(frame_bytes)) return Error::output_full;
   const std::size_t pending = output_.size() - output_begin_;
-  if (!bypass_limit && (pending > limits_.max_output_bytes || frame_bytes > limits_.max_output_bytes - pending))
-    return Error::output_full;
   if (output_begin_ != 0 && output_begin_ >= pending) {  // reclaim consumed space (amortised O(1))
     output_.erase_front(output_begin_);
     output_begin_ = 0;
@@ -612,9 +617,8 @@ Error Connection::queue_compressed(Opcode op, bool fin, std::span<const std::byt
   if (!d.deflater.ready() && !d.deflater.init(d.tuning.level, d.send_window_bits, d.tuning.mem_level))
     return Error::out_of_memory;
   const std::size_t bound = d.deflater.bound(data.size());
-  const std::size_t frame_bytes = header_size(bound, role_ == Role::client) + bound;
-  const std::size_t pending = output_.size() - output_begin_;
-  if (pending > limits_.max_output_bytes || frame_bytes > limits_.max_output_bytes - pending) return Error::output_full;
+  const std::size_t frame_bytes = frame_size(bound);
+  if (!output_has_room(frame_bytes)) return Error::output_full;
   d.compressed.clear();
   std::byte* out = d.compressed.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;

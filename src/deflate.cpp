@@ -69,14 +69,17 @@ Inflater::~Inflater() = default;
 Inflater::Inflater(Inflater&&) noexcept = default;
 Inflater& Inflater::operator=(Inflater&&) noexcept = default;
 
-bool Inflater::init(int window_bits) noexcept {
+bool Inflater::init() noexcept {
   auto s = std::unique_ptr<ZStream>(new (std::nothrow) ZStream(false));
   if (!s) return false;
-  // Negative window bits: raw DEFLATE, no zlib header or checksum (RFC 7692 7.2.2).
-  if (inflateInit2(&s->z, -window_bits) != Z_OK) return false;
+  // Negative window bits: raw DEFLATE, no zlib header or checksum (RFC 7692 7.2.2). Always 15,
+  // whatever the peer's agreed window: zlib checks a match's distance against a smaller window
+  // only when the match reaches back before the current call, so a peer overstepping its window
+  // would be accepted or refused depending on how its bytes happened to be cut. With 15 bits
+  // every valid DEFLATE distance is accepted alike.
+  if (inflateInit2(&s->z, -15) != Z_OK) return false;
   s->initialised = true;
   stream_ = std::move(s);
-  window_bits_ = window_bits;
   return true;
 }
 
@@ -169,7 +172,7 @@ Inflater::Inflater() noexcept = default;
 Inflater::~Inflater() = default;
 Inflater::Inflater(Inflater&&) noexcept = default;
 Inflater& Inflater::operator=(Inflater&&) noexcept = default;
-bool Inflater::init(int) noexcept { return false; }
+bool Inflater::init() noexcept { return false; }
 ZStep Inflater::run(const std::byte*, std::size_t, std::byte*, std::size_t) noexcept { return {.failed = true}; }
 bool Inflater::restart() noexcept { return false; }
 Deflater::Deflater() noexcept = default;

@@ -28,16 +28,16 @@ class Inflater {
   Inflater& operator=(Inflater&&) noexcept;
 
   bool ready() const noexcept { return stream_ != nullptr; }
-  // window_bits 8..15; false when memory runs out (the inflater then stays not ready).
-  bool init(int window_bits) noexcept;
+  // Always with the largest window (32 KiB), whatever window the peer agreed to; false when
+  // memory runs out (the inflater then stays not ready).
+  bool init() noexcept;
   ZStep run(const std::byte* in, std::size_t n, std::byte* out, std::size_t room) noexcept;
-  // Starts a new stream after a block with BFINAL set, keeping the last 2^window_bits bytes as
+  // Starts a new stream after a block with BFINAL set, keeping the last 32 KiB as
   // its history (RFC 7692 7.2.3.4: data may follow such a block). false when memory runs out.
   bool restart() noexcept;
 
  private:
   std::unique_ptr<ZStream> stream_;
-  int window_bits_ = 15;
 };
 
 class Deflater {

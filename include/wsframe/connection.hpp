@@ -27,6 +27,7 @@
 // Every span in an event stays valid until the next call to receive() or next_event().
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -211,6 +212,12 @@ class Connection {
                     std::uint8_t rsv = 0) noexcept;
   Error queue_compressed(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends) noexcept;
   Error fail_compressor() noexcept;
+  std::size_t frame_size(std::size_t payload) const noexcept;
+  bool output_has_room(std::size_t frame_bytes) const noexcept;
+  // The reassembly buffer never grows past max_message_size.
+  std::size_t message_capacity_cap() const noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX));
+  }
   Error queue_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   Error send_data(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends,
                   MessageKind kind) noexcept;
