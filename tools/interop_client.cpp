@@ -325,8 +325,6 @@ Received expect_message(Session& s, wsframe::MessageKind kind, std::span<const s
 // A note the running case adds to its PASS line.
 std::string case_note;
 
-constexpr std::uint8_t rsv1 = 0x4;  // RFC 7692 6: the message came compressed
-
 void close_and_expect(Session& s, std::uint16_t code, std::string_view reason) {
   check(s.connection().close(code, reason), "close");
   for (;;) {
@@ -351,7 +349,7 @@ std::function<void()> echo_text(std::size_t n) {
     // text_of_length repeats a short unit: compressed both ways, it shrinks (random binary may not)
     if (s.agreement() && n >= 1024) {
       expect(sent * 10 <= n, "we sent " + std::to_string(n) + " compressible bytes in " + std::to_string(sent));
-      expect((echo.rsv & rsv1) != 0, "the echo of " + std::to_string(n) + " compressible bytes arrived uncompressed");
+      expect((echo.rsv & wsframe::rsv1) != 0, "the echo of " + std::to_string(n) + " compressible bytes arrived uncompressed");
       expect(s.bytes_received() * 10 <= n, "the echo of " + std::to_string(n) + " compressible bytes took " +
                                                std::to_string(s.bytes_received()) + " bytes on the wire");
     }
@@ -480,7 +478,7 @@ std::function<void()> deflate_variation(std::vector<wsframe::DeflateParameters> 
                                   {wsframe::MessageKind::binary, text_message(joined).second}};
     for (unsigned i = 0; i < 100; ++i) messages.push_back(text_message(json_message(i)));
     const std::vector<Received> echoes = exchange(s, messages);
-    expect((echoes[2].rsv & rsv1) != 0, "the echo of 100000 compressible bytes arrived uncompressed");
+    expect((echoes[2].rsv & wsframe::rsv1) != 0, "the echo of 100000 compressible bytes arrived uncompressed");
 
     auto& c = s.connection();  // fragmented: the first fragment ends inside a code point
     const std::string word = "κόσμε", tail = text_of_length(20000);
@@ -542,7 +540,7 @@ void deflate_context_takeover_1000_messages() {
     size += messages.back().second.size();
   }
   const std::vector<Received> echoes = exchange(s, messages);
-  const auto compressed = std::count_if(echoes.begin(), echoes.end(), [](const Received& r) { return (r.rsv & rsv1) != 0; });
+  const auto compressed = std::count_if(echoes.begin(), echoes.end(), [](const Received& r) { return (r.rsv & wsframe::rsv1) != 0; });
   const std::uint64_t wire = s.bytes_received();
   const bool takeover = !s.agreement()->server_no_context_takeover;
   if (takeover) {
