@@ -411,10 +411,12 @@ inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept { return u
 // check runs on the unmasked registers instead of reading the bytes back right after storing
 // them (loads overlapping stores in flight at -1..-3 bytes cannot be forwarded and wait), and
 // without a branch on the data: both 64-byte blocks are always checked, the zero padding
-// beyond n ending any sequence left open (as a complete text requires).
+// beyond n ending any sequence left open (as a complete text requires). That padding needs at
+// least one byte past n inside the two blocks, so n = 128 exactly takes the general path: with
+// no padding, a sequence left open by the last bytes would pass.
 inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
 #if defined(__AVX512BW__)
-  if (n <= 2 * utf8_width) {
+  if (n < 2 * utf8_width) {
     const auto live = [](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
     const __mmask64 first = live(n), second = live(n > utf8_width ? n - utf8_width : 0);
     const u8v key = _mm512_set1_epi32(static_cast<int>(key_word));  // 64 is a multiple of 4: same key
