@@ -375,7 +375,7 @@ class Worker {
     for (Client& c : clients_)
       if (const std::uint64_t n = outstanding(c)) {
         counts_.lost += n;
-        fail(c, counts_.protocol, "messages outstanding after the timeout");
+        drop(c, "messages outstanding after the timeout");
       }
   }
 
@@ -691,9 +691,14 @@ class Worker {
     c.phase = Client::Phase::done;
   }
 
+  // Counts the error and drops the connection.
   void fail(Client& c, std::uint64_t& counter, const char* why) {
     if (c.phase == Client::Phase::done) return;
     ++counter;
+    drop(c, why);
+  }
+
+  void drop(Client& c, const char* why) {
     if (reported_errors_++ < 5)
       std::fprintf(stderr, "wsframe-load: connection %llu: %s\n", static_cast<unsigned long long>(c.id), why);
     if (c.fd >= 0) ::close(c.fd);
