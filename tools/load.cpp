@@ -759,11 +759,16 @@ std::optional<double> process_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-void raise_open_file_limit() {
+// As far as the hard limit allows; says so when that is too few for the connections asked for.
+void raise_open_file_limit(const Config& config) {
   rlimit r{};
-  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == r.rlim_max) return;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
   r.rlim_cur = r.rlim_max;
   setrlimit(RLIMIT_NOFILE, &r);
+  const rlim_t needed = config.connections + 1 + 2 * config.threads + 16;  // sockets, epoll and eventfds, stdio
+  if (r.rlim_cur < needed)
+    std::fprintf(stderr, "wsframe-load: the open file limit is %llu: not enough for %u connections\n",
+                 static_cast<unsigned long long>(r.rlim_cur), config.connections);
 }
 
 // ---- arguments ------------------------------------------------------------------------------
@@ -939,7 +944,7 @@ void print_report(const Config& config, const Report& r) {
 int main(int argc, char** argv) {
   const Config config = parse_arguments(argc, argv);
   signal(SIGPIPE, SIG_IGN);
-  raise_open_file_limit();
+  raise_open_file_limit(config);
   if (!config.cpus.empty()) {  // main and every thread stay on the listed CPUs
     cpu_set_t set;
     CPU_ZERO(&set);
