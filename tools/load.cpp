@@ -349,7 +349,6 @@ class Worker {
   }
 
   void measure() {
-    stopping_ = false;
     for (Client& c : clients_) {
       if (c.phase != Client::Phase::open) continue;
       if (c.role == Client::Role::echo) {
@@ -361,7 +360,6 @@ class Worker {
     if (Client* p = publisher()) publish_more(*p);
     report_if_finished();
     while (!shared_.stop.load(std::memory_order_acquire)) poll_once(-1);
-    stopping_ = true;
     if (Client* p = publisher()) {
       shared_.final_seq.store(p->phase == Client::Phase::open ? p->sent : 0);
       shared_.final_known.store(true, std::memory_order_release);
@@ -481,9 +479,13 @@ class Worker {
     if (c.phase == Client::Phase::open || c.phase == Client::Phase::closing) flush(c);
   }
 
+  // The measured interval is over: nothing more is sent or counted. A relaxed load (a plain one on
+  // x86) per message; the stop is published to the worker by its eventfd.
+  bool stopped() const noexcept { return shared_.stop.load(std::memory_order_relaxed); }
+
   // ---- echo mode ----
   bool may_send(const Client& c) const noexcept {
-    return !stopping_ && (config_.messages == 0 || c.sent < config_.messages);
+    return !stopped() && (config_.messages == 0 || c.sent < config_.messages);
   }
 
   void send_echo(Client& c, std::uint64_t now) {
@@ -506,13 +508,13 @@ class Worker {
       return false;
     }
     const std::uint64_t now = now_ns();
-    if (!stopping_) {
+    if (!stopped()) {
       ++counts_.messages;
       latency_.record(now - c.send_times[c.received % config_.in_flight]);
     }
     ++c.received;
     if (may_send(c)) send_echo(c, now);
-    else if (!c.finished && c.received == c.sent && !stopping_) {
+    else if (!c.finished && c.received == c.sent && !stopped()) {
       c.finished = true;
       ++finished_;
       report_if_finished();
@@ -555,10 +557,10 @@ class Worker {
   void publish_more(Client& p) {
     const std::uint64_t completed = shared_.completed.load(std::memory_order_acquire);
     bool any_sent = false;
-    while (!stopping_ && p.phase == Client::Phase::open && (config_.messages == 0 || p.sent < config_.messages) &&
+    while (!stopped() && p.phase == Client::Phase::open && (config_.messages == 0 || p.sent < config_.messages) &&
            p.sent < completed + config_.in_flight) {
       publish(p, ++p.sent);
-      if (!shared_.stop.load(std::memory_order_relaxed)) ++counts_.published;
+      ++counts_.published;
       any_sent = true;
     }
     if (any_sent && p.phase == Client::Phase::open) flush(p);
@@ -593,7 +595,7 @@ class Worker {
     }
     c.last_seq = *seq;
     if (c.role != Client::Role::subscriber) return true;  // the publisher's own message back
-    if (!stopping_) {
+    if (!stopped()) {
       ++counts_.messages;
       latency_.record(now_ns() - *sent_at);
     }
@@ -728,7 +730,6 @@ class Worker {
   const wsframe::DeflateParameters deflate_offer_{};  // with --deflate: the defaults (15-bit windows, context takeover)
   Counts counts_;
   Histogram latency_;
-  bool stopping_ = false;
   bool reported_ = false;
   std::size_t finished_ = 0, failed_ = 0;
   unsigned reported_errors_ = 0;
