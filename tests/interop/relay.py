@@ -16,9 +16,10 @@ dropped, or has its last byte changed.
 """
 import argparse
 import asyncio
-import signal
 
 import websockets
+
+from server import serve_until_stopped
 
 clients = set()
 relayed = 0
@@ -55,14 +56,7 @@ async def relay(ws, echo, fault, every):
 
 
 async def serve(host, port, echo, fault, every):
-    stop = asyncio.get_running_loop().create_future()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
-    async with websockets.serve(lambda ws, _path=None: relay(ws, echo, fault, every), host, port, compression=None, max_queue=16, ping_interval=None,
-                                close_timeout=5, backlog=4096) as server:
-        bound = server.sockets[0].getsockname()
-        print(f"listening on {bound[0]}:{bound[1]}", flush=True)
-        await stop
+    await serve_until_stopped(lambda ws, _path=None: relay(ws, echo, fault, every), host, port, compression=None)
 
 
 def main():
