@@ -469,7 +469,7 @@ class Worker {
           if (c.role == Client::Role::echo ? !on_echo(c, ev) : !on_broadcast(c, ev)) return;
           break;
         case wsframe::EventType::error:
-          return fail(c, counts_.protocol, std::string(wsframe::message(ev.error)).c_str());
+          return fail(c, counts_.protocol, wsframe::message(ev.error));
         case wsframe::EventType::close:
           if (c.phase != Client::Phase::closing) return fail(c, counts_.protocol, "the server sent a Close");
           break;
@@ -492,7 +492,7 @@ class Worker {
     const std::span<const std::byte> payload = shared_.pattern.echo(c.id, c.sent);
     const wsframe::Error e = config_.text ? c.ws->send_text({reinterpret_cast<const char*>(payload.data()), payload.size()})
                                           : c.ws->send_binary(payload);
-    if (e != wsframe::Error::ok) return fail(c, counts_.protocol, std::string(wsframe::message(e)).c_str());
+    if (e != wsframe::Error::ok) return fail(c, counts_.protocol, wsframe::message(e));
     c.send_times[c.sent % config_.in_flight] = now;
     ++c.sent;
   }
@@ -550,7 +550,7 @@ class Worker {
     std::memcpy(m + broadcast_header_size, body.data(), body.size());
     const wsframe::Error e = config_.text ? p.ws->send_text({reinterpret_cast<const char*>(m), config_.size})
                                           : p.ws->send_binary(publish_buffer_);
-    if (e != wsframe::Error::ok) fail(p, counts_.protocol, std::string(wsframe::message(e)).c_str());
+    if (e != wsframe::Error::ok) fail(p, counts_.protocol, wsframe::message(e));
   }
 
   // Keeps --in-flight messages not yet delivered to every subscriber.
@@ -694,15 +694,17 @@ class Worker {
   }
 
   // Counts the error and drops the connection.
-  void fail(Client& c, std::uint64_t& counter, const char* why) {
+  void fail(Client& c, std::uint64_t& counter, std::string_view why) {
     if (c.phase == Client::Phase::done) return;
     ++counter;
     drop(c, why);
   }
 
-  void drop(Client& c, const char* why) {
+  // Closes the connection; the first few reasons per thread are printed.
+  void drop(Client& c, std::string_view why) {
     if (reported_errors_++ < 5)
-      std::fprintf(stderr, "wsframe-load: connection %llu: %s\n", static_cast<unsigned long long>(c.id), why);
+      std::fprintf(stderr, "wsframe-load: connection %llu: %.*s\n", static_cast<unsigned long long>(c.id),
+                   static_cast<int>(why.size()), why.data());
     if (c.fd >= 0) ::close(c.fd);
     c.fd = -1;
     c.phase = Client::Phase::done;
