@@ -5,6 +5,10 @@ in 20 s, the client must finish within --timeout, the server must exit within 10
 
     pair.py [--timeout S] [--server-must-exit-cleanly] --server 'CMD ...' --client 'CMD ... {uri}'
 
+In the client command, {server_pid} stands for the server's process id. --client-must-fail-with
+REGEX inverts the verdict for a client run against a faulty server: the pair passes when the client
+exits non-zero and its output (stdout and stderr) matches REGEX.
+
 Exit status: the client's, or 1 when the server misbehaved (did not start, or did not stop
 cleanly when --server-must-exit-cleanly is given). The server's stderr is shown on failure.
 """
@@ -22,12 +26,28 @@ import time
 NODE_ENV = {"NODE_PATH": "/usr/share/nodejs"}
 
 
+def run_client(command, env, timeout, must_fail_with):
+    """The client's exit status, or with must_fail_with 0 exactly when it failed as expected."""
+    if must_fail_with is None:
+        return subprocess.run(command, env=env, timeout=timeout).returncode
+    run = subprocess.run(command, env=env, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(run.stdout, end="", flush=True)
+    if run.returncode == 0:
+        print("FAIL the client succeeded against a faulty server", flush=True)
+        return 1
+    if not re.search(must_fail_with, run.stdout):
+        print(f"FAIL the client's output does not match {must_fail_with!r}", flush=True)
+        return 1
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", required=True)
     parser.add_argument("--client", required=True)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--server-must-exit-cleanly", action="store_true")
+    parser.add_argument("--client-must-fail-with", metavar="REGEX")
     args = parser.parse_args()
     env = dict(os.environ, **NODE_ENV)
 
@@ -64,10 +84,10 @@ def main():
     print(f"server: {args.server} -> {uri}", flush=True)
 
     status = 0
-    client = shlex.split(args.client.replace("{uri}", uri))
+    client = shlex.split(args.client.replace("{uri}", uri).replace("{server_pid}", str(server.pid)))
     try:
-        status = subprocess.run(client, env=dict(env, WSFRAME_SERVER_PID=str(server.pid)),
-                                timeout=args.timeout).returncode
+        status = run_client(client, dict(env, WSFRAME_SERVER_PID=str(server.pid)), args.timeout,
+                            args.client_must_fail_with)
     except subprocess.TimeoutExpired:
         print(f"FAIL client exceeded {args.timeout} s", flush=True)
         status = 1

@@ -39,15 +39,20 @@ def deflate_options(deflate, params):
     return dict(compression=None, extensions=[ServerPerMessageDeflateFactory(**wishes, compress_settings={"memLevel": 5})])
 
 
-async def serve(host, port, max_message, compression):
+async def serve_until_stopped(handler, host, port, **options):
+    """Serves `handler` on host:port, prints the banner pair.py waits for, returns on SIGINT/SIGTERM."""
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
-    async with websockets.serve(echo, host, port, max_size=max_message, max_queue=16, ping_interval=None,
-                                close_timeout=5, backlog=4096, **compression) as server:
+    async with websockets.serve(handler, host, port, max_queue=16, ping_interval=None, close_timeout=5, backlog=4096,
+                                **options) as server:
         bound = server.sockets[0].getsockname()
         print(f"listening on {bound[0]}:{bound[1]}", flush=True)
         await stop
+
+
+async def serve(host, port, max_message, compression):
+    await serve_until_stopped(echo, host, port, max_size=max_message, **compression)
 
 
 def main():
