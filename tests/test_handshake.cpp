@@ -911,3 +911,31 @@ TEST_CASE("client: status line and option corners", "[handshake][client]") {
     }
   }
 }
+
+TEST_CASE("server: field names are compared whole, and quoted-pairs escape in lists", "[handshake][server]") {
+  SECTION("a name one character off is another field, at every position") {
+    const std::pair<std::string_view, Error> required[] = {
+        {host, Error::handshake_missing_host},
+        {upgrade, Error::handshake_upgrade_not_websocket},
+        {connection, Error::handshake_connection_not_upgrade},
+        {version, Error::handshake_missing_version},
+        {key, Error::handshake_missing_key}};
+    for (const auto& [line, error] : required) {
+      const std::size_t name_size = line.find(':');
+      for (std::size_t at = 0; at < name_size; ++at) {
+        std::string renamed(line);
+        renamed[at] = renamed[at] == 'x' ? 'y' : 'x';
+        INFO(renamed);
+        ServerHandshake hs;
+        hs.feed(request_with(fields_except(line) + renamed));
+        CHECK(hs.error() == error);
+      }
+    }
+  }
+  SECTION("a backslash in a quoted string escapes the next character, a quote or a comma included") {
+    ServerHandshake hs;
+    REQUIRE(hs.feed(request_with(fields_except("") + "Sec-WebSocket-Extensions: x-a; p=\"q\\\", r\", x-b\r\n")).status ==
+            HandshakeStatus::accept);
+    CHECK(to_vector(hs.extensions()) == std::vector<std::string_view>{"x-a; p=\"q\\\", r\"", "x-b"});
+  }
+}
