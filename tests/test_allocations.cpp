@@ -1,5 +1,6 @@
 // Zero heap allocations per frame in steady state, counted with a replaced global operator new.
 // A program of its own, so that the replacement affects nothing else.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -155,4 +156,55 @@ TEST_CASE("steady state allocates nothing per compressed message either", "[allo
     CHECK(round() == texts.size());
     CHECK(allocations.load() - before == 0);
   }
+}
+
+TEST_CASE("output that is never fully drained stays bounded: consumed space is reused", "[allocations]") {
+  // The peer reads a frame's worth at a time and is always 5 frames behind: the output never
+  // empties, so only reusing the consumed front keeps the buffer (and the allocations) bounded.
+  Connection c(Role::server, {.max_output_bytes = 1000});
+  const std::vector<std::byte> payload(48, std::byte{'o'});  // 50-byte frames
+  bool sent_all = true;
+  const auto round = [&](int frames) {  // no Catch2 assertion inside: only the connection's allocations count
+    for (int i = 0; i < frames; ++i) {
+      sent_all &= c.send_binary(payload) == Error::ok;
+      if (c.pending_output().size() > 250) c.consume_output(50);
+    }
+  };
+  round(100);
+  const std::size_t before = allocations.load();
+  round(2000);
+  CHECK(allocations.load() - before == 0);
+  CHECK(sent_all);
+  CHECK(c.pending_output().size() == 250);
+}
+
+TEST_CASE("a buffer of exactly retained_buffer_bytes is kept, not returned", "[allocations]") {
+  // Limits::retained_buffer_bytes: the capacity a connection keeps once a buffer is empty. With
+  // the limits below both buffers grow to exactly 4096 bytes.
+  const Limits limits{.max_frame_size = 4096, .max_message_size = 4096, .max_output_bytes = 4096,
+                      .retained_buffer_bytes = 4096};
+  Connection server(Role::server, limits, {});
+  Connection client(Role::client, {}, {.mask_seed = 9});
+  const std::vector<std::byte> half(2048, std::byte{'k'});
+  REQUIRE(client.begin_message(MessageKind::binary, half) == Error::ok);  // reassembled: 2048, then 4096
+  REQUIRE(client.finish_message(half) == Error::ok);
+  const std::vector<std::byte> message(client.pending_output().begin(), client.pending_output().end());
+  const std::vector<std::byte> echo(4092, std::byte{'e'});  // a 4096-byte frame (4-byte header)
+  std::vector<std::byte> wire(message.size());
+  bool ok = true;
+  const auto round = [&] {  // no Catch2 assertion inside
+    std::copy(message.begin(), message.end(), wire.begin());  // receive() unmasks in place
+    server.receive(wire);
+    while (Event e = server.next_event()) ok &= e.type == EventType::message && e.payload.size() == 4096;
+    ok &= server.send_binary(echo) == Error::ok;
+    server.consume_output(server.pending_output().size());
+    std::byte nothing{};
+    server.receive({&nothing, 0});  // no message in progress: the reassembly buffer is trimmed here
+  };
+  round();
+  const std::size_t before = allocations.load();
+  round();
+  round();
+  CHECK(allocations.load() - before == 0);
+  CHECK(ok);
 }

@@ -541,3 +541,131 @@ TEST_CASE("corrupted streams: any split gives the same events, nothing breaks", 
     }
   }
 }
+
+TEST_CASE("each receive error closes with the code RFC 6455 7.4.1 gives it", "[connection][close]") {
+  // 1002 protocol error, 1007 data inconsistent with the message type, 1009 too big to process,
+  // 1011 an unexpected condition on our side. Written out here: the tests above compare with
+  // close_code() itself.
+  const std::pair<Error, std::uint16_t> codes[] = {
+      {Error::frame_length_invalid, 1002},     {Error::reserved_bits_set, 1002},
+      {Error::reserved_opcode, 1002},          {Error::control_frame_fragmented, 1002},
+      {Error::control_frame_too_long, 1002},   {Error::unexpected_continuation, 1002},
+      {Error::expected_continuation, 1002},    {Error::frame_not_masked, 1002},
+      {Error::frame_masked, 1002},             {Error::close_payload_too_short, 1002},
+      {Error::invalid_close_code, 1002},       {Error::data_after_close, 1002},
+      {Error::invalid_utf8, 1007},             {Error::close_reason_invalid_utf8, 1007},
+      {Error::invalid_compressed_data, 1007},  {Error::frame_too_big, 1009},
+      {Error::message_too_big, 1009},          {Error::out_of_memory, 1011},
+      {Error::compression_failed, 1011},
+  };
+  for (const auto& [error, code] : codes) {
+    INFO(message(error));
+    CHECK(close_code(error) == code);
+  }
+  // Errors of the sending API fail nothing: no code.
+  for (Error e : {Error::output_full, Error::connection_closed, Error::control_payload_too_long, Error::message_not_started,
+                  Error::message_in_progress, Error::payload_invalid_utf8, Error::close_code_not_sendable}) {
+    INFO(message(e));
+    CHECK(close_code(e) == 0);
+  }
+}
+
+TEST_CASE("every receive limit at its value, one below and one above", "[connection][limits]") {
+  SECTION("max_frame_size") {
+    const Limits limits{.max_frame_size = 1000, .max_message_size = 5000};
+    for (std::size_t n : {999u, 1000u}) feed_every_way(server(limits), frame(Opcode::binary, Bytes(n)));
+    expect_failure(server(limits), frame(Opcode::binary, Bytes(1001)), Error::frame_too_big);
+  }
+  SECTION("max_message_size: one frame, and summed over three fragments") {
+    const Limits limits{.max_frame_size = 1000, .max_message_size = 150};
+    for (std::size_t n : {149u, 150u}) {
+      CHECK(feed_every_way(server(limits), frame(Opcode::binary, Bytes(n))).events ==
+            std::vector{message_event(MessageKind::binary, Bytes(n))});
+      const Bytes three = cat({frame(Opcode::binary, Bytes(50), {.fin = false}), frame(Opcode::continuation, Bytes(50), {.fin = false}),
+                               frame(Opcode::continuation, Bytes(n - 100))});
+      CHECK(feed_every_way(server(limits), three).events == std::vector{message_event(MessageKind::binary, Bytes(n))});
+    }
+    expect_failure(server(limits), frame(Opcode::binary, Bytes(151)), Error::message_too_big);
+    expect_failure(server(limits),
+                   cat({frame(Opcode::binary, Bytes(50), {.fin = false}), frame(Opcode::continuation, Bytes(50), {.fin = false}),
+                        frame(Opcode::continuation, Bytes(51))}),
+                   Error::message_too_big);
+  }
+  SECTION("control payloads of 124 and 125 bytes are fine, 126 is too long") {
+    for (std::size_t n : {124u, 125u}) {
+      const Run run = feed_every_way(server(), frame(Opcode::ping, Bytes(n, std::byte{'p'})));
+      REQUIRE(run.events.size() == 1);
+      CHECK(run.events[0].payload == Bytes(n, std::byte{'p'}));
+      const Run closed = feed_every_way(server(), frame(Opcode::close, close_payload(1000, std::string(n - 2, 'r'))));
+      REQUIRE(closed.events.size() == 1);
+      CHECK(closed.events[0].payload.size() == n - 2);
+    }
+    expect_failure(server(), frame(Opcode::pong, Bytes(126)), Error::control_frame_too_long);
+  }
+}
+
+TEST_CASE("every send limit at its value, one below and one above", "[connection][limits]") {
+  SECTION("max_output_bytes: frames of limit - 1 and limit bytes fit an empty output, limit + 1 does not") {
+    for (std::size_t frame_bytes : {99u, 100u, 101u}) {
+      Connection c(Role::server, {.max_output_bytes = 100});
+      INFO("frame of " << frame_bytes << " bytes");
+      CHECK(c.send_binary(Bytes(frame_bytes - 2)) == (frame_bytes <= 100 ? Error::ok : Error::output_full));
+      CHECK(c.pending_output().size() == (frame_bytes <= 100 ? frame_bytes : 0));
+    }
+  }
+  SECTION("max_output_bytes: with output pending, the room left is exact") {
+    for (std::size_t frame_bytes : {29u, 30u, 31u}) {
+      Connection c(Role::server, {.max_output_bytes = 100});
+      REQUIRE(c.send_binary(Bytes(68)) == Error::ok);  // 70 pending, room for 30
+      INFO("frame of " << frame_bytes << " bytes");
+      CHECK(c.send_binary(Bytes(frame_bytes - 2)) == (frame_bytes <= 30 ? Error::ok : Error::output_full));
+    }
+  }
+  SECTION("ping and pong payloads of 124 and 125 bytes are sent, 126 are not") {
+    for (std::size_t n : {124u, 125u, 126u}) {
+      Connection c(Role::server);
+      const Error want = n <= 125 ? Error::ok : Error::control_payload_too_long;
+      CHECK(c.send_ping(Bytes(n)) == want);
+      CHECK(c.send_pong(Bytes(n)) == want);
+    }
+  }
+  SECTION("close reasons of 122 and 123 bytes are sent, 124 are not") {
+    for (std::size_t n : {122u, 123u, 124u}) {
+      Connection c(Role::server);
+      CHECK(c.close(1000, std::string(n, 'r')) == (n <= 123 ? Error::ok : Error::control_payload_too_long));
+    }
+  }
+}
+
+TEST_CASE("RSV bits of an extension that is not permessage-deflate", "[connection][rsv]") {
+  ConnectionOptions other;
+  other.extension_rsv = rsv1;
+  SECTION("never on control frames") {
+    for (Opcode op : {Opcode::ping, Opcode::pong, Opcode::close})
+      expect_failure(server({}, other), frame(op, {}, {.rsv = rsv1}), Error::reserved_bits_set);
+  }
+  SECTION("the payload of a text message with RSV1 is the extension's: not checked as UTF-8") {
+    const Bytes not_utf8 = bytes("\xff\xfe compressed, say");
+    const auto events = feed_every_way(server({}, other), frame(Opcode::text, not_utf8, {.rsv = rsv1})).events;
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].type == EventType::message);
+    CHECK(events[0].rsv == rsv1);
+    CHECK(events[0].payload == not_utf8);
+    // Without RSV1 the same bytes are text, and fail.
+    expect_failure(server({}, other), frame(Opcode::text, not_utf8), Error::invalid_utf8);
+  }
+}
+
+TEST_CASE("deliver_fragments: empty frames", "[connection]") {
+  ConnectionOptions streaming;
+  streaming.deliver_fragments = true;
+  SECTION("an empty non-final frame gives no event; an empty final one ends the message") {
+    const Bytes stream = cat({frame(Opcode::text, bytes("ab"), {.fin = false}), frame(Opcode::continuation, {}, {.fin = false}),
+                              frame(Opcode::continuation, {})});
+    Connection c(Role::server, {}, streaming);
+    const auto events = feed(c, stream, Split::whole);
+    REQUIRE(events.size() == 2);
+    CHECK((events[0].first && !events[0].last && events[0].payload == bytes("ab")));
+    CHECK((!events[1].first && events[1].last && events[1].payload.empty()));
+  }
+}

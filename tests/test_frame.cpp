@@ -256,3 +256,74 @@ TEST_CASE("check_header", "[frame]") {
     CHECK(check_header(h, {.expect_masked = false}) == Error::frame_masked);
   }
 }
+
+TEST_CASE("decode_header at every length-class boundary (RFC 6455 5.2)", "[frame][boundaries]") {
+  // The wire bytes of a binary frame header with the given length code and extended length.
+  const auto header = [](unsigned code, std::uint64_t extended, bool masked) {
+    std::vector<std::byte> wire = bytes_of({0x82, (masked ? 0x80u : 0u) | code});
+    const unsigned extended_bytes = code == 126 ? 2 : code == 127 ? 8 : 0;
+    for (unsigned i = extended_bytes; i-- > 0;) wire.push_back(static_cast<std::byte>(extended >> (8 * i)));
+    if (masked) wire.insert(wire.end(), {std::byte{0xa1}, std::byte{0xb2}, std::byte{0xc3}, std::byte{0xd4}});
+    return wire;
+  };
+  SECTION("the 64-bit length: 2^63 - 1 is a length, 2^63 and above are errors (the top bit must be 0)") {
+    const std::pair<std::uint64_t, bool> cases[] = {
+        {(1ull << 63) - 1, true}, {1ull << 63, false}, {(1ull << 63) + 1, false}, {~0ull, false}};
+    for (const Backend* b : runnable_backends()) {
+      for (const auto& [length, valid] : cases) {
+        for (bool masked : {false, true}) {
+          INFO("backend " << b->name << " length " << length << " masked " << masked);
+          const std::vector<std::byte> wire = header(127, length, masked);
+          FrameHeader h;
+          const HeaderResult r = decode_exact(*b, wire.data(), wire.size(), h);
+          CHECK(r.status == (valid ? HeaderStatus::complete : HeaderStatus::length_too_large));
+          if (valid) CHECK(h.payload_length == length);
+        }
+      }
+    }
+  }
+  SECTION("every length code 0..127 and the extended lengths at their class edges") {
+    for (const Backend* b : runnable_backends()) {
+      for (unsigned code = 0; code < 126; ++code) {
+        FrameHeader h;
+        const std::vector<std::byte> wire = header(code, 0, true);
+        REQUIRE(decode_exact(*b, wire.data(), wire.size(), h).status == HeaderStatus::complete);
+        CHECK(h.payload_length == code);
+        CHECK(h.size == 6);
+      }
+      for (std::uint64_t length : {0ull, 125ull, 126ull, 65535ull}) {
+        FrameHeader h;
+        const std::vector<std::byte> wire = header(126, length, true);
+        REQUIRE(decode_exact(*b, wire.data(), wire.size(), h).status == HeaderStatus::complete);
+        CHECK(h.payload_length == length);
+        CHECK(h.size == 8);
+      }
+      for (std::uint64_t length : {0ull, 65535ull, 65536ull, 1ull << 32, (1ull << 63) - 1}) {
+        FrameHeader h;
+        const std::vector<std::byte> wire = header(127, length, true);
+        REQUIRE(decode_exact(*b, wire.data(), wire.size(), h).status == HeaderStatus::complete);
+        CHECK(h.payload_length == length);
+        CHECK(h.size == 14);
+        CHECK(h.mask_key == MaskKey{std::byte{0xa1}, std::byte{0xb2}, std::byte{0xc3}, std::byte{0xd4}});
+      }
+    }
+  }
+  SECTION("MASK 0: the key is zero, whatever bytes follow the header") {
+    for (const Backend* b : runnable_backends()) {
+      for (unsigned code : {5u, 126u, 127u}) {
+        std::vector<std::byte> wire = header(code, 300, false);
+        const std::size_t size = wire.size();
+        wire.insert(wire.end(), 16, std::byte{0xee});  // payload bytes, not a key
+        INFO("backend " << b->name << " length code " << code);
+        for (std::size_t n = size; n <= wire.size(); ++n) {
+          FrameHeader h;
+          h.mask_key = {std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+          REQUIRE(decode_exact(*b, wire.data(), n, h).status == HeaderStatus::complete);
+          CHECK(!h.masked);
+          CHECK(h.mask_key == MaskKey{});
+          CHECK(h.size == size);
+        }
+      }
+    }
+  }
+}

@@ -1,6 +1,7 @@
 // The HTTP upgrade (RFC 6455 section 4): the server's parser, checks and answers, the client's
 // request and its checks of the answer. Every request is fed whole, byte by byte and at random
 // splits, and all three must give the same outcome.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -686,5 +687,255 @@ TEST_CASE("handshake errors have messages, a status, and no close code", "[hands
     CHECK(message(e) != "unknown error");
     CHECK(close_code(e) == 0);
     CHECK((http_status(e) != 0) == (e < Error::handshake_invalid_option));
+  }
+}
+
+// ---- Repeated field lines, in every order (RFC 9110 5.3: lines of the same name make one list) ----
+
+namespace {
+// Every ordering of `lines` (each a complete field line), for the repeated-field sections.
+std::vector<std::string> orderings(std::vector<std::string> lines) {
+  std::sort(lines.begin(), lines.end());
+  std::vector<std::string> all;
+  do {
+    std::string joined;
+    for (const std::string& l : lines) joined += l;
+    all.push_back(joined);
+  } while (std::next_permutation(lines.begin(), lines.end()));
+  return all;
+}
+}  // namespace
+
+TEST_CASE("server: a field on two lines counts in every order", "[handshake][server][repeated]") {
+  SECTION("Upgrade: websocket on either line is enough") {
+    for (const std::string& u : orderings({"Upgrade: websocket\r\n", "Upgrade: h2c\r\n"}))
+      check_accepted(request_with(fields_except(upgrade) + u));
+    for (const std::string& u : orderings({"Upgrade: h2c\r\n", "Upgrade: websockets\r\n"}))
+      check_rejected(request_with(fields_except(upgrade) + u), Error::handshake_upgrade_not_websocket, 400);
+  }
+  SECTION("Connection: Upgrade on either line is enough") {
+    for (const std::string& c : orderings({"Connection: keep-alive\r\n", "Connection: Upgrade\r\n"}))
+      check_accepted(request_with(fields_except(connection) + c));
+    for (const std::string& c : orderings({"Connection: keep-alive\r\n", "Connection: close\r\n"}))
+      check_rejected(request_with(fields_except(connection) + c), Error::handshake_connection_not_upgrade, 400);
+  }
+  SECTION("Sec-WebSocket-Version on two lines is refused whatever the values (426)") {
+    for (const auto& [a, b] : {std::pair{"13", "13"}, {"13", "8"}, {"8", "13"}}) {
+      const std::string v = std::string("Sec-WebSocket-Version: ") + a + "\r\nSec-WebSocket-Version: " + b + "\r\n";
+      check_rejected(request_with(fields_except(version) + v), Error::handshake_unsupported_version, 426);
+    }
+  }
+  SECTION("Host and Sec-WebSocket-Key on two lines are refused in every order") {
+    for (const std::string& h : orderings({"Host: a\r\n", "Host: b\r\n"}))
+      check_rejected(request_with(fields_except(host) + h), Error::handshake_duplicate_host, 400);
+    for (const std::string& k : orderings({std::string(key), "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"}))
+      check_rejected(request_with(fields_except(key) + k), Error::handshake_duplicate_key, 400);
+  }
+  SECTION("origin() is the first Origin line") {
+    ServerHandshake hs;
+    REQUIRE(hs.feed(request_with(fields_except("") + "Origin: https://a.example\r\nOrigin: https://b.example\r\n"))
+                .status == HandshakeStatus::accept);
+    CHECK(hs.origin() == "https://a.example");
+  }
+}
+
+TEST_CASE("client: a response field on two lines counts in every order", "[handshake][client][repeated]") {
+  const std::string_view protocols[] = {"chat", "superchat"};
+  const std::string_view extensions[] = {"permessage-deflate"};
+  const ClientOptions options{.host = "h", .subprotocols = protocols, .extensions = extensions};
+  const auto error_of = [&](const std::string& fields) { return validate(options, response_with(fields)).error; };
+  SECTION("Upgrade: websocket on either line is enough") {
+    for (const std::string& u : orderings({"Upgrade: websocket\r\n", "Upgrade: h2c\r\n"}))
+      CHECK(error_of(u + "Connection: Upgrade\r\n" + accept_line) == Error::ok);
+  }
+  SECTION("Connection: Upgrade on either line is enough") {
+    for (const std::string& c : orderings({"Connection: keep-alive\r\n", "Connection: Upgrade\r\n"}))
+      CHECK(error_of("Upgrade: websocket\r\n" + c + accept_line) == Error::ok);
+  }
+  SECTION("Sec-WebSocket-Accept on two lines is refused, even with the right value twice") {
+    CHECK(error_of(good_fields + accept_line) == Error::handshake_missing_accept);
+  }
+  SECTION("a subprotocol on two lines is refused in every order") {
+    for (const std::string& p : orderings({"Sec-WebSocket-Protocol: chat\r\n", "Sec-WebSocket-Protocol: superchat\r\n"}))
+      CHECK(error_of(good_fields + p) == Error::handshake_unoffered_subprotocol);
+    for (const std::string& p : orderings({"Sec-WebSocket-Protocol: chat\r\n", "Sec-WebSocket-Protocol: mqtt\r\n"}))
+      CHECK(error_of(good_fields + p) == Error::handshake_unoffered_subprotocol);
+  }
+  SECTION("an extension we did not offer is noticed on either line and at either place in a list") {
+    for (const std::string& e : orderings({"Sec-WebSocket-Extensions: permessage-deflate\r\n",
+                                           "Sec-WebSocket-Extensions: x-foo\r\n"}))
+      CHECK(error_of(good_fields + e) == Error::handshake_unoffered_extension);
+    for (std::string_view list : {"x-foo, permessage-deflate"sv, "permessage-deflate, x-foo"sv})
+      CHECK(error_of(good_fields + "Sec-WebSocket-Extensions: " + std::string(list) + "\r\n") ==
+            Error::handshake_unoffered_extension);
+  }
+}
+
+// ---- Every limit at value - 1, value and value + 1 ----
+
+TEST_CASE("server: every limit at its value, one below and one above", "[handshake][server][limits]") {
+  SECTION("max_head_bytes: a head of exactly the limit fits, one more byte does not") {
+    const std::string base = request_with(fields_except("") + "X-Pad: \r\n");
+    for (std::size_t limit : {std::size_t{200}, std::size_t{8192}}) {
+      for (std::size_t size : {limit - 1, limit, limit + 1}) {
+        const std::string request = request_with(fields_except("") + "X-Pad: " + std::string(size - base.size(), 'p') + "\r\n");
+        REQUIRE(request.size() == size);
+        INFO("limit " << limit << ", head of " << size << " bytes");
+        const Outcome o = serve(request, ServerOptions{.limits = {.max_head_bytes = limit}});
+        CHECK(o.error == (size <= limit ? Error::ok : Error::handshake_head_too_large));
+      }
+    }
+  }
+  SECTION("max_head_bytes: a request line that does not end inside the buffer is 414, one that does is not") {
+    // The line with its CRLF: 199 bytes leave room for more, 200 fill the buffer with a head that
+    // cannot end (431), 201 do not fit (414).
+    const std::pair<std::size_t, Error> cases[] = {
+        {199, Error::ok}, {200, Error::handshake_head_too_large}, {201, Error::handshake_request_line_too_long}};
+    for (const auto& [size, error] : cases) {
+      const std::string line = "GET /" + std::string(size - 16, 'a') + " HTTP/1.1\r\n";
+      REQUIRE(line.size() == size);
+      INFO("request line of " << size << " bytes with its CRLF");
+      const Outcome o = serve(line, ServerOptions{.limits = {.max_head_bytes = 200}});
+      CHECK(o.status == (size < 200 ? HandshakeStatus::need_more : HandshakeStatus::reject));
+      CHECK(o.error == error);
+    }
+  }
+  SECTION("max_fields: exactly the limit fits, one more line does not") {
+    for (std::size_t limit : {std::size_t{6}, std::size_t{64}}) {
+      for (std::size_t count : {limit - 1, limit, limit + 1}) {
+        std::string fields = fields_except("");  // 5 lines
+        for (std::size_t i = 5; i < count; ++i) fields += "X-" + std::to_string(i) + ": v\r\n";
+        INFO("limit " << limit << ", " << count << " field lines");
+        const Outcome o = serve(request_with(fields), ServerOptions{.limits = {.max_fields = limit}});
+        CHECK(o.error == (count <= limit ? Error::ok : Error::handshake_too_many_fields));
+      }
+    }
+  }
+  SECTION("a subprotocol of max_subprotocol_size characters is selected, one longer is not") {
+    for (std::size_t size : {ServerHandshake::max_subprotocol_size - 1, ServerHandshake::max_subprotocol_size,
+                             ServerHandshake::max_subprotocol_size + 1}) {
+      const std::string name(size, 'p');
+      const std::string_view ours[] = {name};
+      INFO("subprotocol of " << size << " characters");
+      ServerHandshake hs(ServerOptions{.subprotocols = ours});
+      REQUIRE(hs.feed(request_with(fields_except("") + "Sec-WebSocket-Protocol: " + name + "\r\n")).status ==
+              HandshakeStatus::accept);
+      CHECK(hs.selected_subprotocol() == (size <= ServerHandshake::max_subprotocol_size ? name : ""));
+    }
+  }
+}
+
+TEST_CASE("client: the head limit at its value, one below and one above", "[handshake][client][limits]") {
+  const ClientOptions base{.host = "h"};
+  const std::string fields = good_fields + "X-Pad: \r\n";
+  const std::size_t bare = response_with(fields).size();
+  SECTION("a head of exactly max_head_bytes fits, one more byte does not") {
+    for (std::size_t size : {std::size_t{299}, std::size_t{300}, std::size_t{301}}) {
+      ClientOptions options = base;
+      options.limits = {.max_head_bytes = 300};
+      const std::string response = response_with(good_fields + "X-Pad: " + std::string(size - bare, 'p') + "\r\n");
+      REQUIRE(response.size() == size);
+      INFO("response head of " << size << " bytes");
+      CHECK(validate(options, response).error == (size <= 300 ? Error::ok : Error::handshake_head_too_large));
+    }
+  }
+  SECTION("a status line filling the buffer is a head too large") {
+    ClientOptions options = base;
+    options.limits = {.max_head_bytes = 100};
+    CHECK(validate(options, "HTTP/1.1 101 " + std::string(200, 'r')).error == Error::handshake_head_too_large);
+  }
+}
+
+// ---- Syntax corners ----
+
+TEST_CASE("server: request-target, method and field value corners", "[handshake][server]") {
+  const std::string ok_fields = fields_except("");
+  SECTION("an empty method is malformed (400), not a method other than GET (405)") {
+    check_rejected(request_with(ok_fields, " / HTTP/1.1"), Error::handshake_malformed_request_line, 400);
+  }
+  SECTION("absolute-form: the scheme is ALPHA *( ALPHA / DIGIT / + / - / . ), not empty") {
+    for (std::string_view line : {"GET ://a.example/ HTTP/1.1"sv, "GET 1ws://a.example/ HTTP/1.1"sv, "GET +ws://a/ HTTP/1.1"sv})
+      check_rejected(request_with(ok_fields, line), Error::handshake_malformed_request_line, 400);
+    check_accepted(request_with(ok_fields, "GET w1+.-s://a.example/ HTTP/1.1"));
+  }
+  SECTION("every obs-text byte 80..FF is a value character, short and long values") {
+    for (int c = 0x80; c <= 0xff; ++c) {
+      for (std::size_t length : {std::size_t{1}, std::size_t{12}}) {
+        std::string value(length, 'v');
+        value[length / 2] = static_cast<char>(c);
+        INFO("byte " << c << " in a value of " << length);
+        ServerHandshake hs;
+        CHECK(hs.feed(request_with(ok_fields + "X-A: " + value + "\r\n")).status == HandshakeStatus::accept);
+      }
+    }
+  }
+  SECTION("every control byte but HTAB, and DEL, is refused at every position of short and long values") {
+    for (int c = 0; c < 0x80; ++c) {
+      if (c >= 0x20 && c != 0x7f) continue;
+      if (c == '\r' || c == '\n') continue;  // line endings: their own rules
+      for (std::size_t length : {std::size_t{1}, std::size_t{3}, std::size_t{9}, std::size_t{17}}) {
+        for (std::size_t at = 0; at < length; ++at) {
+          std::string value(length, 'v');
+          value[at] = static_cast<char>(c);
+          INFO("byte " << c << " at " << at << " of " << length);
+          ServerHandshake hs;
+          hs.feed(request_with(ok_fields + "X-A: " + value + "\r\n"));
+          CHECK(hs.error() == (c == '\t' ? Error::ok : Error::handshake_malformed_field));
+        }
+      }
+    }
+  }
+  SECTION("whitespace around a value is not part of it") {
+    check_accepted(request_with(fields_except(version) + "Sec-WebSocket-Version:  \t13\t \r\n"));
+    ServerHandshake hs;
+    REQUIRE(hs.feed(request_with(ok_fields + "X-A: \t v \t\r\n")).status == HandshakeStatus::accept);
+    CHECK(hs.header("x-a") == "v");
+  }
+}
+
+TEST_CASE("client: status line and option corners", "[handshake][client]") {
+  const ClientOptions options{.host = "h"};
+  SECTION("the status code is followed by a space or the end of the line") {
+    for (std::string_view line : {"HTTP/1.1 101X"sv, "HTTP/1.1 101\tSwitching"sv})
+      CHECK(validate(options, response_with(good_fields, line)).error == Error::handshake_malformed_status_line);
+  }
+  SECTION("an empty subprotocol, or an extra header with whitespace around its value, is refused") {
+    const std::string_view empty_protocol[] = {""};
+    const HttpField padded[] = {{"X-A", " v"}};
+    const HttpField trailing[] = {{"X-A", "v\t"}};
+    for (const ClientOptions& o : {ClientOptions{.host = "h", .subprotocols = empty_protocol},
+                                   ClientOptions{.host = "h", .extra_headers = padded},
+                                   ClientOptions{.host = "h", .extra_headers = trailing}}) {
+      ClientHandshake hs(o, sample_nonce());
+      CHECK(hs.error() == Error::handshake_invalid_option);
+    }
+  }
+}
+
+TEST_CASE("server: field names are compared whole, and quoted-pairs escape in lists", "[handshake][server]") {
+  SECTION("a name one character off is another field, at every position") {
+    const std::pair<std::string_view, Error> required[] = {
+        {host, Error::handshake_missing_host},
+        {upgrade, Error::handshake_upgrade_not_websocket},
+        {connection, Error::handshake_connection_not_upgrade},
+        {version, Error::handshake_missing_version},
+        {key, Error::handshake_missing_key}};
+    for (const auto& [line, error] : required) {
+      const std::size_t name_size = line.find(':');
+      for (std::size_t at = 0; at < name_size; ++at) {
+        std::string renamed(line);
+        renamed[at] = renamed[at] == 'x' ? 'y' : 'x';
+        INFO(renamed);
+        ServerHandshake hs;
+        hs.feed(request_with(fields_except(line) + renamed));
+        CHECK(hs.error() == error);
+      }
+    }
+  }
+  SECTION("a backslash in a quoted string escapes the next character, a quote or a comma included") {
+    ServerHandshake hs;
+    REQUIRE(hs.feed(request_with(fields_except("") + "Sec-WebSocket-Extensions: x-a; p=\"q\\\", r\", x-b\r\n")).status ==
+            HandshakeStatus::accept);
+    CHECK(to_vector(hs.extensions()) == std::vector<std::string_view>{"x-a; p=\"q\\\", r\"", "x-b"});
   }
 }
