@@ -126,17 +126,9 @@ inline std::string describe(Utf8Result r) {
   return std::string(names[static_cast<int>(r.status)]) + (r.status == Utf8Status::invalid ? " at " + std::to_string(r.offset) : "");
 }
 
-// The distinct UTF-8 kernels of every backend, scalar first (an unpatched table shares them
-// with its patched twin: those are run once).
+// The backends whose UTF-8 kernels differ.
 inline std::vector<const Backend*> utf8_backends() {
-  std::vector<const Backend*> out;
-  for_each_backend_and_fallback([&](const Backend& b) {
-    const bool seen = std::any_of(out.begin(), out.end(), [&](const Backend* o) {
-      return o->utf8_feed == b.utf8_feed && o->utf8_validate == b.utf8_validate && o->unmask_utf8_validate == b.unmask_utf8_validate;
-    });
-    if (!seen) out.push_back(&b);
-  });
-  return out;
+  return distinct_backends(&Backend::utf8_feed, &Backend::utf8_validate, &Backend::unmask_utf8_validate);
 }
 
 // Counts cases and mismatches (millions of cases: no CHECK per case) and keeps the first.
