@@ -26,8 +26,8 @@ inline bool quick() {
 // Randomness per test case: every run through a test case (Catch2 runs it once per leaf
 // SECTION) starts the engine afresh from that test case's seed, so a test run alone draws
 // exactly what it draws in the full suite. The seed is a hash of the test case's name, or
-// WSFRAME_TEST_SEED when set; test_main.cpp reseeds the engine and prints the seed of a failed
-// test case (replay: WSFRAME_TEST_SEED=<seed> test_x "<test name>").
+// WSFRAME_TEST_SEED when set; the default reporter (test_main.cpp) reseeds the engine and
+// prints the seed of a failed test case (replay: WSFRAME_TEST_SEED=<seed> test_x "<test name>").
 struct TestRandom {
   std::uint64_t seed = 0;
   std::mt19937_64 engine;

@@ -16,11 +16,16 @@ using namespace wsframe::test;
 
 namespace {
 
+// Under emulation (quick) the streaming splits are those within 1 of a multiple of 16 and in
+// the last 4 bytes.
+bool near_block_edge(std::size_t cut) { return (cut + 1) % 16 <= 2; }
+
 constexpr MaskKey key{std::byte{0x37}, std::byte{0xfa}, std::byte{0x21}, std::byte{0x3d}};
 
 // The paths of one text, each against `want`:
 //   one-shot (is_valid_utf8), streaming in one feed (utf8_feed + utf8_finish), streaming split
-//   at every point when `split_everywhere`, and the fused unmask+validate at every key phase.
+//   in two at every point when `split_everywhere`, and the fused unmask+validate at every key
+//   phase.
 void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8Result want, bool split_everywhere,
                  std::vector<std::byte>& scratch) {
   const bool valid = want.status == Utf8Status::valid;
@@ -33,6 +38,7 @@ void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8
   }
   if (split_everywhere) {
     for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      if (quick() && !near_block_edge(cut) && cut + 4 < text.size()) continue;
       Utf8State st{};
       Utf8Result r = b.utf8_feed(st, text.data(), cut);
       if (r.status != Utf8Status::invalid) {
