@@ -5,6 +5,7 @@
 // here on one that has it. Internal symbols (src/backends/instantiate.ipp), for tests only.
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,20 @@ void for_each_backend_and_fallback(Fn&& body) {
     body(scalar_backend());
   }
   for_each_simd_backend_and_fallback(body);
+}
+
+// The backends of for_each_backend_and_fallback whose `kernels` (pointers to Backend members)
+// differ, scalar first: a table sharing all of them with one already listed (an unpatched table
+// and its patched twin, for kernels no extension replaces) is left out. For sweeps too long
+// to run twice on the same code.
+template <class... Kernels>
+std::vector<const Backend*> distinct_backends(Kernels... kernels) {
+  std::vector<const Backend*> out;
+  for_each_backend_and_fallback([&](const Backend& b) {
+    const auto same_kernels = [&](const Backend* o) { return ((o->*kernels == b.*kernels) && ...); };
+    if (std::none_of(out.begin(), out.end(), same_kernels)) out.push_back(&b);
+  });
+  return out;
 }
 
 }  // namespace wsframe::test

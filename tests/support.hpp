@@ -9,6 +9,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wsframe/wsframe.hpp"
@@ -22,14 +23,35 @@ inline bool quick() {
   return v != nullptr && *v != '\0' && *v != '0';
 }
 
-// Fixed seed, overridable with WSFRAME_TEST_SEED, so a failure can be replayed.
-inline std::mt19937_64& rng() {
-  static std::mt19937_64 engine([] {
-    const char* v = std::getenv("WSFRAME_TEST_SEED");
-    return v != nullptr ? std::strtoull(v, nullptr, 10) : 0x5eed'cafe'f00dull;
-  }());
-  return engine;
+// Randomness per test case: every run through a test case (Catch2 runs it once per leaf
+// SECTION) starts the engine afresh from that test case's seed, so a test run alone draws
+// exactly what it draws in the full suite. The seed is a hash of the test case's name, or
+// WSFRAME_TEST_SEED when set; the default reporter (test_main.cpp) reseeds the engine and
+// prints the seed of a failed test case (replay: WSFRAME_TEST_SEED=<seed> test_x "<test name>").
+struct TestRandom {
+  std::uint64_t seed = 0;
+  std::mt19937_64 engine;
+};
+inline TestRandom& test_random() {
+  static TestRandom r;
+  return r;
 }
+
+inline std::uint64_t seed_for(std::string_view test_name) {
+  if (const char* v = std::getenv("WSFRAME_TEST_SEED"); v != nullptr && *v != '\0') return std::strtoull(v, nullptr, 0);
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  for (char c : test_name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+inline void reseed(std::string_view test_name) {
+  TestRandom& r = test_random();
+  r.seed = seed_for(test_name);
+  r.engine.seed(r.seed);
+}
+
+// The current test case's engine.
+inline std::mt19937_64& rng() { return test_random().engine; }
 
 inline std::vector<std::byte> random_bytes(std::size_t n) {
   std::vector<std::byte> v(n);

@@ -158,6 +158,43 @@ def utf8():
         yield bad
     for n in EDGE_LENGTHS:
         yield bytes(rng.choice(b"abcdefgh ") for _ in range(n))
+    yield from block_texts()
+
+
+# Lengths at every block multiple of the UTF-8 kernels (16, 32, 64 bytes, two 64-byte blocks, and
+# the 4x-unrolled bodies) and one byte around them: where the last block is handled apart.
+BLOCK_LENGTHS = sorted({m + d for m in (16, 32, 64, 128, 256) for d in (-1, 0, 1)})
+
+# Endings put at the very end of a text: valid ones, sequences left open, and impossible bytes.
+ENDINGS = (b"", "é".encode(), "€".encode(), "😀".encode(), b"\xc2", b"\xe2\x82", b"\xf0\x9f\x98", b"\xff", b"\xc0",
+           b"\xed\xa0", b"\x80")
+
+
+def block_texts():
+    """Texts of every BLOCK_LENGTHS length, ASCII and mixed, each with every ending at the end."""
+    mixed = "aé€😀".encode() * 80
+    for n in BLOCK_LENGTHS:
+        for ending in ENDINGS:
+            if len(ending) > n:
+                continue
+            yield b"a" * (n - len(ending)) + ending
+            body = mixed[:n - len(ending)]
+            while body and body.decode("utf-8", "ignore").encode() != body:
+                body = body[:-1]
+            yield body + b"b" * (n - len(ending) - len(body)) + ending
+
+
+def unmask_utf8_inputs():
+    for i, text in enumerate(block_texts()):
+        yield (b"\x37\xfa\x21\x3d" if i % 2 else b"\x00\x00\x00\x00") + text
+
+
+def single_frames():
+    # flags: bit 0 server (masked frames), bit 1 deliver_fragments, bit 2 binary
+    for i, text in enumerate(block_texts()):
+        yield bytes([1 | (2 if i % 3 == 0 else 0)]) + b"\x37\xfa\x21\x3d" + text
+        if i % 4 == 0:
+            yield bytes([0]) + b"\0\0\0\0" + text
 
 
 def base64_inputs():
@@ -185,6 +222,8 @@ GENERATORS = {
     "fuzz_handshake_client": client_handshakes,
     "fuzz_connection_server": lambda: frame_streams(masked=True),
     "fuzz_connection_client": lambda: frame_streams(masked=False),
+    "fuzz_unmask_utf8": unmask_utf8_inputs,
+    "fuzz_single_frame": single_frames,
 }
 
 
