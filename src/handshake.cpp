@@ -437,30 +437,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-int http_status(Error e) noexcept {
-  switch (e) {
-    case Error::handshake_method_not_get: return 405;
-    case Error::handshake_request_line_too_long: return 414;
-    case Error::handshake_unsupported_version: return 426;
-    case Error::handshake_head_too_large:
-    case Error::handshake_too_many_fields: return 431;
-    case Error::handshake_malformed_request_line:
-    case Error::handshake_http_version:
-    case Error::handshake_malformed_field:
-    case Error::handshake_obs_fold:
-    case Error::handshake_bad_line_ending:
-    case Error::handshake_missing_host:
-    case Error::handshake_duplicate_host:
-    case Error::handshake_upgrade_not_websocket:
-    case Error::handshake_connection_not_upgrade:
-    case Error::handshake_missing_version:
-    case Error::handshake_missing_key:
-    case Error::handshake_duplicate_key:
-    case Error::handshake_invalid_key: return 400;
-    default: return 0;
-  }
-}
-
 // --- FieldList ---------------------------------------------------------------------------------
 
 void FieldList::iterator::advance() noexcept {
@@ -538,7 +514,7 @@ HttpHead::Step HttpHead::scan() noexcept {
     if ((error_ = add_field(begin, end - 1)) != Error::ok) return Step::error;
   }
   if (size_ == limits_.max_head_bytes) {  // full, and the head is not complete
-    error_ = start_line_.data() == nullptr ? Error::handshake_request_line_too_long : Error::handshake_head_too_large;
+    error_ = start_line_.data() == nullptr ? Error::handshake_request_line_too_large : Error::handshake_head_too_large;
     return Step::error;
   }
   return Step::need_more;
@@ -813,7 +789,7 @@ HandshakeResult ClientHandshake::feed(std::span<const std::byte> in) noexcept {
   const HandshakeResult r =
       feed_head(head_, status_, error_, in, [this] { return check_status_line(); }, [this] { return check_fields(); });
   // A status line that does not fit is just a head that does not.
-  if (error_ == Error::handshake_request_line_too_long) error_ = Error::handshake_head_too_large;
+  if (error_ == Error::handshake_request_line_too_large) error_ = Error::handshake_head_too_large;
   return r;
 }
 

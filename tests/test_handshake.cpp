@@ -317,7 +317,7 @@ TEST_CASE("server: HTTP syntax (RFC 9112) is strict", "[handshake][server]") {
 TEST_CASE("server: limits", "[handshake][server][limits]") {
   SECTION("oversize request line -> 414") {
     check_rejected(request_with(fields_except(""), "GET /" + std::string(9000, 'a') + " HTTP/1.1"),
-                   Error::handshake_request_line_too_long, 414);
+                   Error::handshake_request_line_too_large, 414);
   }
   SECTION("oversize header section -> 431") {
     check_rejected(request_with(fields_except("") + "X-Big: " + std::string(9000, 'b') + "\r\n"),
@@ -357,7 +357,7 @@ TEST_CASE("server: limits", "[handshake][server][limits]") {
     CHECK(allocations.load() == before);
     CHECK(r.status == HandshakeStatus::reject);
     CHECK(feeds == 9);  // 8192 bytes fit: the 9th chunk overflows
-    CHECK(hs.error() == Error::handshake_request_line_too_long);
+    CHECK(hs.error() == Error::handshake_request_line_too_large);
   }
 }
 

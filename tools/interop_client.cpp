@@ -562,8 +562,8 @@ void deflate_bomb_echoed_to_us() {
   const std::size_t sent = s.connection().pending_output().size();
   Received r = s.next();
   while (r.type == wsframe::EventType::ping || r.type == wsframe::EventType::pong) r = s.next();
-  expect(r.type == wsframe::EventType::error && r.error == wsframe::Error::message_too_big && r.close_code == 1009,
-         "expected our 1009 (message_too_big), got event type " + std::to_string(static_cast<int>(r.type)) +
+  expect(r.type == wsframe::EventType::error && r.error == wsframe::Error::message_too_large && r.close_code == 1009,
+         "expected our 1009 (message_too_large), got event type " + std::to_string(static_cast<int>(r.type)) +
              " close code " + std::to_string(r.close_code));
   case_note = std::to_string(zeros.size() >> 20) + " MiB sent in " + std::to_string(sent) + " bytes; 1009 after " +
               std::to_string(s.bytes_received()) + " bytes of the echo read, limit " + std::to_string(limit >> 20) + " MiB";

@@ -111,11 +111,6 @@ class FieldList {
 // ASCII case-insensitive equality, no allocation (field names, tokens).
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
-// The HTTP status a server answers for a handshake error: 405 (method), 414 (request line too
-// long), 426 (Sec-WebSocket-Version), 431 (header section too large or too many fields), 400
-// for every other request error; 0 for errors that are not about a request.
-int http_status(Error e) noexcept;
-
 namespace detail {
 // The bounded buffer and the line splitter shared by the request and response parsers: it
 // copies input up to the limit, splits it into CRLF lines, checks the syntax of each header
