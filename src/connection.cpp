@@ -62,6 +62,7 @@ Event Connection::Impl::receive_eof() noexcept {
   reader_.drop_input();
   if (error_ != Error::ok || close_received_) return {};
   error_ = Error::abnormal_closure;
+  close_sent_ = true;  // nothing more may be queued either: there is no transport to carry it
   Event ev;
   ev.type = EventType::error;
   ev.error = error_;

@@ -288,7 +288,7 @@ class Worker {
   }
 
   void on_handshake_bytes(Client& c, std::span<std::byte> bytes) {
-    const wsframe::HandshakeResult r = c.handshake->feed(bytes);
+    const wsframe::WritableHandshakeResult r = c.handshake->feed(bytes);
     if (r.status == wsframe::HandshakeStatus::need_more) return;
     c.http_output.assign(c.handshake->response());
     if (r.status == wsframe::HandshakeStatus::reject) {
@@ -303,9 +303,7 @@ class Worker {
     options.deflate = c.handshake->deflate();  // nullopt unless --deflate and a valid offer
     c.handshake.reset();  // its buffer is not needed any more
     c.connection.emplace(wsframe::Role::server, limits_, options);
-    // A pipelined first frame: the leftover lies in our read buffer, which we may unmask in place.
-    const std::size_t offset = static_cast<std::size_t>(r.leftover.data() - bytes.data());
-    on_frame_bytes(c, bytes.subspan(offset, r.leftover.size()));
+    on_frame_bytes(c, r.leftover);  // a pipelined first frame
   }
 
   void on_frame_bytes(Client& c, std::span<std::byte> bytes) {

@@ -187,7 +187,7 @@ class Session {
         const std::size_t n = read_some();
         if (n == SIZE_MAX) continue;  // nothing to read yet
         expect(n > 0, "the server closed the connection during the handshake");
-        const wsframe::HandshakeResult r = hs.feed(std::span<const std::byte>(buffer_.data(), n));
+        const wsframe::WritableHandshakeResult r = hs.feed(std::span(buffer_).first(n));
         if (r.status == wsframe::HandshakeStatus::reject)
           throw Failure{"handshake rejected (status " + std::to_string(hs.status_code()) + "): " +
                         std::string(wsframe::message(hs.error()))};
@@ -195,9 +195,7 @@ class Session {
           check_agreement(hs);
           conn_.emplace(wsframe::Role::client, limits(),
                         wsframe::ConnectionOptions{.deflate = agreement_, .compression = {.threshold = 0}});
-          // The server may have sent frames right behind its 101: they lie in our buffer.
-          const auto offset = static_cast<std::size_t>(r.leftover.data() - buffer_.data());
-          take(std::span(buffer_).subspan(offset, r.leftover.size()));
+          take(r.leftover);  // frames the server sent right behind its 101
         }
       }
     }

@@ -2,13 +2,13 @@
 //
 // The embedding server owns the socket. Input is pull-style:
 //
-//   std::span<std::byte> got = ...;               // bytes just read from the socket
+//   std::span<std::byte> got = read_some(fd);     // bytes just read from the socket
+//   if (got.empty()) handle(conn.receive_eof());  // the end of the stream: 1006 if early
 //   conn.receive(got);                            // lend them to the connection
 //   while (wsframe::Event ev = conn.next_event()) // then drain every event they hold
-//     switch (ev.type) { ... }
+//     handle(ev);                                 // a switch on ev.type
 //   write(fd, conn.pending_output()); conn.consume_output(bytes_written);
 //   if (conn.should_close_transport()) close(fd);
-//   ... and when read() returns 0: conn.receive_eof() reports a peer that vanished (1006).
 //
 // Why pull rather than a callback: no template or virtual call in the API, no re-entrancy
 // (a handler may call send_* between events freely), and the event loop stays in the caller's

@@ -10,7 +10,7 @@
 // and 505 is meant for an unsupported major version.
 //
 //   wsframe::ServerHandshake hs(options);
-//   auto r = hs.feed(bytes);                  // again and again while r.status == need_more
+//   auto r = hs.feed(bytes);                  // a std::span<std::byte>; again while need_more
 //   write(fd, hs.response());                 // 101 on accept, a "Connection: close" error otherwise
 //   if (r.status == wsframe::HandshakeStatus::accept) connection.receive(r.leftover);
 #pragma once
@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "wsframe/deflate.hpp"
 #include "wsframe/error.hpp"
@@ -51,12 +52,25 @@ enum class HandshakeStatus : std::uint8_t {
   reject,     // it failed: error() says why (the server also has a response to send)
 };
 
-struct HandshakeResult {
+template <class Byte>
+struct BasicHandshakeResult {
   HandshakeStatus status;
   // On accept: the bytes of the last input that follow the head (a view into that input), for
   // Connection::receive. Empty otherwise.
-  std::span<const std::byte> leftover;
+  std::span<Byte> leftover;
+
+  // A result from writable input reads as one from read-only input.
+  operator BasicHandshakeResult<const Byte>() const noexcept
+    requires(!std::is_const_v<Byte>)
+  {
+    return {status, leftover};
+  }
 };
+// What feed() returns for read-only input (a string_view, a span<const std::byte>).
+using HandshakeResult = BasicHandshakeResult<const std::byte>;
+// What feed() returns for writable input (a socket's read buffer, span<std::byte>): the
+// leftover can go straight to Connection::receive, which unmasks in place.
+using WritableHandshakeResult = BasicHandshakeResult<std::byte>;
 
 // The elements of a comma-separated list header (RFC 9110 section 5.6.1) across every field line
 // with that name, in order: whitespace around elements trimmed, empty elements skipped, commas
@@ -193,6 +207,10 @@ class ServerHandshake {
   HandshakeResult feed(std::string_view in) noexcept {
     return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
   }
+  WritableHandshakeResult feed(std::span<std::byte> in) noexcept {
+    const HandshakeResult r = feed(std::span<const std::byte>(in));
+    return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
+  }
 
   HandshakeStatus status() const noexcept { return status_; }
   Error error() const noexcept { return error_; }
@@ -284,6 +302,10 @@ class ClientHandshake {
   HandshakeResult feed(std::span<const std::byte> in) noexcept;
   HandshakeResult feed(std::string_view in) noexcept {
     return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
+  }
+  WritableHandshakeResult feed(std::span<std::byte> in) noexcept {
+    const HandshakeResult r = feed(std::span<const std::byte>(in));
+    return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
   }
 
   HandshakeStatus status() const noexcept { return status_; }

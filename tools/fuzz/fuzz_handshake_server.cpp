@@ -1,6 +1,6 @@
 // The server's opening-handshake parser (RFC 6455 4.2.1) on arbitrary bytes fed whole and in
 // random pieces: both must reach the same outcome (status, error, HTTP status, leftover, answer),
-// a rejection must carry a DESIGN.md status and "Connection: close", an acceptance the 101 with
+// a rejection must carry a status of http_status() and "Connection: close", an acceptance the 101 with
 // accept_key(Sec-WebSocket-Key), and the leftover must be the input's tail. permessage-deflate is
 // enabled: an agreement exists exactly when the 101 answers an offer, and respects the wishes
 // (RFC 7692 7.1). ASan/UBSan watch the bounded buffer.
