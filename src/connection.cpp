@@ -102,7 +102,7 @@ Event Connection::Impl::receive_eof() noexcept {
   return assembler_.whole_message(payload);
 }
 
-Event Connection::Impl::next_event() noexcept {
+[[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
   for (;;) {
     if (error_ != Error::ok) {
       reader_.drop_input();
@@ -129,7 +129,7 @@ Event Connection::Impl::next_event() noexcept {
 
 // The payload bytes of the current frame in this input, to the control buffer or the
 // assembler; an event when they complete one.
-Event Connection::Impl::take_payload() noexcept {
+[[gnu::always_inline]] inline Event Connection::Impl::take_payload() noexcept {
   if (is_control(reader_.header().opcode)) return take_control();
   Event ev;
   const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension_, ev)
@@ -137,7 +137,7 @@ Event Connection::Impl::take_payload() noexcept {
   return e != Error::ok ? fail(e) : ev;
 }
 
-Event Connection::Impl::take_control() noexcept {
+[[gnu::always_inline]] inline Event Connection::Impl::take_control() noexcept {
   const std::span<const std::byte> piece = reader_.take_unmasked(*backend_, reader_.chunk());
   if (reader_.frame_left() == 0) reader_.end_frame();
   std::span<const std::byte> payload;
@@ -289,7 +289,7 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
   std::byte* out = transformed_.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
   std::size_t size = 0;
-  if (const Error e = extension_->outbound(data, fin, out, size); e != Error::ok) {
+  if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
     // Its state is unknown, so is the peer's: the connection fails (1011), nothing more is sent.
     (void)fail(e);
     return e;

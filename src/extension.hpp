@@ -50,10 +50,11 @@ class Extension {
   virtual bool transforms_outbound(std::size_t size, bool whole) const noexcept = 0;
   // The most bytes outbound() writes for n input bytes; 0 when it cannot start (memory).
   virtual std::size_t outbound_bound(std::size_t n) noexcept = 0;
-  // Transforms one frame's data (`ends`: the message's last) into `out`, which has room for
+  // Transforms one frame's data (`ends`: the message's last) into `out`, at least
   // outbound_bound(in.size()) bytes; sets `size` to the bytes written. Error::ok or
   // Error::compression_failed (its state, and the peer's, are then unknown).
-  virtual Error outbound(std::span<const std::byte> in, bool ends, std::byte* out, std::size_t& size) noexcept = 0;
+  virtual Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
+                         std::size_t& size) noexcept = 0;
 };
 
 }  // namespace wsframe::detail

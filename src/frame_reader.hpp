@@ -48,10 +48,10 @@ class FrameReader {
     return static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
   }
   bool whole_payload_here() const noexcept { return frame_left_ <= in_left_; }
-  // The whole remaining payload, still masked, consumed (the caller unmasks it in place).
+  // A new frame's whole payload, still masked, consumed (the caller unmasks it in place).
   std::span<std::byte> take_payload() noexcept {
     const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
-    consume(payload.size());
+    skip(payload.size());  // nothing of a new frame was unmasked ahead
     return payload;
   }
 
@@ -82,9 +82,7 @@ class FrameReader {
   }
   // Consumes n (<= chunk()) payload bytes.
   void consume(std::size_t n) noexcept {
-    in_ += n;
-    in_left_ -= n;
-    frame_left_ -= n;
+    skip(n);
     unmasked_ahead_ -= std::min(n, unmasked_ahead_);
   }
   // The frame ends here (its payload was consumed, or a transform has nothing left of it).
@@ -95,6 +93,12 @@ class FrameReader {
   bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept;
 
  private:
+  void skip(std::size_t n) noexcept {
+    in_ += n;
+    in_left_ -= n;
+    frame_left_ -= n;
+  }
+
   // Input lent by lend().
   std::byte* in_ = nullptr;
   std::size_t in_left_ = 0;

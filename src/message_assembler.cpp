@@ -10,23 +10,6 @@ constexpr std::size_t min_decode_room = 4u << 10;
 
 }  // namespace
 
-Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept {
-  const std::size_t chunk = reader.chunk();
-  std::span<std::byte> payload;
-  if (!fragments_ && chunk != 0) {
-    // Reassembled data: unmasked straight into the message buffer, one pass instead of
-    // unmasking in place and copying.
-    std::byte* dst = message_.extend(chunk, capacity_cap());
-    if (dst == nullptr) return Error::out_of_memory;
-    reader.take_unmasked_into(backend, chunk, dst);
-    payload = {dst, chunk};
-  } else {
-    payload = reader.take_unmasked(backend, chunk);
-  }
-  if (reader.frame_left() == 0) reader.end_frame();
-  return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
-}
-
 // Unmasked (and decoded) payload bytes of a data message, already appended to the message
 // buffer when the message is reassembled: checked, then delivered.
 Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece, bool message_done,

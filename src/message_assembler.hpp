@@ -104,4 +104,22 @@ inline Event MessageAssembler::whole_message(std::span<const std::byte> payload)
   return ev;
 }
 
+// Inline: the receive path's loop calls it for every data frame off the fast path.
+[[gnu::always_inline]] inline Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept {
+  const std::size_t chunk = reader.chunk();
+  std::span<std::byte> payload;
+  if (!fragments_ && chunk != 0) {
+    // Reassembled data: unmasked straight into the message buffer, one pass instead of
+    // unmasking in place and copying.
+    std::byte* dst = message_.extend(chunk, capacity_cap());
+    if (dst == nullptr) return Error::out_of_memory;
+    reader.take_unmasked_into(backend, chunk, dst);
+    payload = {dst, chunk};
+  } else {
+    payload = reader.take_unmasked(backend, chunk);
+  }
+  if (reader.frame_left() == 0) reader.end_frame();
+  return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
+}
+
 }  // namespace wsframe::detail

@@ -87,13 +87,14 @@ std::size_t PerMessageDeflate::outbound_bound(std::size_t n) noexcept {
 
 // `in` compressed with a sync flush, so that the peer can inflate each frame as it arrives;
 // the last frame loses the 00 00 FF FF tail.
-Error PerMessageDeflate::outbound(std::span<const std::byte> in, bool ends, std::byte* out, std::size_t& size) noexcept {
-  const ZStep step = deflater_.compress(in.data(), in.size(), out, deflater_.bound(in.size()));
+Error PerMessageDeflate::outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
+                                  std::size_t& size) noexcept {
+  const ZStep step = deflater_.compress(in.data(), in.size(), out.data(), out.size());
   if (step.failed || step.output_full) return Error::compression_failed;
   size = step.produced;
   if (!ends) return Error::ok;
   if (size >= deflate_tail.size() &&
-      std::memcmp(out + size - deflate_tail.size(), deflate_tail.data(), deflate_tail.size()) == 0) {
+      std::memcmp(out.data() + size - deflate_tail.size(), deflate_tail.data(), deflate_tail.size()) == 0) {
     size -= deflate_tail.size();
   } else if (size == 0) {
     // Nothing new since the last frame's flush: one 00 byte, an empty stored block once the

@@ -27,7 +27,8 @@ class PerMessageDeflate final : public Extension {
 
   bool transforms_outbound(std::size_t size, bool whole) const noexcept override;
   std::size_t outbound_bound(std::size_t n) noexcept override;
-  Error outbound(std::span<const std::byte> in, bool ends, std::byte* out, std::size_t& size) noexcept override;
+  Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
+                 std::size_t& size) noexcept override;
 
  private:
   bool tail_needed(bool message_ends) const noexcept;
