@@ -27,9 +27,14 @@ std::string_view message(Error e) noexcept {
     case Error::handshake_missing_key: return "no Sec-WebSocket-Key header";
     case Error::handshake_duplicate_key: return "more than one Sec-WebSocket-Key header";
     case Error::handshake_invalid_key: return "Sec-WebSocket-Key is not base64 of 16 bytes";
+    case Error::handshake_invalid_host: return "Host is not a valid host and optional port";
+    case Error::handshake_content_length: return "upgrade request with a Content-Length other than 0 (a body)";
+    case Error::handshake_transfer_encoding: return "upgrade request with a Transfer-Encoding (a body)";
     case Error::handshake_invalid_option: return "client handshake option would make an invalid request";
+    case Error::handshake_reserved_extra_header: return "extra header names a field the handshake request writes itself";
     case Error::handshake_no_randomness: return "no random bytes for Sec-WebSocket-Key (getrandom failed)";
     case Error::handshake_malformed_status_line: return "malformed HTTP status line";
+    case Error::handshake_response_http_version: return "101 response older than HTTP/1.1";
     case Error::handshake_unexpected_status: return "server answered with a status other than 101";
     case Error::handshake_response_not_websocket: return "response Upgrade header lacks websocket";
     case Error::handshake_response_not_upgrade: return "response Connection header lacks Upgrade";
@@ -93,9 +98,14 @@ std::uint16_t close_code(Error e) noexcept {
     case Error::handshake_missing_key:
     case Error::handshake_duplicate_key:
     case Error::handshake_invalid_key:
+    case Error::handshake_invalid_host:
+    case Error::handshake_content_length:
+    case Error::handshake_transfer_encoding:
     case Error::handshake_invalid_option:
+    case Error::handshake_reserved_extra_header:
     case Error::handshake_no_randomness:
     case Error::handshake_malformed_status_line:
+    case Error::handshake_response_http_version:
     case Error::handshake_unexpected_status:
     case Error::handshake_response_not_websocket:
     case Error::handshake_response_not_upgrade:
