@@ -371,6 +371,7 @@ void Connection::consume_output(std::size_t n) noexcept { impl().consume_output(
 ConnectionState Connection::state() const noexcept { return impl().state(); }
 Error Connection::error() const noexcept { return impl().error(); }
 Role Connection::role() const noexcept { return impl().role(); }
+bool Connection::receiving() const noexcept { return impl().receiving(); }
 
 bool Connection::should_close_transport() const noexcept {
   return state() == ConnectionState::closed && pending_output().empty() &&

@@ -35,6 +35,7 @@ class Connection::Impl {
 
   ConnectionState state() const noexcept;
   Error error() const noexcept { return error_; }
+  bool receiving() const noexcept { return reader_.in_frame() || assembler_.in_message(); }
   Role role() const noexcept { return role_; }
 
  private:

@@ -35,6 +35,8 @@ class FrameReader {
   HeaderStep read_header(const Backend& backend) noexcept;
   const FrameHeader& header() const noexcept { return frame_; }
   bool in_payload() const noexcept { return in_payload_; }
+  // A frame is partly received: some of its header, or its payload is not complete.
+  bool in_frame() const noexcept { return header_have_ != 0 || in_payload_; }
   // The header passed the connection's checks: its payload follows.
   void start_payload() noexcept {
     frame_left_ = frame_.payload_length;

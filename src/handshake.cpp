@@ -15,7 +15,9 @@ namespace {
 
 // Character classes of RFC 9110 section 5.6.2 (token) and 5.5 (field value), and the visible
 // characters a request-target may hold (RFC 3986 plus what browsers send unescaped).
-enum : std::uint8_t { token_char = 1, value_char = 2, visible_char = 4 };
+// reg_name_char: unreserved and sub-delims of RFC 3986 (2.2, 2.3) but the comma, which joins
+// repeated field lines (RFC 9110 5.3), so a Host holding one cannot be told from two Hosts.
+enum : std::uint8_t { token_char = 1, value_char = 2, visible_char = 4, reg_name_char = 8 };
 
 constexpr std::array<std::uint8_t, 256> char_classes = [] {
   std::array<std::uint8_t, 256> t{};
@@ -25,6 +27,9 @@ constexpr std::array<std::uint8_t, 256> char_classes = [] {
   for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] |= token_char;
   for (int c = '0'; c <= '9'; ++c) t[c] |= token_char;
   for (int c = 'a'; c <= 'z'; ++c) t[c] |= token_char, t[c - 'a' + 'A'] |= token_char;
+  for (char c : std::string_view("-._~!$&'()*+;=")) t[static_cast<unsigned char>(c)] |= reg_name_char;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= reg_name_char;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= reg_name_char, t[c - 'a' + 'A'] |= reg_name_char;
   return t;
 }();
 
@@ -68,6 +73,8 @@ std::string_view trim_ows(std::string_view s) noexcept {
 }
 
 char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_hex_digit(char c) noexcept { return is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'f'); }
 
 // The next element of a comma-separated list (RFC 9110 5.6.1) starting at `pos`, trimmed;
 // empty elements are skipped, commas inside quoted strings do not split. Returns false at the end.
@@ -111,9 +118,110 @@ bool list_has_value(std::string_view list, std::string_view value) noexcept {
 
 // "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3) -> 10 * major + minor, or -1.
 int parse_http_version(std::string_view v) noexcept {
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !digit(v[5]) || v[6] != '.' || !digit(v[7])) return -1;
+  if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !is_digit(v[5]) || v[6] != '.' || !is_digit(v[7])) return -1;
   return (v[5] - '0') * 10 + (v[7] - '0');
+}
+
+// The leading digits of `s`, at most `max` of them.
+std::size_t digits_size(std::string_view s, std::size_t max) noexcept {
+  std::size_t n = 0;
+  while (n < s.size() && n < max && is_digit(s[n])) ++n;
+  return n;
+}
+
+// IPv4address = dec-octet 3( "." dec-octet ), a dec-octet 0-255 without a leading zero
+// (RFC 3986 3.2.2).
+bool is_ipv4_address(std::string_view s) noexcept {
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (!s.starts_with('.')) return false;
+      s.remove_prefix(1);
+    }
+    const std::size_t n = digits_size(s, 3);
+    int value = 0;
+    for (std::size_t i = 0; i < n; ++i) value = value * 10 + (s[i] - '0');
+    if (n == 0 || value > 255 || (n > 1 && s[0] == '0')) return false;
+    s.remove_prefix(n);
+  }
+  return s.empty();
+}
+
+// IPv6address (RFC 3986 3.2.2): eight groups of 1-4 hex digits separated by ':', or fewer with
+// one "::" standing for the missing ones; an IPv4address may take the place of the last two.
+bool is_ipv6_address(std::string_view s) noexcept {
+  int groups = 0;
+  bool compressed = s.starts_with("::");
+  if (compressed) s.remove_prefix(2);
+  while (!s.empty()) {
+    std::size_t n = 0;
+    while (n < s.size() && n < 4 && is_hex_digit(s[n])) ++n;
+    if (n < s.size() && s[n] == '.') {  // the IPv4 tail ends the address
+      if (!is_ipv4_address(s)) return false;
+      groups += 2;
+      break;
+    }
+    if (n == 0) return false;
+    ++groups;
+    s.remove_prefix(n);
+    if (s.empty()) break;
+    if (s.front() != ':' || s.size() == 1) return false;  // a group ends with ':', never the address
+    s.remove_prefix(1);
+    if (s.front() == ':') {
+      if (compressed) return false;
+      compressed = true;
+      s.remove_prefix(1);
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) (RFC 3986 3.2.2).
+bool is_ipv_future(std::string_view s) noexcept {
+  if (s.size() < 4 || ascii_lower(s[0]) != 'v') return false;
+  std::size_t n = 1;
+  while (n < s.size() && is_hex_digit(s[n])) ++n;
+  if (n == 1 || n + 1 >= s.size() || s[n] != '.') return false;
+  for (char c : s.substr(n + 1))
+    if (c != ':' && c != ',' && !has_class(c, reg_name_char)) return false;
+  return true;
+}
+
+// reg-name = 1*( unreserved / pct-encoded / sub-delims ), the comma excepted (see
+// reg_name_char); empty is refused, as a ws URI always has a host (RFC 6455 3). A name of digits
+// and dots alone must be an IPv4address: "1.2.3.256" is a mistyped address, not a DNS name
+// (RFC 3696 2: no top-level domain is all-numeric).
+bool is_reg_name(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  if (s.find_first_not_of("0123456789.") == std::string_view::npos) return is_ipv4_address(s);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size() || !is_hex_digit(s[i + 1]) || !is_hex_digit(s[i + 2])) return false;
+      i += 2;
+    } else if (!has_class(s[i], reg_name_char)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// uri-host [ ":" port ] (RFC 9112 3.2, RFC 3986 3.2.2-3.2.3): what Host and the authority of an
+// absolute-form target may hold. No userinfo (RFC 9110 4.2.4 makes it an error in a target) and
+// no path. The port is 1 to 5 digits up to 65535: RFC 3986 3.2.3 allows an empty one, but asks
+// producers to omit the ":" with it, and a port above 65535 is no TCP port.
+bool is_host_and_port(std::string_view authority) noexcept {
+  std::string_view host = authority;
+  const bool literal = authority.starts_with('[');
+  const std::size_t colon = authority.find(':', literal ? std::min(authority.find(']'), authority.size()) : 0);
+  if (colon != std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    const std::size_t n = digits_size(port, 5);
+    if (n == 0 || n != port.size() || (n == 5 && port > "65535")) return false;
+    host = authority.substr(0, colon);
+  }
+  if (!literal) return is_reg_name(host);
+  if (host.size() < 2 || host.back() != ']') return false;
+  host = host.substr(1, host.size() - 2);
+  return is_ipv6_address(host) || is_ipv_future(host);
 }
 
 // origin-form ("/path?query") or absolute-form ("ws://host/path"), RFC 9112 3.2.
@@ -578,20 +686,39 @@ Error ServerHandshake::check_request_line() noexcept {
   if (!is_token(method) || !is_request_target(target) || version < 0) return Error::handshake_malformed_request_line;
   if (method != "GET") return Error::handshake_method_not_get;  // methods are case-sensitive
   if (version < 11) return Error::handshake_http_version;
-  path_ = target;
+  if (target.front() == '/') {
+    path_ = target;
+    return Error::ok;
+  }
+  // absolute-form: RFC 9112 3.2.2, its authority is the host and the rest the origin-form path.
+  const std::string_view after_scheme = target.substr(target.find("://") + 3);
+  const std::size_t path_start = std::min(after_scheme.find_first_of("/?"), after_scheme.size());
+  if (!is_host_and_port(after_scheme.substr(0, path_start))) return Error::handshake_invalid_host;
+  const std::string_view path = after_scheme.substr(path_start);
+  // RFC 9112 3.2.1: an empty path is "/"; one followed by a query has no view ("/?q") to give.
+  if (path.starts_with('?')) return Error::handshake_malformed_request_line;
+  path_ = path.empty() ? std::string_view("/") : path;
+  host_ = after_scheme.substr(0, path_start);
   return Error::ok;
 }
 
-// RFC 6455 4.2.1 items 2-6, Host first, the version before the key (4.4: a client speaking
-// another version learns ours from the 426).
+// RFC 6455 4.2.1 items 2-6, Host first (RFC 9112 3.2: exactly one, valid, even when an
+// absolute-form target overrides it), then the message framing (RFC 9112 6.3: Content-Length
+// or Transfer-Encoding announce a body, whose bytes would be taken for frames; a lone
+// "Content-Length: 0" announces none, which is what its absence means), the version before the
+// key (4.4: a client speaking another version learns ours from the 426).
 Error ServerHandshake::check_fields() noexcept {
-  std::size_t hosts = 0, keys = 0, versions = 0;
-  bool upgrade_websocket = false, connection_upgrade = false;
-  std::string_view version;
+  std::size_t hosts = 0, keys = 0, versions = 0, content_lengths = 0;
+  bool upgrade_websocket = false, connection_upgrade = false, transfer_encoding = false, zero_length = true;
+  std::string_view host, version;
   for (const HttpField& f : head_.fields()) {
     switch (f.name.size()) {  // the length first: most fields are none of these
       case 4:
-        if (name_is(f.name, "host")) ++hosts, host_ = f.value;
+        if (name_is(f.name, "host")) ++hosts, host = f.value;
+        break;
+      case 14:
+        if (name_is(f.name, "content-length"))
+          ++content_lengths, zero_length = !f.value.empty() && f.value.find_first_not_of('0') == std::string_view::npos;
         break;
       case 6:
         if (origin_.data() == nullptr && name_is(f.name, "origin")) origin_ = f.value;
@@ -604,6 +731,7 @@ Error ServerHandshake::check_fields() noexcept {
         break;
       case 17:
         if (name_is(f.name, "sec-websocket-key")) ++keys, key_ = f.value;
+        else if (name_is(f.name, "transfer-encoding")) transfer_encoding = true;
         break;
       case 21:
         if (name_is(f.name, "sec-websocket-version")) ++versions, version = f.value;
@@ -613,6 +741,10 @@ Error ServerHandshake::check_fields() noexcept {
   }
   if (hosts == 0) return Error::handshake_missing_host;
   if (hosts > 1) return Error::handshake_duplicate_host;
+  if (!is_host_and_port(host)) return Error::handshake_invalid_host;
+  if (host_.empty()) host_ = host;  // not set by an absolute-form target
+  if (content_lengths > 1 || !zero_length) return Error::handshake_content_length;
+  if (transfer_encoding) return Error::handshake_transfer_encoding;
   if (!upgrade_websocket) return Error::handshake_upgrade_not_websocket;
   if (!connection_upgrade) return Error::handshake_connection_not_upgrade;
   if (versions == 0) return Error::handshake_missing_version;
@@ -722,10 +854,18 @@ ClientHandshake::ClientHandshake(const ClientOptions& options, const HandshakeNo
 }
 
 // RFC 6455 4.1, the opening handshake. Every piece is checked so that no option can inject a
-// line or produce a request a strict server (ours) would refuse.
+// line or produce a request a strict server (ours) would refuse: the Host is host [ ":" port ],
+// and extra_headers may not name a field written from another option or one announcing a body.
 Error ClientHandshake::build_request(const ClientOptions& o, const HandshakeNonce& nonce) {
+  constexpr std::string_view reserved[] = {"host", "upgrade", "connection", "sec-websocket-key",
+                                           "sec-websocket-version", "sec-websocket-protocol",
+                                           "sec-websocket-extensions", "origin", "content-length",
+                                           "transfer-encoding"};
+  for (const HttpField& f : o.extra_headers)
+    if (std::any_of(std::begin(reserved), std::end(reserved), [&f](std::string_view r) { return iequals(f.name, r); }))
+      return Error::handshake_reserved_extra_header;
   const bool valid =
-      !o.host.empty() && all_of_class(o.host, visible_char) && !o.path.empty() && o.path.front() == '/' &&
+      is_host_and_port(o.host) && !o.path.empty() && o.path.front() == '/' &&
       all_of_class(o.path, visible_char) && all_of_class(o.origin, visible_char) &&
       std::all_of(o.subprotocols.begin(), o.subprotocols.end(), is_token) &&
       std::all_of(o.extensions.begin(), o.extensions.end(),
@@ -797,12 +937,14 @@ HandshakeResult ClientHandshake::feed(std::span<const std::byte> in) noexcept {
 // before an empty reason is optional here, as many servers omit it.
 Error ClientHandshake::check_status_line() noexcept {
   const std::string_view line = head_.start_line();
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (line.size() < 12 || parse_http_version(line.substr(0, 8)) < 10 || line[8] != ' ' || !digit(line[9]) ||
-      !digit(line[10]) || !digit(line[11]) || (line.size() > 12 && line[12] != ' ') ||
-      !all_of_class(line.substr(std::min<std::size_t>(line.size(), 13)), value_char))
+  const int version = parse_http_version(line.substr(0, 8));
+  if (line.size() < 12 || version < 10 || line[8] != ' ' || digits_size(line.substr(9), 3) != 3 ||
+      (line.size() > 12 && line[12] != ' ') || !all_of_class(line.substr(std::min<std::size_t>(line.size(), 13)), value_char))
     return Error::handshake_malformed_status_line;
   status_code_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  // Upgrade is an HTTP/1.1 mechanism (RFC 9110 7.8), and no 1xx may go to HTTP/1.0 (RFC 9110
+  // 15.2): an HTTP/1.0 server cannot have switched.
+  if (status_code_ == 101 && version < 11) return Error::handshake_response_http_version;
   return Error::ok;
 }
 

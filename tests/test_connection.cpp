@@ -541,3 +541,31 @@ TEST_CASE("corrupted streams: any split gives the same events, nothing breaks", 
     }
   }
 }
+
+TEST_CASE("receiving() is true exactly while a frame or a fragmented message is partly received", "[connection]") {
+  const std::vector<Bytes> frames = {frame(Opcode::text, bytes("hi")),
+                                     frame(Opcode::binary, bytes("a"), {.fin = false}),
+                                     frame(Opcode::ping, bytes("p")),  // inside the fragmented message
+                                     frame(Opcode::continuation, bytes("b"), {.fin = false}),
+                                     frame(Opcode::continuation, bytes("c")),
+                                     frame(Opcode::binary, Bytes(300, std::byte{7})),  // a 16-bit length
+                                     frame(Opcode::text, {})};
+  const bool message_open_after[] = {false, true, true, true, false, false, false};
+  for (const bool fragments : {false, true}) {
+    INFO("deliver_fragments " << fragments);
+    Connection c(Role::server, {}, {.deliver_fragments = fragments});
+    CHECK(!c.receiving());
+    std::vector<Seen> events;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      for (std::size_t j = 0; j < frames[i].size(); ++j) {
+        INFO("frame " << i << ", byte " << j);
+        Bytes one{frames[i][j]};
+        c.receive(one);
+        drain(c, events);
+        const bool frame_done = j + 1 == frames[i].size();
+        CHECK(c.receiving() == (!frame_done || message_open_after[i]));
+      }
+    }
+    CHECK(c.error() == Error::ok);
+  }
+}

@@ -163,6 +163,10 @@ class Connection {
   // closes first, so for a client after a clean close handshake this stays false (wait for the
   // server to close, with a timeout of your own); a failed client connection may close.
   bool should_close_transport() const noexcept;
+  // True while a frame (its header or payload) or a fragmented message is partly received: the
+  // peer owes the rest. The connection sets no deadline; an embedder bounds how long this may
+  // last, as memory (a reassembled message up to max_message_size) may be held meanwhile.
+  bool receiving() const noexcept;
   Role role() const noexcept;
 
  private:

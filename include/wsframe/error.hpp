@@ -36,10 +36,16 @@ enum class Error : std::uint8_t {
   handshake_missing_key,                 // 400
   handshake_duplicate_key,               // 400
   handshake_invalid_key,                 // 400: not strict base64 of exactly 16 bytes
+  // Server, message framing and Host (RFC 9112 sections 3.2 and 6.3).
+  handshake_invalid_host,                // 400: Host (or an absolute-form target's authority) is not host [ ":" port ]
+  handshake_content_length,              // 400: Content-Length other than one field line "0": a request body
+  handshake_transfer_encoding,           // 400: any Transfer-Encoding: a request body
   // Client (RFC 6455 section 4.1).
   handshake_invalid_option,              // ClientOptions would produce an invalid request
+  handshake_reserved_extra_header,       // ClientOptions::extra_headers names a field the request writes itself
   handshake_no_randomness,               // getrandom(2) failed: no nonce
   handshake_malformed_status_line,       // not "HTTP/1.x ddd reason"
+  handshake_response_http_version,       // a 101 in a response older than HTTP/1.1
   handshake_unexpected_status,           // a status other than 101 (see status_code())
   handshake_response_not_websocket,      // Upgrade lacks "websocket"
   handshake_response_not_upgrade,        // Connection lacks "Upgrade"

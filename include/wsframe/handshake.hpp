@@ -7,7 +7,18 @@
 // reset()), and every accessor returns a view into that buffer. A head that does not fit is
 // rejected. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
 // The server refuses HTTP/1.0 and older with 400: RFC 6455 4.2.1 asks for HTTP/1.1 or higher,
-// and 505 is meant for an unsupported major version.
+// and 505 is meant for an unsupported major version. It also answers 400 to a request with a
+// body (RFC 9112 6.3: any Transfer-Encoding, or a Content-Length other than one "0" line, which
+// is the same as none), and to a Host that is not host [ ":" port ] (RFC 9112 3.2, RFC 3986
+// 3.2.2: a reg-name without commas, an IPv4 address or a bracketed IPv6 or IPvFuture literal;
+// a port of 1-5 digits up to 65535; no userinfo, path, space or list).
+// An absolute-form target ("GET ws://a.example/chat HTTP/1.1") is accepted: its authority
+// wins over Host (RFC 9112 3.2.2), which must still be present once and valid, host() is that
+// authority and path() the origin-form rest ("/chat", "/" for an empty path; an empty path
+// followed by a query is refused as a malformed request line).
+//
+// The client refuses a 101 that claims HTTP/1.0 (RFC 9110 7.8 and 15.2), and ClientOptions
+// whose extra_headers name a field it writes itself (Error::handshake_reserved_extra_header).
 //
 //   wsframe::ServerHandshake hs(options);
 //   auto r = hs.feed(bytes);                  // a std::span<std::byte>; again while need_more
@@ -221,7 +232,9 @@ class ServerHandshake {
   std::string_view response() const noexcept;
 
   // The request, valid once the head is complete (path as soon as the request line is).
-  std::string_view path() const noexcept { return path_; }  // the request-target
+  // The request-target in origin form ("/chat?x=1"), also for an absolute-form target.
+  std::string_view path() const noexcept { return path_; }
+  // Host, or the authority of an absolute-form target.
   std::string_view host() const noexcept { return host_; }
   std::string_view origin() const noexcept { return origin_; }  // "" when absent
   std::string_view key() const noexcept { return key_; }        // Sec-WebSocket-Key
@@ -269,7 +282,7 @@ using HandshakeNonce = std::array<std::byte, 16>;
 Error random_nonce(HandshakeNonce& nonce) noexcept;
 
 struct ClientOptions {
-  std::string_view host = {};  // the Host header: "example.com" or "example.com:8080" (required)
+  std::string_view host = {};  // the Host header: "example.com", "example.com:8080", "[::1]:80" (required)
   std::string_view path = "/";  // origin-form request-target, with the query if any
   std::string_view origin = {};  // the Origin header; "" for none
   std::span<const std::string_view> subprotocols = {};  // offered, in order of preference (tokens)
@@ -279,7 +292,12 @@ struct ClientOptions {
   // permessage-deflate element in `extensions` as well, are invalid options. An element in
   // `extensions` alone is sent as given and its answer is not checked (deflate() stays nullopt).
   std::span<const DeflateParameters> deflate_offers = {};
-  std::span<const HttpField> extra_headers = {};  // sent as given, after the others
+  // Sent as given, after the others. None may be named (ASCII case-insensitively) Host,
+  // Upgrade, Connection, Origin, Sec-WebSocket-Key, -Version, -Protocol or -Extensions (each is
+  // written from the option above; a second line would fail our server or make the answer's
+  // check wrong), Content-Length or Transfer-Encoding (the request has no body):
+  // Error::handshake_reserved_extra_header.
+  std::span<const HttpField> extra_headers = {};
   HandshakeLimits limits = {};  // for the server's response
   const Backend* backend = nullptr;                // kernels run on it; nullptr: active()
 };
