@@ -3,7 +3,7 @@
 // takes the transforms when its first frame carries the extension's bits (inbound) or when
 // the extension asks for it (outbound); every other message never reaches the extension, so
 // the plain receive and send paths make no virtual call. permessage-deflate (RFC 7692) is the
-// one implementation (permessage_deflate.hpp), its handshake part in handshake.cpp.
+// one implementation (permessage_deflate.hpp), its handshake part in deflate_negotiation.hpp.
 #pragma once
 
 #include <cstddef>
