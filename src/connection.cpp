@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "connection_impl.hpp"
@@ -37,7 +38,6 @@ std::unique_ptr<detail::Extension> make_extension(Role role, const ConnectionOpt
 Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions& options)
     : backend_(options.backend != nullptr ? options.backend : &active()),
       role_(role),
-      deliver_fragments_(options.deliver_fragments),
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
       limits_(limits),
@@ -329,6 +329,11 @@ ConnectionState Connection::Impl::state() const noexcept {
 }
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
+
+Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
+const Connection::Impl& Connection::impl() const noexcept {
+  return *std::launder(reinterpret_cast<const Impl*>(storage_));
+}
 
 Connection::Connection(Role role, Limits limits, ConnectionOptions options) {
   static_assert(sizeof(Impl) <= storage_size, "Connection::storage_size is too small for its state");

@@ -56,7 +56,6 @@ class Connection::Impl {
 
   const Backend* backend_;
   Role role_;
-  bool deliver_fragments_;
   bool auto_pong_;
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
   Limits limits_;

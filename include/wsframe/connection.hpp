@@ -30,7 +30,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -171,8 +170,8 @@ class Connection {
 
  private:
   class Impl;  // src/connection_impl.hpp
-  Impl& impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
-  const Impl& impl() const noexcept { return *std::launder(reinterpret_cast<const Impl*>(storage_)); }
+  Impl& impl() noexcept;
+  const Impl& impl() const noexcept;
 
   // The state lives in place, with no allocation or indirection on the hot path; its layout
   // is private to the library (the size leaves room to grow without changing this class).
