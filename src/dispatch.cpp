@@ -1,4 +1,4 @@
-// CPU detection and the choice of the active backend (DESIGN.md section 2).
+// CPU detection and the choice of the active backend (include/wsframe/backend.hpp).
 // Compiled with the target's baseline flags only: this code runs before we know what the CPU has.
 #include <array>
 #include <atomic>

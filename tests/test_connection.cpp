@@ -187,8 +187,8 @@ TEST_CASE("receive-side protocol rules, one error each", "[connection]") {
     expect_failure(server(), frame(Opcode::ping, bytes("x"), {.fin = false}), Error::control_frame_fragmented);
   }
   SECTION("control frame over 125 bytes (1002)") {
-    expect_failure(server(), frame(Opcode::ping, Bytes(126)), Error::control_frame_too_long);
-    expect_failure(server(), frame(Opcode::close, cat({close_payload(1000), Bytes(124)})), Error::control_frame_too_long);
+    expect_failure(server(), frame(Opcode::ping, Bytes(126)), Error::control_frame_too_large);
+    expect_failure(server(), frame(Opcode::close, cat({close_payload(1000), Bytes(124)})), Error::control_frame_too_large);
   }
   SECTION("continuation without a started message (1002)") {
     expect_failure(server(), frame(Opcode::continuation, bytes("x")), Error::unexpected_continuation);
@@ -226,25 +226,25 @@ TEST_CASE("receive-side protocol rules, one error each", "[connection]") {
   SECTION("frame over max_frame_size (1009)") {
     const Limits small{.max_frame_size = 100, .max_message_size = 1000};
     feed_every_way(server(small), frame(Opcode::binary, Bytes(100)));
-    expect_failure(server(small), frame(Opcode::binary, Bytes(101)), Error::frame_too_big);
+    expect_failure(server(small), frame(Opcode::binary, Bytes(101)), Error::frame_too_large);
     // A peer's 2^62-byte claim is refused from the header alone: nothing is reserved for it.
-    expect_failure(server(), frame(Opcode::binary, {}, {.declared_length = 1ull << 62}), Error::frame_too_big);
+    expect_failure(server(), frame(Opcode::binary, {}, {.declared_length = 1ull << 62}), Error::frame_too_large);
   }
   SECTION("message over max_message_size (1009)") {
     const Limits small{.max_frame_size = 100, .max_message_size = 150};
     const Bytes first = frame(Opcode::binary, Bytes(100), {.fin = false});
     feed_every_way(server(small), cat({first, frame(Opcode::continuation, Bytes(50))}));
-    expect_failure(server(small), cat({first, frame(Opcode::continuation, Bytes(51))}), Error::message_too_big);
+    expect_failure(server(small), cat({first, frame(Opcode::continuation, Bytes(51))}), Error::message_too_large);
     ConnectionOptions streaming;
     streaming.deliver_fragments = true;
     Run run = feed_every_way(server(small, streaming), cat({first, frame(Opcode::continuation, Bytes(51))}));
-    CHECK(run.events.back().error == Error::message_too_big);
+    CHECK(run.events.back().error == Error::message_too_large);
   }
   SECTION("64-bit length with the top bit set (1002)") {
     Bytes wire = {std::byte{0x82}, std::byte{0xff}, std::byte{0x80}, std::byte{0}, std::byte{0}, std::byte{0},
                   std::byte{0},    std::byte{0},    std::byte{0},    std::byte{1}, std::byte{1}, std::byte{2},
                   std::byte{3},    std::byte{4}};
-    expect_failure(server(), wire, Error::frame_length_invalid);
+    expect_failure(server(), wire, Error::length_too_large);
   }
   SECTION("close payload of 1 byte (1002)") {
     expect_failure(server(), frame(Opcode::close, Bytes{std::byte{3}}), Error::close_payload_too_short);
@@ -329,7 +329,7 @@ TEST_CASE("the close handshake", "[connection]") {
     CHECK(c.close(1006) == Error::close_code_not_sendable);
     CHECK(c.close(999) == Error::close_code_not_sendable);
     CHECK(c.close(1005, "reason without code") == Error::close_code_not_sendable);
-    CHECK(c.close(1000, std::string(124, 'x')) == Error::control_payload_too_long);
+    CHECK(c.close(1000, std::string(124, 'x')) == Error::control_payload_too_large);
     CHECK(c.close(1000, "\xff") == Error::payload_invalid_utf8);
     CHECK(c.pending_output().empty());
     CHECK(c.close(1000, std::string(123, 'x')) == Error::ok);
@@ -370,8 +370,8 @@ TEST_CASE("sending", "[connection]") {
   }
   SECTION("ping and pong payloads are at most 125 bytes") {
     Connection c(Role::server);
-    CHECK(c.send_ping(Bytes(126)) == Error::control_payload_too_long);
-    CHECK(c.send_pong(Bytes(126)) == Error::control_payload_too_long);
+    CHECK(c.send_ping(Bytes(126)) == Error::control_payload_too_large);
+    CHECK(c.send_pong(Bytes(126)) == Error::control_payload_too_large);
     CHECK(c.pending_output().empty());
     CHECK(c.send_ping(Bytes(125)) == Error::ok);
     CHECK(c.send_pong(Bytes(125)) == Error::ok);
@@ -667,5 +667,33 @@ TEST_CASE("deliver_fragments: empty frames", "[connection]") {
     REQUIRE(events.size() == 2);
     CHECK((events[0].first && !events[0].last && events[0].payload == bytes("ab")));
     CHECK((!events[1].first && events[1].last && events[1].payload.empty()));
+  }
+}
+
+TEST_CASE("receiving() is true exactly while a frame or a fragmented message is partly received", "[connection]") {
+  const std::vector<Bytes> frames = {frame(Opcode::text, bytes("hi")),
+                                     frame(Opcode::binary, bytes("a"), {.fin = false}),
+                                     frame(Opcode::ping, bytes("p")),  // inside the fragmented message
+                                     frame(Opcode::continuation, bytes("b"), {.fin = false}),
+                                     frame(Opcode::continuation, bytes("c")),
+                                     frame(Opcode::binary, Bytes(300, std::byte{7})),  // a 16-bit length
+                                     frame(Opcode::text, {})};
+  const bool message_open_after[] = {false, true, true, true, false, false, false};
+  for (const bool fragments : {false, true}) {
+    INFO("deliver_fragments " << fragments);
+    Connection c(Role::server, {}, {.deliver_fragments = fragments});
+    CHECK(!c.receiving());
+    std::vector<Seen> events;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      for (std::size_t j = 0; j < frames[i].size(); ++j) {
+        INFO("frame " << i << ", byte " << j);
+        Bytes one{frames[i][j]};
+        c.receive(one);
+        drain(c, events);
+        const bool frame_done = j + 1 == frames[i].size();
+        CHECK(c.receiving() == (!frame_done || message_open_after[i]));
+      }
+    }
+    CHECK(c.error() == Error::ok);
   }
 }

@@ -398,7 +398,7 @@ TEST_CASE("decompression bombs end in 1009 with memory bounded by the limit", "[
     }
     const std::size_t peak = peak_bytes.load() - before;
     CHECK(last.type == EventType::error);
-    CHECK(last.error == Error::message_too_big);
+    CHECK(last.error == Error::message_too_large);
     CHECK(last.close_code == 1009);
     CHECK(delivered <= limits.max_message_size);
     // The reassembly buffer at its limit, plus the buffer it grew from while copying (half of it,
@@ -422,7 +422,7 @@ TEST_CASE("decompression bombs end in 1009 with memory bounded by the limit", "[
     }
     reset_peak();
     const std::size_t before = live_bytes.load();
-    CHECK(feed(server, std::move(wire), Split::random) == std::vector{error_event(Error::message_too_big)});
+    CHECK(feed(server, std::move(wire), Split::random) == std::vector{error_event(Error::message_too_large)});
     CHECK(peak_bytes.load() - before <= (3u << 19) + (128u << 10));
   }
 }
@@ -440,7 +440,7 @@ TEST_CASE("a message of exactly the limit inflates; one byte more does not", "[d
     Connection short_by_one = deflate_client({}, always_compress(), {.max_message_size = text.size() - 1}, fragments);
     const std::vector<Seen> got =
         joined(feed(short_by_one, frame(Opcode::text, compressed, {.masked = false, .rsv = rsv1}), Split::random));
-    CHECK(got == std::vector{error_event(Error::message_too_big)});
+    CHECK(got == std::vector{error_event(Error::message_too_large)});
   }
 }
 

@@ -244,7 +244,7 @@ TEST_CASE("check_header", "[frame]") {
     CHECK(check_header(h, server) == Error::control_frame_fragmented);
     h.fin = true;
     h.payload_length = 126;
-    CHECK(check_header(h, server) == Error::control_frame_too_long);
+    CHECK(check_header(h, server) == Error::control_frame_too_large);
     h.payload_length = 125;
     CHECK(check_header(h, server) == Error::ok);
   }

@@ -3,6 +3,7 @@
 // splits, and all three must give the same outcome.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -315,10 +316,134 @@ TEST_CASE("server: HTTP syntax (RFC 9112) is strict", "[handshake][server]") {
   }
 }
 
+namespace {
+// Host values (RFC 9112 3.2, RFC 3986 3.2.2-3.2.3): reg-names, IPv4, bracketed IPv6 and IPvFuture
+// literals, each with and without a port.
+constexpr std::string_view valid_hosts[] = {
+    "h", "example.com", "EXAMPLE.com.", "xn--bcher-kva.example", "a-b_c~d", "%41b%7e", "!$&'()*+;=",
+    "localhost:8080", "h:0", "h:1", "h:65535", "h:00080",
+    "127.0.0.1", "0.0.0.0", "255.255.255.255", "192.0.2.1:9001", "1.2.3.4a",
+    "[::1]", "[::1]:443", "[::]", "[2001:db8::1]", "[2001:DB8:0:0:0:0:0:1]", "[1:2:3:4:5:6:7:8]:1",
+    "[1::]", "[1:2:3:4:5:6:7::]", "[::2:3:4:5:6:7:8]", "[::ffff:192.0.2.1]", "[1:2:3:4:5:6:1.2.3.4]",
+    "[v1.x:y]", "[vF.a,b]:80"};
+constexpr std::string_view invalid_hosts[] = {
+    "",                                                  // empty: a ws URI always has a host
+    "a b", "a\tb", "a, b", "a,b", "a,",                  // spaces and lists
+    "user@h", "user:pw@h", "@h",                         // userinfo
+    "h/", "h/path", "h?q", "h#f", "h\\x",                // a path, query, fragment
+    "h:", ":80", ":", "h:65536", "h:99999", "h:123456", "h:-1", "h:8a", "h:80:80", "h: 80",  // ports
+    "[::1", "::1", "[::1]x", "[::1]:", "[]", "[::1]]",  // brackets
+    "[1:2:3:4:5:6:7:8:9]", "[1:2:3:4:5:6:7]", "[1::2::3]", "[:::]", "[1:]", "[:1]", "[12345::]", "[g::]",
+    "[::1.2.3]", "[::1.2.3.4.5]", "[1.2.3.4::]", "[1:2:3:4:5:6:7:1.2.3.4]", "[fe80::1%25eth0]",  // IPv6
+    "[v.x]", "[v1.]", "[v1x]", "[vg.x]",                 // IPvFuture
+    "1.2.3.256", "1.2.3", "01.2.3.4", "1.2.3.4.5", "1..2.3", "1.2.3.4:",  // digits and dots: IPv4 or nothing
+    "%4", "%zz", "a%", "h\"", "<h>", "h|h", "h^", "h`", "h{}", "h[1]", "\x80h"};
+}  // namespace
+
+TEST_CASE("server: Host is host [\":\" port] (RFC 9112 3.2)", "[handshake][server]") {
+  const std::string rest = fields_except(host);
+  SECTION("valid hosts are accepted and returned as given") {
+    for (std::string_view h : valid_hosts) {
+      const std::string request = request_with(rest + "Host: " + std::string(h) + "\r\n");
+      check_accepted(request);
+      ServerHandshake hs;
+      hs.feed(request);
+      CHECK(hs.host() == h);
+    }
+  }
+  SECTION("invalid hosts -> 400") {
+    for (std::string_view h : invalid_hosts)
+      check_rejected(request_with(rest + "Host: " + std::string(h) + "\r\n"), Error::handshake_invalid_host, 400);
+  }
+  SECTION("Host repeated, in every place and case, equal or not -> 400 before its value is judged") {
+    for (std::string_view second : {"Host: h\r\n"sv, "HOST: h\r\n"sv, "host: other\r\n"sv, "Host: a b\r\n"sv, "Host:\r\n"sv}) {
+      for (std::size_t at = 0; at <= rest.size(); at = rest.find("\r\n", at) + 2) {
+        std::string fields = rest;
+        fields.insert(at, second);
+        check_rejected(request_with("Host: h\r\n" + fields), Error::handshake_duplicate_host, 400);
+        check_rejected(request_with(fields + "Host: h\r\n"), Error::handshake_duplicate_host, 400);
+        if (at == rest.size()) break;
+      }
+    }
+  }
+}
+
+TEST_CASE("server: a request has no body (RFC 9112 6.3)", "[handshake][server]") {
+  const std::string ok_fields = fields_except("");
+  SECTION("Content-Length other than 0 -> 400") {
+    for (std::string_view v : {"1"sv, "5"sv, "10"sv, "01"sv, ""sv, "-0"sv, "+0"sv, "0x0"sv, "0 0"sv, "0, 0"sv, "0,"sv})
+      check_rejected(request_with(ok_fields + "Content-Length: " + std::string(v) + "\r\n"), Error::handshake_content_length, 400);
+  }
+  SECTION("one Content-Length: 0 is an empty body, as if absent; two lines -> 400") {
+    check_accepted(request_with(ok_fields + "Content-Length: 0\r\n"));
+    check_accepted(request_with("content-length:000\r\n" + ok_fields));
+    check_rejected(request_with(ok_fields + "Content-Length: 0\r\nContent-Length: 0\r\n"), Error::handshake_content_length, 400);
+    check_rejected(request_with("Content-Length: 7\r\n" + ok_fields + "Content-Length: 0\r\n"), Error::handshake_content_length, 400);
+    check_rejected(request_with("Content-Length: 0\r\n" + ok_fields + "Content-Length: 7\r\n"), Error::handshake_content_length, 400);
+  }
+  SECTION("any Transfer-Encoding -> 400") {
+    for (std::string_view v : {"chunked"sv, "identity"sv, "gzip, chunked"sv, ""sv})
+      check_rejected(request_with(ok_fields + "Transfer-Encoding: " + std::string(v) + "\r\n"), Error::handshake_transfer_encoding, 400);
+    check_rejected(request_with("TRANSFER-ENCODING: chunked\r\n" + ok_fields + "Content-Length: 0\r\n"),
+                   Error::handshake_transfer_encoding, 400);
+  }
+  SECTION("the body's bytes are not handed on as frames") {
+    ServerHandshake hs;
+    const HandshakeResult r = hs.feed(request_with(ok_fields + "Content-Length: 6\r\n") + "\x81\x80\x01\x02\x03\x04");
+    CHECK(r.status == HandshakeStatus::reject);
+    CHECK(r.leftover.empty());
+  }
+}
+
+TEST_CASE("server: an absolute-form target's authority wins over Host (RFC 9112 3.2.2)", "[handshake][server]") {
+  const std::string rest = fields_except(host);
+  const auto served = [&](std::string_view target, std::string_view host_line = "Host: h\r\n") {
+    return request_with(rest + std::string(host_line), "GET " + std::string(target) + " HTTP/1.1");
+  };
+  SECTION("host() is the authority, path() the origin-form rest") {
+    struct Case { std::string_view target, host, path; };
+    for (const Case& c : {Case{"ws://a.example/chat", "a.example", "/chat"},
+                          Case{"wss://a.example:8443/chat?x=1", "a.example:8443", "/chat?x=1"},
+                          Case{"WS://A.example", "A.example", "/"},
+                          Case{"http://[::1]:9/", "[::1]:9", "/"},
+                          Case{"ws://192.0.2.1/a/b?c=d/e", "192.0.2.1", "/a/b?c=d/e"}}) {
+      INFO(c.target);
+      check_accepted(served(c.target));
+      ServerHandshake hs;
+      REQUIRE(hs.feed(served(c.target)).status == HandshakeStatus::accept);
+      CHECK(hs.host() == c.host);
+      CHECK(hs.path() == c.path);
+      CHECK(hs.header("host") == "h");
+    }
+  }
+  SECTION("whitespace or a non-ASCII byte in the target is a malformed request line") {
+    check_rejected(served("ws://a b/chat"), Error::handshake_malformed_request_line, 400);
+    check_rejected(served("ws://\x80h/chat"), Error::handshake_malformed_request_line, 400);
+  }
+  SECTION("the authority follows the rules of Host") {
+    for (std::string_view h : invalid_hosts) {
+      // Characters that end the authority early or the request-target (RFC 9112 3) are
+      // checked with the request line.
+      if (h.find_first_of("/?# \t\x80") != std::string_view::npos) continue;
+      check_rejected(served("ws://" + std::string(h) + "/chat"), Error::handshake_invalid_host, 400);
+    }
+    check_rejected(served("ws:///chat"), Error::handshake_invalid_host, 400);
+    check_rejected(served("ws://u@a.example/chat"), Error::handshake_invalid_host, 400);
+  }
+  SECTION("an empty path before a query has no origin form -> 400") {
+    check_rejected(served("ws://a.example?x=1"), Error::handshake_malformed_request_line, 400);
+  }
+  SECTION("Host is still required once and valid") {
+    check_rejected(served("ws://a.example/", ""), Error::handshake_missing_host, 400);
+    check_rejected(served("ws://a.example/", "Host: h\r\nHost: h\r\n"), Error::handshake_duplicate_host, 400);
+    check_rejected(served("ws://a.example/", "Host: a b\r\n"), Error::handshake_invalid_host, 400);
+  }
+}
+
 TEST_CASE("server: limits", "[handshake][server][limits]") {
   SECTION("oversize request line -> 414") {
     check_rejected(request_with(fields_except(""), "GET /" + std::string(9000, 'a') + " HTTP/1.1"),
-                   Error::handshake_request_line_too_long, 414);
+                   Error::handshake_request_line_too_large, 414);
   }
   SECTION("oversize header section -> 431") {
     check_rejected(request_with(fields_except("") + "X-Big: " + std::string(9000, 'b') + "\r\n"),
@@ -358,7 +483,7 @@ TEST_CASE("server: limits", "[handshake][server][limits]") {
     CHECK(allocations.load() == before);
     CHECK(r.status == HandshakeStatus::reject);
     CHECK(feeds == 9);  // 8192 bytes fit: the 9th chunk overflows
-    CHECK(hs.error() == Error::handshake_request_line_too_long);
+    CHECK(hs.error() == Error::handshake_request_line_too_large);
   }
 }
 
@@ -639,6 +764,64 @@ TEST_CASE("client: the checks of the server's answer (RFC 6455 4.1)", "[handshak
     const Outcome o = validate(options, response_with(good_fields) + frame);
     CHECK(o.status == HandshakeStatus::accept);
     CHECK(o.leftover == frame);
+  }
+}
+
+TEST_CASE("client: Host and extra headers (RFC 9112 3.2)", "[handshake][client]") {
+  SECTION("ClientOptions::host must be host [\":\" port]; our server takes every one we send") {
+    for (std::string_view h : valid_hosts) {
+      INFO(h);
+      ClientHandshake client(ClientOptions{.host = h}, sample_nonce());
+      REQUIRE(client.error() == Error::ok);
+      ServerHandshake server;
+      CHECK(server.feed(client.request()).status == HandshakeStatus::accept);
+      CHECK(server.host() == h);
+    }
+    for (std::string_view h : invalid_hosts) {
+      INFO(h);
+      ClientHandshake client(ClientOptions{.host = h}, sample_nonce());
+      CHECK(client.error() == Error::handshake_invalid_option);
+      CHECK(client.request().empty());
+    }
+  }
+  SECTION("extra_headers may not name a field the request writes itself, in any case") {
+    for (std::string_view name : {"Host"sv, "Upgrade"sv, "Connection"sv, "Origin"sv, "Sec-WebSocket-Key"sv,
+                                  "Sec-WebSocket-Version"sv, "Sec-WebSocket-Protocol"sv, "Sec-WebSocket-Extensions"sv,
+                                  "Content-Length"sv, "Transfer-Encoding"sv}) {
+      std::string lower(name), upper(name);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      for (std::string_view spelled : {name, std::string_view(lower), std::string_view(upper)}) {
+        INFO(spelled);
+        const HttpField extra[] = {{"X-Before", "1"}, {spelled, "13"}};
+        ClientHandshake hs(ClientOptions{.host = "h", .extra_headers = extra}, sample_nonce());
+        CHECK(hs.error() == Error::handshake_reserved_extra_header);
+        CHECK(hs.status() == HandshakeStatus::reject);
+        CHECK(hs.request().empty());
+      }
+    }
+  }
+  SECTION("names that merely resemble them are sent, and our server accepts the request") {
+    const HttpField extra[] = {{"X-Host", "a"}, {"Hostname", "b"}, {"Upgrade-Insecure-Requests", "1"},
+                               {"Sec-WebSocket-Keys", "c"}, {"Sec-WebSocket-Accept", "d"}, {"Proxy-Connection", "e"}};
+    ClientHandshake client(ClientOptions{.host = "h", .extra_headers = extra}, sample_nonce());
+    REQUIRE(client.error() == Error::ok);
+    ServerHandshake server;
+    CHECK(server.feed(client.request()).status == HandshakeStatus::accept);
+    CHECK(server.header("hostname") == "b");
+  }
+}
+
+TEST_CASE("client: a 101 needs HTTP/1.1 or higher", "[handshake][client]") {
+  const ClientOptions options{.host = "h"};
+  CHECK(validate(options, response_with(good_fields, "HTTP/1.0 101 Switching Protocols")).error ==
+        Error::handshake_response_http_version);
+  CHECK(validate(options, response_with(good_fields, "HTTP/1.1 101 Switching Protocols")).error == Error::ok);
+  CHECK(validate(options, response_with(good_fields, "HTTP/2.0 101 Switching Protocols")).error == Error::ok);
+  SECTION("another status from an HTTP/1.0 server is reported as that status") {
+    const Outcome o = validate(options, response_with("Content-Length: 0\r\n", "HTTP/1.0 403 Forbidden"));
+    CHECK(o.error == Error::handshake_unexpected_status);
+    CHECK(o.status_code == 403);
   }
 }
 

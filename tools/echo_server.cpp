@@ -4,7 +4,7 @@
 //
 //   wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]
 //                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]
-//                [--whole-messages] [--quiet] [--deflate [deflate options]]
+//                [--idle-timeout SECONDS] [--whole-messages] [--quiet] [--deflate [deflate options]]
 //
 // --deflate accepts permessage-deflate offers (RFC 7692); without it they are declined and RSV1
 // is a protocol error. The server's wishes for the agreement: --deflate-server-no-context-takeover,
@@ -24,7 +24,21 @@
 // from the read buffer (no reassembly: a connection's memory does not grow with its largest
 // message); --whole-messages reassembles each message (up to --max-message) and echoes it as one
 // frame. SIGINT/SIGTERM stop it cleanly (exit 0).
+//
+// Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
+// must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
+// stays silent for another T it is failed with a Close 1001; a frame or a fragmented message
+// must be complete T after its first byte, however slowly its bytes trickle in (memory held for
+// it is bounded by --max-message, time by this), else the connection is failed with 1001 too.
+// After our last bytes (a Close, a rejection) the peer has min(T, 5 s) to close before the TCP
+// connection is dropped. Memory a connection held goes back to the system once it is closed
+// or its message echoed (malloc_trim).
+//
+// At the file descriptor limit (EMFILE, ENFILE) new connections wait in the listen backlog: the
+// listening socket is not watched for 100 ms (or until a connection ends), instead of spinning
+// on a level-triggered accept that keeps failing, and the failure is reported at most every 10 s.
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -34,6 +48,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -45,6 +60,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "wsframe/wsframe.hpp"
@@ -61,6 +77,7 @@ struct Config {
   std::size_t max_frame = 16u << 20;
   std::size_t max_handshake = 8 * 1024;
   std::size_t high_water = 256 * 1024;  // unsent output above which we stop reading a client
+  std::chrono::milliseconds idle_timeout{60'000};
   bool whole_messages = false;
   bool quiet = false;
   bool deflate = false;                         // accept permessage-deflate offers
@@ -72,8 +89,12 @@ struct Config {
 // it near this size, so it is what a busy connection costs (1000 connections: ~28 MiB at 16 KiB,
 // ~64 MiB at 64 KiB, same throughput in tools/load_test.py).
 constexpr std::size_t read_buffer_size = 16 * 1024;
-constexpr auto handshake_timeout = std::chrono::seconds(10);
-constexpr auto closing_timeout = std::chrono::seconds(5);  // for the peer's FIN after ours
+constexpr auto max_handshake_timeout = std::chrono::milliseconds(10'000);
+constexpr auto max_closing_timeout = std::chrono::milliseconds(5'000);  // for the peer's Close or FIN after ours
+constexpr auto accept_pause = std::chrono::milliseconds(100);            // at the fd limit
+constexpr auto accept_note_interval = std::chrono::seconds(10);
+// A reassembled message this large leaves a block in the heap when its buffer shrinks (sweep()).
+constexpr std::size_t big_message = 1u << 20;
 // DEFLATE's densest code: a 258-byte match in 2 bits, so a read inflates to at most this many
 // times its size (RFC 1951 3.2.5: length code 285 and distance code 0 carry no extra bits).
 constexpr std::size_t max_inflation_ratio = 1032;
@@ -98,7 +119,13 @@ struct Client {
   std::size_t http_written = 0;
   bool reading = true;       // EPOLLIN wanted (false while backpressure holds)
   bool writing = false;      // EPOLLOUT wanted
-  Clock::time_point deadline;
+  Clock::time_point deadline;  // handshake, lingering, or our Close awaiting its answer
+  // Open phase: the last input, the idle ping sent since (if any), and when the frame or message
+  // being received started (Connection::receiving()).
+  Clock::time_point last_input;  // or output drained by a client we stopped reading from
+  std::optional<Clock::time_point> pinged;
+  std::optional<Clock::time_point> receiving_since;
+  bool timed_out = false;    // we closed it (1001) for a deadline: `deadline` is for writing the Close
 
   std::span<const std::byte> output() const {
     if (http_written < http_output.size())
@@ -132,6 +159,8 @@ class Worker {
     connection_options_.compression = config.compression;
     handshake_options_.limits.max_head_bytes = config.max_handshake;
     if (config.deflate) handshake_options_.deflate = config.deflate_wishes;
+    tick_ = std::clamp(std::chrono::duration_cast<Clock::duration>(config.idle_timeout / 4),
+                       Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::seconds(1)));
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
@@ -144,9 +173,9 @@ class Worker {
 
   Totals run() {
     epoll_event events[256];
-    auto next_sweep = Clock::now() + std::chrono::seconds(1);
+    auto next_sweep = Clock::now() + tick_;
     for (;;) {
-      const int n = epoll_wait(epoll_fd_, events, 256, 1000);
+      const int n = epoll_wait(epoll_fd_, events, 256, wait_ms(next_sweep));
       if (n < 0 && errno != EINTR) {
         std::perror("epoll_wait");
         break;
@@ -174,9 +203,11 @@ class Worker {
         }
         if (events[i].events & EPOLLIN) on_readable(*c);
       }
-      if (Clock::now() >= next_sweep) {
-        sweep();
-        next_sweep = Clock::now() + std::chrono::seconds(1);
+      const auto now = Clock::now();
+      if (accepts_paused_ && now >= accepts_resume_) resume_accepts();
+      if (now >= next_sweep) {
+        sweep(now);
+        next_sweep = now + tick_;
       }
     }
     return totals_;
@@ -191,11 +222,13 @@ class Worker {
   }
 
   // Interest follows the state: read unless backpressure holds, write while output waits.
-  void update_interest(Client& c) {
-    epoll_event ev{};
-    ev.events = (c.reading ? EPOLLIN : 0u) | (c.writing ? EPOLLOUT : 0u);
-    ev.data.fd = c.fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  void update_interest(Client& c) { set_interest(c.fd, (c.reading ? EPOLLIN : 0u) | (c.writing ? EPOLLOUT : 0u)); }
+
+  // Milliseconds until the next sweep or the end of an accept pause, rounded up.
+  int wait_ms(Clock::time_point next_sweep) const {
+    const auto until = accepts_paused_ ? std::min(next_sweep, accepts_resume_) : next_sweep;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+    return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, 1000));
   }
 
   Client* find(int fd) {
@@ -206,7 +239,8 @@ class Worker {
     for (;;) {
       const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE) note(config_, "wsframe-echo: accept: %s\n", std::strerror(errno));
+        // Out of descriptors or memory: the listening socket stays readable, so pause it.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause_accepts(errno);
         return;  // EAGAIN: all taken (another thread may have won the race)
       }
       const int one = 1;
@@ -215,17 +249,46 @@ class Worker {
       auto c = std::make_unique<Client>();
       c->fd = fd;
       c->handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
-      c->deadline = Clock::now() + handshake_timeout;
+      c->deadline = Clock::now() + std::min<Clock::duration>(config_.idle_timeout, max_handshake_timeout);
       clients_[static_cast<std::size_t>(fd)] = std::move(c);
       watch(fd, EPOLLIN);
       ++totals_.connections;
     }
   }
 
+  // Stops watching the listening socket for accept_pause; a connection ending resumes it sooner.
+  void pause_accepts(int error) {
+    const auto now = Clock::now();
+    ++accept_failures_;
+    if (now >= next_accept_note_) {
+      note(config_, "wsframe-echo: accept: %s; new connections wait (%llu failures since the last report)\n",
+           std::strerror(error), static_cast<unsigned long long>(accept_failures_));
+      accept_failures_ = 0;
+      next_accept_note_ = now + accept_note_interval;
+    }
+    accepts_paused_ = true;
+    accepts_resume_ = now + accept_pause;
+    set_interest(listen_fd_, 0);
+  }
+
+  void resume_accepts() {
+    accepts_paused_ = false;
+    set_interest(listen_fd_, EPOLLIN);
+  }
+
+  void set_interest(int fd, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  }
+
   void drop(Client& c) {
     const auto fd = static_cast<std::size_t>(c.fd);
+    trim_pending_ = trim_pending_ || c.connection.has_value();
     ::close(c.fd);  // also removes it from the epoll set
     clients_[fd].reset();
+    if (accepts_paused_) accepts_resume_ = Clock::now();  // a descriptor is free
   }
 
   // Half-closes after the last byte was written, then waits (bounded) for the peer's FIN, so the
@@ -233,9 +296,10 @@ class Worker {
   // would send RST and could destroy it).
   void linger(Client& c) {
     c.phase = Client::Phase::lingering;
+    trim_pending_ = trim_pending_ || c.connection.has_value();
     c.connection.reset();
     c.handshake.reset();
-    c.deadline = Clock::now() + closing_timeout;
+    c.deadline = Clock::now() + closing_timeout();
     ::shutdown(c.fd, SHUT_WR);
     c.reading = true;
     c.writing = false;
@@ -253,6 +317,8 @@ class Worker {
         return false;
       }
       c.consume(static_cast<std::size_t>(n));
+      // A client we stopped reading from (backpressure) makes progress by reading its echoes.
+      if (!c.reading && c.phase == Client::Phase::open) c.last_input = Clock::now(), c.pinged.reset();
     }
     const std::size_t unsent = c.output().size();
     const bool was_reading = c.reading, was_writing = c.writing;
@@ -263,7 +329,7 @@ class Worker {
 
     const bool done = c.phase == Client::Phase::handshake
                           ? c.handshake->status() == wsframe::HandshakeStatus::reject && unsent == 0
-                          : c.connection->should_close_transport();
+                          : c.connection->should_close_transport() || (c.timed_out && unsent == 0);
     if (done) {
       linger(c);
       return false;
@@ -288,7 +354,7 @@ class Worker {
   }
 
   void on_handshake_bytes(Client& c, std::span<std::byte> bytes) {
-    const wsframe::HandshakeResult r = c.handshake->feed(bytes);
+    const wsframe::WritableHandshakeResult r = c.handshake->feed(bytes);
     if (r.status == wsframe::HandshakeStatus::need_more) return;
     c.http_output.assign(c.handshake->response());
     if (r.status == wsframe::HandshakeStatus::reject) {
@@ -299,23 +365,26 @@ class Worker {
       return;
     }
     c.phase = Client::Phase::open;
+    c.last_input = Clock::now();
     wsframe::ConnectionOptions options = connection_options_;
     options.deflate = c.handshake->deflate();  // nullopt unless --deflate and a valid offer
     c.handshake.reset();  // its buffer is not needed any more
     c.connection.emplace(wsframe::Role::server, limits_, options);
-    // A pipelined first frame: the leftover lies in our read buffer, which we may unmask in place.
-    const std::size_t offset = static_cast<std::size_t>(r.leftover.data() - bytes.data());
-    on_frame_bytes(c, bytes.subspan(offset, r.leftover.size()));
+    on_frame_bytes(c, r.leftover);  // a pipelined first frame
   }
 
   void on_frame_bytes(Client& c, std::span<std::byte> bytes) {
     wsframe::Connection& conn = *c.connection;
+    const auto now = Clock::now();
+    c.last_input = now;
+    c.pinged.reset();
     conn.receive(bytes);
     while (const wsframe::Event ev = conn.next_event()) {
       wsframe::Error e = wsframe::Error::ok;
       switch (ev.type) {
         case wsframe::EventType::message:
           ++totals_.messages;
+          trim_pending_ = trim_pending_ || ev.payload.size() >= big_message;  // see sweep()
           e = ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
           break;
         case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
@@ -341,14 +410,51 @@ class Worker {
         return;
       }
     }
+    // The echoes are queued: a reassembled message is done with, and receive() with no frame in
+    // progress lets the Connection shrink its buffer now, not on the client's next bytes.
+    conn.receive({});
+    if (!conn.receiving()) c.receiving_since.reset();
+    else if (!c.receiving_since) c.receiving_since = now;
     flush(c);
   }
 
-  // Drops clients stuck in the handshake or lingering past their deadline.
-  void sweep() {
-    const auto now = Clock::now();
-    for (auto& slot : clients_)
-      if (slot && slot->phase != Client::Phase::open && now >= slot->deadline) drop(*slot);
+  Clock::duration closing_timeout() const { return std::min<Clock::duration>(config_.idle_timeout, max_closing_timeout); }
+
+  // The deadlines (see the top of the file): drops clients stuck in the handshake, lingering or
+  // not answering our Close; pings idle ones, closes those silent since the ping or stalled in
+  // a frame or message.
+  void sweep(Clock::time_point now) {
+    // glibc keeps large freed blocks in its heap once its mmap threshold has grown past them
+    // (a reassembled message of megabytes): give what was freed back, at most once per sweep.
+    if (std::exchange(trim_pending_, false)) malloc_trim(0);
+    const Clock::duration idle = config_.idle_timeout;
+    for (auto& slot : clients_) {
+      if (!slot) continue;
+      Client& c = *slot;
+      if (c.phase != Client::Phase::open || c.timed_out) {
+        if (now >= c.deadline) drop(c);
+      } else if (c.receiving_since && now - *c.receiving_since >= idle) {
+        time_out(c, "frame or message incomplete");
+      } else if (c.pinged && now - *c.pinged >= idle) {
+        time_out(c, "no answer to ping");
+      } else if (!c.pinged && now - c.last_input >= idle && !c.connection->receiving()) {
+        c.pinged = now;
+        c.connection->send_ping();
+        flush(c);
+      }
+    }
+  }
+
+  // Fails the connection (RFC 6455 7.1.7) with 1001, "going away" (7.4.1): once the Close is
+  // written we linger without waiting for its answer (a peer stuck inside a frame cannot give
+  // one), which frees the Connection's memory now. A Close that cannot be written within
+  // closing_timeout (a peer that does not read) ends with the TCP connection dropped.
+  void time_out(Client& c, const char* why) {
+    note(config_, "wsframe-echo: closing with 1001: %s\n", why);
+    c.timed_out = true;
+    c.deadline = Clock::now() + closing_timeout();
+    c.connection->close(1001, why);
+    flush(c);
   }
 
   const Config& config_;
@@ -359,6 +465,11 @@ class Worker {
   wsframe::ConnectionOptions connection_options_;
   wsframe::ServerOptions handshake_options_;
   Totals totals_;
+  Clock::duration tick_;  // how often sweep() checks the deadlines
+  bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
+  bool accepts_paused_ = false;
+  Clock::time_point accepts_resume_, next_accept_note_;
+  std::uint64_t accept_failures_ = 0;
 };
 
 int listen_on(const Config& config, std::uint16_t port, bool reuse_port) {
@@ -393,7 +504,8 @@ std::uint16_t bound_port(int fd) {
   std::fprintf(status == 0 ? stdout : stderr,
                "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
                "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
-               "                    [--whole-messages] [--quiet] [--deflate [deflate options]]\n"
+               "                    [--idle-timeout SECONDS (60)] [--whole-messages] [--quiet]\n"
+               "                    [--deflate [deflate options]]\n"
                "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
                "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
                "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
@@ -423,6 +535,16 @@ int parse_small_number(std::string_view flag, const char* text, int min, int max
   return value;
 }
 
+// Seconds with an optional fraction ("0.5"), at least 1 ms and at most a day.
+std::chrono::milliseconds parse_seconds(std::string_view flag, const char* text) {
+  const double seconds = parse_number<double>(flag, text);
+  if (!(seconds >= 0.001 && seconds <= 86400)) {
+    std::fprintf(stderr, "wsframe-echo: %.*s must be 0.001..86400 seconds\n", static_cast<int>(flag.size()), flag.data());
+    usage(2);
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
 Config parse_arguments(int argc, char** argv) {
   Config config;
   bool deflate_options_given = false;
@@ -450,6 +572,7 @@ Config parse_arguments(int argc, char** argv) {
     else if (flag == "--max-frame") config.max_frame = parse_number<std::size_t>(flag, value);
     else if (flag == "--max-handshake") config.max_handshake = parse_number<std::size_t>(flag, value);
     else if (flag == "--high-water") config.high_water = parse_number<std::size_t>(flag, value);
+    else if (flag == "--idle-timeout") config.idle_timeout = parse_seconds(flag, value);
     else if (flag == "--deflate-server-max-window-bits")
       wishes.server_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
     else if (flag == "--deflate-client-max-window-bits")

@@ -187,7 +187,7 @@ class Session {
         const std::size_t n = read_some();
         if (n == SIZE_MAX) continue;  // nothing to read yet
         expect(n > 0, "the server closed the connection during the handshake");
-        const wsframe::HandshakeResult r = hs.feed(std::span<const std::byte>(buffer_.data(), n));
+        const wsframe::WritableHandshakeResult r = hs.feed(std::span(buffer_).first(n));
         if (r.status == wsframe::HandshakeStatus::reject)
           throw Failure{"handshake rejected (status " + std::to_string(hs.status_code()) + "): " +
                         std::string(wsframe::message(hs.error()))};
@@ -195,9 +195,7 @@ class Session {
           check_agreement(hs);
           conn_.emplace(wsframe::Role::client, limits(),
                         wsframe::ConnectionOptions{.deflate = agreement_, .compression = {.threshold = 0}});
-          // The server may have sent frames right behind its 101: they lie in our buffer.
-          const auto offset = static_cast<std::size_t>(r.leftover.data() - buffer_.data());
-          take(std::span(buffer_).subspan(offset, r.leftover.size()));
+          take(r.leftover);  // frames the server sent right behind its 101
         }
       }
     }
@@ -562,8 +560,8 @@ void deflate_bomb_echoed_to_us() {
   const std::size_t sent = s.connection().pending_output().size();
   Received r = s.next();
   while (r.type == wsframe::EventType::ping || r.type == wsframe::EventType::pong) r = s.next();
-  expect(r.type == wsframe::EventType::error && r.error == wsframe::Error::message_too_big && r.close_code == 1009,
-         "expected our 1009 (message_too_big), got event type " + std::to_string(static_cast<int>(r.type)) +
+  expect(r.type == wsframe::EventType::error && r.error == wsframe::Error::message_too_large && r.close_code == 1009,
+         "expected our 1009 (message_too_large), got event type " + std::to_string(static_cast<int>(r.type)) +
              " close code " + std::to_string(r.close_code));
   case_note = std::to_string(zeros.size() >> 20) + " MiB sent in " + std::to_string(sent) + " bytes; 1009 after " +
               std::to_string(s.bytes_received()) + " bytes of the echo read, limit " + std::to_string(limit >> 20) + " MiB";

@@ -1,4 +1,4 @@
-// wsframe — runtime CPU dispatch (DESIGN.md section 2).
+// wsframe — runtime CPU dispatch: the kernel table of one backend, and choosing among them.
 //
 // Every kernel exists once per instruction set ("backend"). The best backend this CPU and OS
 // support is chosen once, on first use; WSFRAME_BACKEND=<name> in the environment or

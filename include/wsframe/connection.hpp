@@ -1,11 +1,12 @@
-// wsframe — the sans-I/O WebSocket connection (RFC 6455 sections 5-7, DESIGN.md section 4).
+// wsframe — the sans-I/O WebSocket connection (RFC 6455 sections 5-7).
 //
 // The embedding server owns the socket. Input is pull-style:
 //
-//   std::span<std::byte> got = ...;               // bytes just read from the socket
+//   std::span<std::byte> got = read_some(fd);     // bytes just read from the socket
+//   if (got.empty()) handle(conn.receive_eof());  // the end of the stream: 1006 if early
 //   conn.receive(got);                            // lend them to the connection
 //   while (wsframe::Event ev = conn.next_event()) // then drain every event they hold
-//     switch (ev.type) { ... }
+//     handle(ev);                                 // a switch on ev.type
 //   write(fd, conn.pending_output()); conn.consume_output(bytes_written);
 //   if (conn.should_close_transport()) close(fd);
 //
@@ -27,11 +28,8 @@
 // Every span in an event stays valid until the next call to receive() or next_event().
 #pragma once
 
-#include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -131,6 +129,12 @@ class Connection {
   // The next event from the lent bytes; type none once they are all consumed (any partial
   // header or payload is then held internally, bounded by the limits).
   Event next_event() noexcept;
+  // The transport reached the end of its input (read() returned 0, or it failed). Before the
+  // peer's Close frame that is an abnormal closure (RFC 6455 7.1.5): an error event with
+  // Error::abnormal_closure and close code 1006, and the connection is closed (nothing is sent).
+  // After the peer's Close, or once the connection failed, it returns an event of type none.
+  // Bytes still undrained from receive() are dropped: drain first.
+  Event receive_eof() noexcept;
 
   // ---- output ---- (each returns Error::ok, or an error and queues nothing)
   Error send_text(std::string_view text) noexcept;
@@ -152,124 +156,27 @@ class Connection {
 
   // ---- state ----
   ConnectionState state() const noexcept;
-  Error error() const noexcept { return error_; }  // why it failed, or Error::ok
+  Error error() const noexcept;  // why it failed, or Error::ok
   // True when the embedding server should now close the TCP connection: the close handshake is
   // complete (or the connection failed) and all output was consumed. RFC 6455 7.1.1: the server
   // closes first, so for a client after a clean close handshake this stays false (wait for the
   // server to close, with a timeout of your own); a failed client connection may close.
   bool should_close_transport() const noexcept;
-  Role role() const noexcept { return role_; }
+  // True while a frame (its header or payload) or a fragmented message is partly received: the
+  // peer owes the rest. The connection sets no deadline; an embedder bounds how long this may
+  // last, as memory (a reassembled message up to max_message_size) may be held meanwhile.
+  bool receiving() const noexcept;
+  Role role() const noexcept;
 
  private:
-  // A growable byte buffer that never value-initialises and keeps its capacity.
-  class Buffer {
-   public:
-    Buffer() = default;
-    Buffer(Buffer&&) noexcept;
-    Buffer& operator=(Buffer&&) noexcept;
-    ~Buffer();
-    std::byte* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
-    // Appends n uninitialised bytes and returns them; nullptr when memory runs out. The
-    // capacity grows geometrically but never past `cap` (when the new size fits under it).
-    std::byte* extend(std::size_t n, std::size_t cap) noexcept;
-    // Makes room for n more bytes without changing the size; false when memory runs out.
-    bool reserve(std::size_t n, std::size_t cap) noexcept;
-    std::size_t spare() const noexcept { return capacity_ - size_; }
-    void shrink_by(std::size_t n) noexcept { size_ -= n; }  // n <= size()
-    void clear() noexcept { size_ = 0; }
-    // Empties the buffer and frees its memory if it holds more than `keep` bytes.
-    void clear_and_trim(std::size_t keep) noexcept;
-    void erase_front(std::size_t n) noexcept;
+  class Impl;  // src/connection_impl.hpp
+  Impl& impl() noexcept;
+  const Impl& impl() const noexcept;
 
-   private:
-    std::byte* data_ = nullptr;
-    std::size_t size_ = 0, capacity_ = 0;
-  };
-
-  // ChaCha20 keystream (RFC 8439 block function) for the client's masking keys.
-  class KeyStream {
-   public:
-    void seed(std::uint64_t seed) noexcept;
-    MaskKey next() noexcept;
-
-   private:
-    void refill() noexcept;
-    std::array<std::uint32_t, 16> state_{};
-    std::array<std::uint32_t, 16> block_{};
-    unsigned used_ = 16;
-  };
-
-  struct Deflate;  // permessage-deflate state (connection.cpp)
-
-  Event fail(Error e) noexcept;
-  Error start_frame() noexcept;
-  Event finish_control(std::span<const std::byte> payload) noexcept;
-  Event data_chunk(std::span<std::byte> chunk, bool message_done) noexcept;
-  Error start_inflating() noexcept;
-  Event inflate_chunk(std::size_t chunk) noexcept;
-  Error queue_frame(Opcode op, bool fin, std::span<const std::byte> payload, bool bypass_limit,
-                    std::uint8_t rsv = 0) noexcept;
-  Error queue_compressed(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends) noexcept;
-  Error fail_compressor() noexcept;
-  std::size_t frame_size(std::size_t payload) const noexcept;
-  bool output_has_room(std::size_t frame_bytes) const noexcept;
-  // The reassembly buffer never grows past max_message_size.
-  std::size_t message_capacity_cap() const noexcept {
-    return static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX));
-  }
-  Error queue_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
-  Error send_data(Opcode op, bool fin, std::span<const std::byte> data, bool starts, bool ends,
-                  MessageKind kind) noexcept;
-  void advance(std::size_t n) noexcept {
-    in_ += n;
-    in_left_ -= n;
-  }
-
-  const Backend* backend_;
-  Role role_;
-  Limits limits_;
-  ConnectionOptions options_;
-
-  // Input lent by receive().
-  std::byte* in_ = nullptr;
-  std::size_t in_left_ = 0;
-
-  // The frame being received.
-  FrameHeader frame_{};
-  std::array<std::byte, max_header_size> header_bytes_{};  // a header straddling receive() calls
-  std::uint8_t header_have_ = 0;
-  bool in_payload_ = false;
-  std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet received
-  std::size_t mask_phase_ = 0;
-  std::array<std::byte, max_control_payload> control_{};  // a control payload straddling calls
-  std::size_t control_have_ = 0;
-
-  // The message being received.
-  bool message_active_ = false;     // a fragmented message started and is not finished
-  bool message_reported_ = false;   // deliver_fragments: its first fragment was delivered
-  MessageKind message_kind_ = MessageKind::binary;
-  std::uint8_t message_rsv_ = 0;
-  bool check_utf8_ = false;
-  bool inflating_ = false;          // it is compressed (RSV1 with permessage-deflate)
-  std::uint64_t message_size_ = 0;  // payload bytes declared by its frames so far
-  Utf8State utf8_{};
-  Buffer message_;                  // reassembly (not used with deliver_fragments)
-
-  // Output.
-  Buffer output_;
-  std::size_t output_begin_ = 0;  // consumed bytes at the front of output_
-  bool sending_message_ = false;  // a fragmented message is being sent
-  MessageKind send_kind_ = MessageKind::binary;
-  Utf8State send_utf8_{};
-  bool sending_compressed_ = false;  // the message being sent is compressed
-  KeyStream keys_;
-
-  std::unique_ptr<Deflate> deflate_;  // null without permessage-deflate
-
-  bool close_sent_ = false;
-  bool close_received_ = false;
-  Error error_ = Error::ok;
+  // The state lives in place, with no allocation or indirection on the hot path; its layout
+  // is private to the library (the size leaves room to grow without changing this class).
+  static constexpr std::size_t storage_size = 512;
+  alignas(std::max_align_t) std::byte storage_[storage_size];
 };
 
 }  // namespace wsframe

@@ -4,13 +4,13 @@
 //
 //   // server
 //   wsframe::ServerHandshake hs({.deflate = wsframe::DeflateParameters{}});   // accept offers
-//   ... hs.feed(bytes) == accept ...
+//   if (hs.feed(bytes).status != wsframe::HandshakeStatus::accept) return;  // or feed more
 //   wsframe::Connection conn(wsframe::Role::server, limits, {.deflate = hs.deflate()});
 //
 //   // client
 //   const wsframe::DeflateParameters offers[] = {{.client_max_window_bits = 12}, {}};
 //   wsframe::ClientHandshake hs({.host = "example.com", .deflate_offers = offers});
-//   ... hs.feed(bytes) == accept ...
+//   if (hs.feed(bytes).status != wsframe::HandshakeStatus::accept) return;  // or feed more
 //   wsframe::Connection conn(wsframe::Role::client, limits, {.deflate = hs.deflate()});
 //
 // The handshake settles the four parameters of RFC 7692 section 7.1; ConnectionOptions::deflate

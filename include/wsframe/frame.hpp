@@ -92,7 +92,7 @@ inline Error check_header(const FrameHeader& h, HeaderRules rules) noexcept {
     return Error::reserved_opcode;  // 3-7 and 11-15
   if (op & 8) {  // RFC 6455 5.5
     if (!h.fin) return Error::control_frame_fragmented;
-    if (h.payload_length > max_control_payload) return Error::control_frame_too_long;
+    if (h.payload_length > max_control_payload) return Error::control_frame_too_large;
   }
   if (h.masked != rules.expect_masked) [[unlikely]]
     return rules.expect_masked ? Error::frame_not_masked : Error::frame_masked;

@@ -7,10 +7,21 @@
 // reset()), and every accessor returns a view into that buffer. A head that does not fit is
 // rejected. Bytes that follow the head (a pipelined first frame) are handed back as `leftover`.
 // The server refuses HTTP/1.0 and older with 400: RFC 6455 4.2.1 asks for HTTP/1.1 or higher,
-// and 505 is meant for an unsupported major version.
+// and 505 is meant for an unsupported major version. It also answers 400 to a request with a
+// body (RFC 9112 6.3: any Transfer-Encoding, or a Content-Length other than one "0" line, which
+// is the same as none), and to a Host that is not host [ ":" port ] (RFC 9112 3.2, RFC 3986
+// 3.2.2: a reg-name without commas, an IPv4 address or a bracketed IPv6 or IPvFuture literal;
+// a port of 1-5 digits up to 65535; no userinfo, path, space or list).
+// An absolute-form target ("GET ws://a.example/chat HTTP/1.1") is accepted: its authority
+// wins over Host (RFC 9112 3.2.2), which must still be present once and valid, host() is that
+// authority and path() the origin-form rest ("/chat", "/" for an empty path; an empty path
+// followed by a query is refused as a malformed request line).
+//
+// The client refuses a 101 that claims HTTP/1.0 (RFC 9110 7.8 and 15.2), and ClientOptions
+// whose extra_headers name a field it writes itself (Error::handshake_reserved_extra_header).
 //
 //   wsframe::ServerHandshake hs(options);
-//   auto r = hs.feed(bytes);                  // again and again while r.status == need_more
+//   auto r = hs.feed(bytes);                  // a std::span<std::byte>; again while need_more
 //   write(fd, hs.response());                 // 101 on accept, a "Connection: close" error otherwise
 //   if (r.status == wsframe::HandshakeStatus::accept) connection.receive(r.leftover);
 #pragma once
@@ -25,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "wsframe/deflate.hpp"
 #include "wsframe/error.hpp"
@@ -51,12 +63,25 @@ enum class HandshakeStatus : std::uint8_t {
   reject,     // it failed: error() says why (the server also has a response to send)
 };
 
-struct HandshakeResult {
+template <class Byte>
+struct BasicHandshakeResult {
   HandshakeStatus status;
   // On accept: the bytes of the last input that follow the head (a view into that input), for
   // Connection::receive. Empty otherwise.
-  std::span<const std::byte> leftover;
+  std::span<Byte> leftover;
+
+  // A result from writable input reads as one from read-only input.
+  operator BasicHandshakeResult<const Byte>() const noexcept
+    requires(!std::is_const_v<Byte>)
+  {
+    return {status, leftover};
+  }
 };
+// What feed() returns for read-only input (a string_view, a span<const std::byte>).
+using HandshakeResult = BasicHandshakeResult<const std::byte>;
+// What feed() returns for writable input (a socket's read buffer, span<std::byte>): the
+// leftover can go straight to Connection::receive, which unmasks in place.
+using WritableHandshakeResult = BasicHandshakeResult<std::byte>;
 
 // The elements of a comma-separated list header (RFC 9110 section 5.6.1) across every field line
 // with that name, in order: whitespace around elements trimmed, empty elements skipped, commas
@@ -110,11 +135,6 @@ class FieldList {
 
 // ASCII case-insensitive equality, no allocation (field names, tokens).
 bool iequals(std::string_view a, std::string_view b) noexcept;
-
-// The HTTP status a server answers for a handshake error: 405 (method), 414 (request line too
-// long), 426 (Sec-WebSocket-Version), 431 (header section too large or too many fields), 400
-// for every other request error; 0 for errors that are not about a request.
-int http_status(Error e) noexcept;
 
 namespace detail {
 // The bounded buffer and the line splitter shared by the request and response parsers: it
@@ -198,6 +218,10 @@ class ServerHandshake {
   HandshakeResult feed(std::string_view in) noexcept {
     return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
   }
+  WritableHandshakeResult feed(std::span<std::byte> in) noexcept {
+    const HandshakeResult r = feed(std::span<const std::byte>(in));
+    return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
+  }
 
   HandshakeStatus status() const noexcept { return status_; }
   Error error() const noexcept { return error_; }
@@ -208,7 +232,9 @@ class ServerHandshake {
   std::string_view response() const noexcept;
 
   // The request, valid once the head is complete (path as soon as the request line is).
-  std::string_view path() const noexcept { return path_; }  // the request-target
+  // The request-target in origin form ("/chat?x=1"), also for an absolute-form target.
+  std::string_view path() const noexcept { return path_; }
+  // Host, or the authority of an absolute-form target.
   std::string_view host() const noexcept { return host_; }
   std::string_view origin() const noexcept { return origin_; }  // "" when absent
   std::string_view key() const noexcept { return key_; }        // Sec-WebSocket-Key
@@ -256,7 +282,7 @@ using HandshakeNonce = std::array<std::byte, 16>;
 Error random_nonce(HandshakeNonce& nonce) noexcept;
 
 struct ClientOptions {
-  std::string_view host = {};  // the Host header: "example.com" or "example.com:8080" (required)
+  std::string_view host = {};  // the Host header: "example.com", "example.com:8080", "[::1]:80" (required)
   std::string_view path = "/";  // origin-form request-target, with the query if any
   std::string_view origin = {};  // the Origin header; "" for none
   std::span<const std::string_view> subprotocols = {};  // offered, in order of preference (tokens)
@@ -266,7 +292,12 @@ struct ClientOptions {
   // permessage-deflate element in `extensions` as well, are invalid options. An element in
   // `extensions` alone is sent as given and its answer is not checked (deflate() stays nullopt).
   std::span<const DeflateParameters> deflate_offers = {};
-  std::span<const HttpField> extra_headers = {};  // sent as given, after the others
+  // Sent as given, after the others. None may be named (ASCII case-insensitively) Host,
+  // Upgrade, Connection, Origin, Sec-WebSocket-Key, -Version, -Protocol or -Extensions (each is
+  // written from the option above; a second line would fail our server or make the answer's
+  // check wrong), Content-Length or Transfer-Encoding (the request has no body):
+  // Error::handshake_reserved_extra_header.
+  std::span<const HttpField> extra_headers = {};
   HandshakeLimits limits = {};  // for the server's response
   const Backend* backend = nullptr;                // kernels run on it; nullptr: active()
 };
@@ -289,6 +320,10 @@ class ClientHandshake {
   HandshakeResult feed(std::span<const std::byte> in) noexcept;
   HandshakeResult feed(std::string_view in) noexcept {
     return feed(std::as_bytes(std::span<const char>(in.data(), in.size())));
+  }
+  WritableHandshakeResult feed(std::span<std::byte> in) noexcept {
+    const HandshakeResult r = feed(std::span<const std::byte>(in));
+    return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
   }
 
   HandshakeStatus status() const noexcept { return status_; }

@@ -5,7 +5,7 @@
 // -m flags. If two TUs emitted the same inline function or template instantiation under one
 // name, the linker would keep one of them, and a helper compiled with -mavx512bw could end up
 // in the scalar path: SIGILL on an older CPU. Everything a kernel defines therefore lives in
-// wsframe::<isa>, and each TU instantiates xsimd only with its own arch (DESIGN.md section 2).
+// wsframe::<isa>, and each TU instantiates xsimd only with its own arch.
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,7 @@ byte for byte; fragmented messages (also a code point split across fragments, a 
 fragments); pings; close with a code and reason; a pipelined burst; a declined compression offer;
 then protocol errors written as raw frames beneath websockets' connection, after which the
 server must close with the RFC 6455 7.4.1 code (websockets itself validates the close frame);
-then malformed HTTP upgrade requests (cases `http_*`), which must get the DESIGN.md status.
+then malformed HTTP upgrade requests (cases `http_*`), which must get the status http_status() gives (400, 405, 426).
 
 --deflate: every connection offers permessage-deflate (RFC 7692) and fails unless the server
 accepts it; the echo cases then run compressed both ways (large compressible echoes must arrive

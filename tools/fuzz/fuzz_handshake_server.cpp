@@ -1,6 +1,6 @@
 // The server's opening-handshake parser (RFC 6455 4.2.1) on arbitrary bytes fed whole and in
 // random pieces: both must reach the same outcome (status, error, HTTP status, leftover, answer),
-// a rejection must carry a DESIGN.md status and "Connection: close", an acceptance the 101 with
+// a rejection must carry a status of http_status() and "Connection: close", an acceptance the 101 with
 // accept_key(Sec-WebSocket-Key), and the leftover must be the input's tail. permessage-deflate is
 // enabled: an agreement exists exactly when the 101 answers an offer, and respects the wishes
 // (RFC 7692 7.1). ASan/UBSan watch the bounded buffer.
@@ -76,6 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const AcceptKey accept = accept_key(hs.key());
     const std::string expected = "Sec-WebSocket-Accept: " + std::string(accept.data(), accept.size()) + "\r\n";
     if (whole.response.find(expected) == std::string::npos) fail("101 without the right Sec-WebSocket-Accept", "-");
+    // RFC 9112 3.2 and 6.3: an accepted request has a host, an origin-form path and no body.
+    if (hs.host().empty() || !hs.path().starts_with('/')) fail("accepted without a host or an origin-form path", "-");
+    for (const HttpField& f : hs.headers())
+      if (iequals(f.name, "transfer-encoding") ||
+          (iequals(f.name, "content-length") && f.value.find_first_not_of('0') != std::string_view::npos))
+        fail("accepted a request with a body", "-");
     // RFC 7692 7.1: the answer, if any, is one permessage-deflate element; the agreement keeps
     // the server's window within its wish and every window within 8..15.
     const bool answered = whole.response.find("\r\nSec-WebSocket-Extensions: permessage-deflate") != std::string::npos;

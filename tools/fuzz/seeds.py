@@ -112,6 +112,13 @@ def server_handshakes():
     yield REQUEST.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: x-foo, permessage-deflate; server_max_window_bits=16, "
                           b"permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
                           b"server_max_window_bits=\"9\"; client_max_window_bits=11\r\n\r\n")
+    # message framing and Host (RFC 9112 3.2, 6.3), and an absolute-form target
+    yield REQUEST.replace(b"\r\n\r\n", b"\r\nContent-Length: 0\r\n\r\n")
+    yield REQUEST.replace(b"\r\n\r\n", b"\r\nContent-Length: 5\r\n\r\nhello")
+    yield REQUEST.replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    yield REQUEST.replace(b"server.example.com", b"[2001:db8::1]:8080")
+    yield REQUEST.replace(b"server.example.com", b"user@server.example.com:65536")
+    yield REQUEST.replace(b"GET /chat", b"GET ws://a.example:9001/chat?x=1")
     yield b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
           b"Sec-WebSocket-Key: " + base64.b64encode(random_bytes(16)) + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
 
@@ -127,6 +134,7 @@ def client_handshakes():
     yield RESPONSE + frame(0x1, b"early", mask=None)
     yield RESPONSE.replace(b"Sec-WebSocket-Protocol: chat\r\n", b"")
     yield RESPONSE.replace(b"101 Switching Protocols", b"200 OK")
+    yield RESPONSE.replace(b"HTTP/1.1", b"HTTP/1.0")
     yield RESPONSE.replace(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", b"s3pPLMBiTxaQ9kYGzzhZRbK+xOA=")
     yield RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
     yield RESPONSE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "

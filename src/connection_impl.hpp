@@ -1,0 +1,82 @@
+// The state behind wsframe::Connection: the frame reader and the message assembler on the
+// receive side, the close handshake, and the one send path. connection.cpp implements it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "byte_buffer.hpp"
+#include "extension.hpp"
+#include "frame_reader.hpp"
+#include "key_stream.hpp"
+#include "message_assembler.hpp"
+#include "wsframe/connection.hpp"
+
+namespace wsframe {
+
+class Connection::Impl {
+ public:
+  Impl(Role role, const Limits& limits, const ConnectionOptions& options);
+
+  void receive(std::span<std::byte> bytes) noexcept;
+  Event receive_eof() noexcept;
+  Event next_event() noexcept;
+
+  Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
+  Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
+  Error close(std::uint16_t code, std::string_view reason) noexcept;
+  std::span<const std::byte> pending_output() const noexcept {
+    return {output_.data() + output_begin_, output_.size() - output_begin_};
+  }
+  void consume_output(std::size_t n) noexcept;
+  MessageKind send_kind() const noexcept { return send_kind_; }
+
+  ConnectionState state() const noexcept;
+  Error error() const noexcept { return error_; }
+  bool receiving() const noexcept { return reader_.in_frame() || assembler_.in_message(); }
+  Role role() const noexcept { return role_; }
+
+ private:
+  Event fail(Error e) noexcept;
+  Error start_frame() noexcept;
+  Event deliver_in_place() noexcept;
+  Event take_payload() noexcept;
+  Event take_control() noexcept;
+  Event finish_control(std::span<const std::byte> payload) noexcept;
+  Event finish_close(std::span<const std::byte> payload) noexcept;
+  // The one way a frame reaches the output: every check, the room, the header, the mask.
+  Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
+                   bool bypass_limit = false) noexcept;
+  Error send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept;
+  Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
+  std::size_t frame_size(std::size_t payload) const noexcept;
+  bool output_has_room(std::size_t frame_bytes) const noexcept;
+
+  const Backend* backend_;
+  Role role_;
+  bool auto_pong_;
+  std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
+  Limits limits_;
+
+  detail::FrameReader reader_;
+  detail::MessageAssembler assembler_;
+
+  detail::ByteBuffer output_;
+  std::size_t output_begin_ = 0;  // consumed bytes at the front of output_
+  bool sending_message_ = false;  // a fragmented message is being sent
+  bool sending_transformed_ = false;  // the extension transforms the message being sent
+  MessageKind send_kind_ = MessageKind::binary;
+  Utf8State send_utf8_{};
+
+  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
+  std::unique_ptr<detail::Extension> extension_;  // null without one
+  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
+
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  Error error_ = Error::ok;
+};
+
+}  // namespace wsframe

@@ -1,0 +1,60 @@
+// The interface of a WebSocket extension (RFC 6455 9) as the connection uses it: the RSV bits
+// it defines, and its transforms of a message's payload, inbound and outbound. A message
+// takes the transforms when its first frame carries the extension's bits (inbound) or when
+// the extension asks for it (outbound); every other message never reaches the extension, so
+// the plain receive and send paths make no virtual call. permessage-deflate (RFC 7692) is the
+// one implementation (permessage_deflate.hpp), its handshake part in deflate_negotiation.hpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "wsframe/error.hpp"
+
+namespace wsframe::detail {
+
+// What one inbound call did.
+struct InboundStep {
+  std::size_t consumed = 0;   // input bytes taken
+  std::size_t produced = 0;   // output bytes written
+  bool at_boundary = true;    // the output so far may end the message (nothing half-decoded)
+  Error error = Error::ok;    // the input cannot be decoded (its close code is sent)
+};
+
+class Extension {
+ public:
+  virtual ~Extension() = default;
+
+  // The RSV bits (frame.hpp's rsv1..rsv3) this extension defines on a data message's first
+  // frame; never on a continuation or control frame.
+  virtual std::uint8_t rsv_bits() const noexcept = 0;
+
+  // ---- inbound: one message at a time, its payload in pieces as its frames arrive ----
+  virtual Error begin_inbound() noexcept = 0;
+  // The message has no payload bytes at all: nothing is to be decoded.
+  virtual void inbound_is_empty() noexcept = 0;
+  // Decodes from `in` (may be empty) into out[0, room); `message_ends`: the message's last
+  // payload byte is the last of `in`. Called again while there is input or inbound_pending().
+  virtual InboundStep inbound(std::span<const std::byte> in, bool message_ends, std::byte* out,
+                              std::size_t room) noexcept = 0;
+  // Output it can still produce without more input (with message_ends: its end included).
+  virtual bool inbound_pending(bool message_ends) const noexcept = 0;
+  // The whole message was decoded; `at_boundary` from the last step. Error::ok or why the
+  // message is malformed.
+  virtual Error finish_inbound(bool at_boundary) const noexcept = 0;
+
+  // ---- outbound ----
+  // Whether a message that starts with `size` bytes (the whole message when `whole`) is
+  // transformed; all its frames are then.
+  virtual bool transforms_outbound(std::size_t size, bool whole) const noexcept = 0;
+  // The most bytes outbound() writes for n input bytes; 0 when it cannot start (memory).
+  virtual std::size_t outbound_bound(std::size_t n) noexcept = 0;
+  // Transforms one frame's data (`ends`: the message's last) into `out`, at least
+  // outbound_bound(in.size()) bytes; sets `size` to the bytes written. Error::ok or
+  // Error::compression_failed (its state, and the peer's, are then unknown).
+  virtual Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
+                         std::size_t& size) noexcept = 0;
+};
+
+}  // namespace wsframe::detail

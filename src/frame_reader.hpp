@@ -1,0 +1,164 @@
+// The receive side's first layer: frame headers (one straddling receive() calls is kept and
+// completed), payload unmasking with the key phase carried from piece to piece, and the
+// buffering of a control frame's payload that straddles calls. It knows nothing of messages:
+// the message assembler and the connection decide what the frames mean.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "wsframe/backend.hpp"
+#include "wsframe/frame.hpp"
+#include "wsframe/kernels.hpp"
+
+namespace wsframe::detail {
+
+class FrameReader {
+ public:
+  enum class HeaderStep : std::uint8_t { need_more, ready, length_too_large };
+
+  // Lends the next input; bytes left from the previous one are dropped.
+  void lend(std::span<std::byte> bytes) noexcept {
+    in_ = bytes.data();
+    in_left_ = bytes.size();
+    unmasked_ahead_ = 0;  // those bytes were in the previous input
+  }
+  std::size_t input_left() const noexcept { return in_left_; }
+  void drop_input() noexcept { in_left_ = 0; }
+
+  // Between frames: reads the next header (completing one kept from earlier inputs). ready:
+  // header() is the new frame's, its header bytes consumed; payload bytes then follow.
+  HeaderStep read_header(const Backend& backend) noexcept;
+  const FrameHeader& header() const noexcept { return frame_; }
+  bool in_payload() const noexcept { return in_payload_; }
+  // A frame is partly received: some of its header, or its payload is not complete.
+  bool in_frame() const noexcept { return header_have_ != 0 || in_payload_; }
+  // The header passed the connection's checks: its payload follows.
+  void start_payload() noexcept {
+    frame_left_ = frame_.payload_length;
+    mask_phase_ = 0;
+    control_have_ = 0;
+    in_payload_ = true;
+  }
+  // Payload bytes of the frame not yet consumed, and those of them in this input.
+  std::uint64_t frame_left() const noexcept { return frame_left_; }
+  std::size_t chunk() const noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
+  }
+  bool whole_payload_here() const noexcept { return frame_left_ <= in_left_; }
+  // A new frame's whole payload, still masked, consumed (the caller unmasks it in place).
+  std::span<std::byte> take_payload() noexcept {
+    const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
+    skip(payload.size());  // nothing of a new frame was unmasked ahead
+    return payload;
+  }
+
+  // The next n (<= chunk()) payload bytes, unmasked in place and consumed.
+  std::span<std::byte> take_unmasked(const Backend& backend, std::size_t n) noexcept {
+    const std::span<std::byte> piece = unmask_ahead(backend, n);
+    consume(n);
+    return piece;
+  }
+  // The next n (<= chunk()) payload bytes unmasked into dst (one pass: no in-place unmask and
+  // copy) and consumed. Not after unmask_ahead() in the same input.
+  void take_unmasked_into(const Backend& backend, std::size_t n, std::byte* dst) noexcept {
+    if (frame_.masked)
+      mask_phase_ = mask_copy(backend, std::span<const std::byte>(in_, n), {dst, n}, frame_.mask_key, mask_phase_);
+    else if (n != 0)
+      std::memcpy(dst, in_, n);
+    consume(n);
+  }
+  // The next n (<= chunk()) payload bytes unmasked in place but not consumed (a transform may
+  // take only some of them); bytes already unmasked are not unmasked again.
+  std::span<std::byte> unmask_ahead(const Backend& backend, std::size_t n) noexcept {
+    if (frame_.masked && n > unmasked_ahead_) {
+      mask_phase_ = mask(backend, std::span<std::byte>(in_ + unmasked_ahead_, n - unmasked_ahead_), frame_.mask_key,
+                         mask_phase_);
+      unmasked_ahead_ = n;
+    }
+    return {in_, n};
+  }
+  // Consumes n (<= chunk()) payload bytes.
+  void consume(std::size_t n) noexcept {
+    skip(n);
+    unmasked_ahead_ -= std::min(n, unmasked_ahead_);
+  }
+  // The frame ends here (its payload was consumed, or a transform has nothing left of it).
+  void end_frame() noexcept { in_payload_ = false; }
+
+  // A control frame's unmasked payload piece: the whole payload once it is complete (in place
+  // when it came in one piece, else from the internal copy), an empty span with false before.
+  bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept;
+
+ private:
+  void skip(std::size_t n) noexcept {
+    in_ += n;
+    in_left_ -= n;
+    frame_left_ -= n;
+  }
+
+  // Input lent by lend().
+  std::byte* in_ = nullptr;
+  std::size_t in_left_ = 0;
+  std::size_t unmasked_ahead_ = 0;  // bytes at in_ unmasked but not yet consumed
+
+  // The frame being received.
+  FrameHeader frame_{};
+  std::array<std::byte, max_header_size> header_bytes_{};  // a header straddling inputs
+  std::uint8_t header_have_ = 0;
+  bool in_payload_ = false;
+  std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet consumed
+  std::size_t mask_phase_ = 0;
+  std::array<std::byte, max_control_payload> control_{};  // a control payload straddling inputs
+  std::size_t control_have_ = 0;
+};
+
+[[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
+  HeaderResult r;
+  std::size_t consumed;
+  if (header_have_ == 0) [[likely]] {
+    r = backend.decode_header(in_, in_left_, frame_);
+    if (r.status == HeaderStatus::need_more) {  // keep the start of a header for later
+      std::memcpy(header_bytes_.data(), in_, in_left_);
+      header_have_ = static_cast<std::uint8_t>(in_left_);
+      in_left_ = 0;
+      return HeaderStep::need_more;
+    }
+    consumed = r.size;
+  } else {  // complete the header kept from earlier inputs
+    const std::size_t take = std::min(in_left_, max_header_size - header_have_);
+    std::memcpy(header_bytes_.data() + header_have_, in_, take);
+    r = backend.decode_header(header_bytes_.data(), header_have_ + take, frame_);
+    if (r.status == HeaderStatus::need_more) {
+      header_have_ = static_cast<std::uint8_t>(header_have_ + take);
+      in_ += take;
+      in_left_ -= take;
+      return HeaderStep::need_more;
+    }
+    consumed = r.size - header_have_;
+  }
+  if (r.status == HeaderStatus::length_too_large) return HeaderStep::length_too_large;
+  in_ += consumed;
+  in_left_ -= consumed;
+  header_have_ = 0;
+  return HeaderStep::ready;
+}
+
+inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept {
+  if (frame_left_ == 0 && control_have_ == 0) {  // all here: in place
+    payload = piece;
+    return true;
+  }
+  std::memcpy(control_.data() + control_have_, piece.data(), piece.size());
+  control_have_ += piece.size();
+  if (frame_left_ != 0) return false;
+  payload = {control_.data(), control_have_};
+  control_have_ = 0;
+  return true;
+}
+
+}  // namespace wsframe::detail

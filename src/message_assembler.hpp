@@ -1,0 +1,125 @@
+// The receive side's second layer: data frames become messages. It keeps the message kind and
+// RSV bits, checks the continuation rules and the size limits, validates UTF-8 as the bytes
+// come (failing fast inside a fragment), reassembles fragmented or straddling messages in its
+// buffer (or hands pieces out as fragments), and runs an extension's inbound transform.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "byte_buffer.hpp"
+#include "extension.hpp"
+#include "frame_reader.hpp"
+#include "wsframe/connection.hpp"
+
+namespace wsframe::detail {
+
+class MessageAssembler {
+ public:
+  MessageAssembler(const Limits& limits, bool deliver_fragments) noexcept
+      : limits_(limits), fragments_(deliver_fragments) {}
+
+  // A data frame's header (check_header() passed): the continuation rules (RFC 6455 5.4),
+  // the limits, and a new message's kind when it is a first frame. `ext` is the extension
+  // owning RSV bits, or null.
+  Error start_frame(const FrameHeader& h, Extension* ext) noexcept;
+  bool in_message() const noexcept { return active_; }  // a fragmented message is not finished
+  bool transformed() const noexcept { return transformed_; }
+  bool check_utf8() const noexcept { return check_utf8_; }
+  bool deliver_fragments() const noexcept { return fragments_; }
+  // The message delivered whole from the caller's buffer (the fast path).
+  Event whole_message(std::span<const std::byte> payload) const noexcept;
+
+  // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
+  // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
+  Error take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept;
+  // The same for a transformed message: decoded by `ext` as far as the output may go.
+  Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, Event& ev) noexcept;
+
+  // No frame in progress: the last reassembled message (valid until the next input) is done
+  // with, and its buffer need not keep a large capacity.
+  void release(std::size_t keep) noexcept { message_.clear_and_trim(keep); }
+
+ private:
+  Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev) noexcept;
+  Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, std::size_t& fed,
+                           bool& at_boundary) noexcept;
+  // The reassembly buffer never grows past max_message_size.
+  std::size_t capacity_cap() const noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX));
+  }
+
+  Limits limits_;
+  bool fragments_;                 // ConnectionOptions::deliver_fragments
+  bool active_ = false;            // a fragmented message started and is not finished
+  bool reported_ = false;          // deliver_fragments: its first fragment was delivered
+  MessageKind kind_ = MessageKind::binary;
+  std::uint8_t rsv_ = 0;
+  bool check_utf8_ = false;
+  bool transformed_ = false;       // an extension decodes it (its first frame had the bits)
+  std::uint64_t size_ = 0;         // payload bytes declared by its frames so far
+  std::uint64_t decoded_ = 0;      // transformed: bytes produced, counted against max_message_size
+  Utf8State utf8_{};
+  ByteBuffer message_;             // reassembly, or one fragment's decoded bytes
+};
+
+// Inline: it runs for every received data frame.
+[[gnu::always_inline]] inline Error MessageAssembler::start_frame(const FrameHeader& h, Extension* ext) noexcept {
+  const bool continuation = h.opcode == Opcode::continuation;
+  if (continuation && !active_) return Error::unexpected_continuation;  // RFC 6455 5.4
+  if (!continuation && active_) return Error::expected_continuation;
+  // RFC 7692 6.1: only the first frame of a message says it is transformed.
+  if (continuation && ext != nullptr && (h.rsv & ext->rsv_bits()) != 0) return Error::reserved_bits_set;
+  if (h.payload_length > limits_.max_frame_size) return Error::frame_too_large;
+  if (!continuation) {
+    kind_ = h.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
+    rsv_ = h.rsv;
+    size_ = 0;
+    reported_ = false;
+    // A transformed message is checked as it is decoded; one of another extension using RSV1
+    // is left to that extension.
+    transformed_ = ext != nullptr && (h.rsv & ext->rsv_bits()) != 0;
+    check_utf8_ = kind_ == MessageKind::text && ((h.rsv & rsv1) == 0 || transformed_);
+    utf8_ = {};
+    message_.clear();
+    if (transformed_) {
+      decoded_ = 0;
+      if (const Error e = ext->begin_inbound(); e != Error::ok) return e;
+    }
+  }
+  if (h.payload_length > limits_.max_message_size - size_) return Error::message_too_large;
+  size_ += h.payload_length;
+  active_ = !h.fin;
+  return Error::ok;
+}
+
+inline Event MessageAssembler::whole_message(std::span<const std::byte> payload) const noexcept {
+  Event ev;
+  ev.type = EventType::message;
+  ev.kind = kind_;
+  ev.rsv = rsv_;
+  ev.payload = payload;
+  return ev;
+}
+
+// Inline: the receive path's loop calls it for every data frame off the fast path.
+[[gnu::always_inline]] inline Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept {
+  const std::size_t chunk = reader.chunk();
+  std::span<std::byte> payload;
+  if (!fragments_ && chunk != 0) {
+    // Reassembled data: unmasked straight into the message buffer, one pass instead of
+    // unmasking in place and copying.
+    std::byte* dst = message_.extend(chunk, capacity_cap());
+    if (dst == nullptr) return Error::out_of_memory;
+    reader.take_unmasked_into(backend, chunk, dst);
+    payload = {dst, chunk};
+  } else {
+    payload = reader.take_unmasked(backend, chunk);
+  }
+  if (reader.frame_left() == 0) reader.end_frame();
+  return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
+}
+
+}  // namespace wsframe::detail
