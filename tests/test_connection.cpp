@@ -547,15 +547,15 @@ TEST_CASE("each receive error closes with the code RFC 6455 7.4.1 gives it", "[c
   // 1011 an unexpected condition on our side. Written out here: the tests above compare with
   // close_code() itself.
   const std::pair<Error, std::uint16_t> codes[] = {
-      {Error::frame_length_invalid, 1002},     {Error::reserved_bits_set, 1002},
+      {Error::length_too_large, 1002},     {Error::reserved_bits_set, 1002},
       {Error::reserved_opcode, 1002},          {Error::control_frame_fragmented, 1002},
-      {Error::control_frame_too_long, 1002},   {Error::unexpected_continuation, 1002},
+      {Error::control_frame_too_large, 1002},   {Error::unexpected_continuation, 1002},
       {Error::expected_continuation, 1002},    {Error::frame_not_masked, 1002},
       {Error::frame_masked, 1002},             {Error::close_payload_too_short, 1002},
       {Error::invalid_close_code, 1002},       {Error::data_after_close, 1002},
       {Error::invalid_utf8, 1007},             {Error::close_reason_invalid_utf8, 1007},
-      {Error::invalid_compressed_data, 1007},  {Error::frame_too_big, 1009},
-      {Error::message_too_big, 1009},          {Error::out_of_memory, 1011},
+      {Error::invalid_compressed_data, 1007},  {Error::frame_too_large, 1009},
+      {Error::message_too_large, 1009},          {Error::out_of_memory, 1011},
       {Error::compression_failed, 1011},
   };
   for (const auto& [error, code] : codes) {
@@ -563,7 +563,7 @@ TEST_CASE("each receive error closes with the code RFC 6455 7.4.1 gives it", "[c
     CHECK(close_code(error) == code);
   }
   // Errors of the sending API fail nothing: no code.
-  for (Error e : {Error::output_full, Error::connection_closed, Error::control_payload_too_long, Error::message_not_started,
+  for (Error e : {Error::output_full, Error::connection_closed, Error::control_payload_too_large, Error::message_not_started,
                   Error::message_in_progress, Error::payload_invalid_utf8, Error::close_code_not_sendable}) {
     INFO(message(e));
     CHECK(close_code(e) == 0);
@@ -574,7 +574,7 @@ TEST_CASE("every receive limit at its value, one below and one above", "[connect
   SECTION("max_frame_size") {
     const Limits limits{.max_frame_size = 1000, .max_message_size = 5000};
     for (std::size_t n : {999u, 1000u}) feed_every_way(server(limits), frame(Opcode::binary, Bytes(n)));
-    expect_failure(server(limits), frame(Opcode::binary, Bytes(1001)), Error::frame_too_big);
+    expect_failure(server(limits), frame(Opcode::binary, Bytes(1001)), Error::frame_too_large);
   }
   SECTION("max_message_size: one frame, and summed over three fragments") {
     const Limits limits{.max_frame_size = 1000, .max_message_size = 150};
@@ -585,11 +585,11 @@ TEST_CASE("every receive limit at its value, one below and one above", "[connect
                                frame(Opcode::continuation, Bytes(n - 100))});
       CHECK(feed_every_way(server(limits), three).events == std::vector{message_event(MessageKind::binary, Bytes(n))});
     }
-    expect_failure(server(limits), frame(Opcode::binary, Bytes(151)), Error::message_too_big);
+    expect_failure(server(limits), frame(Opcode::binary, Bytes(151)), Error::message_too_large);
     expect_failure(server(limits),
                    cat({frame(Opcode::binary, Bytes(50), {.fin = false}), frame(Opcode::continuation, Bytes(50), {.fin = false}),
                         frame(Opcode::continuation, Bytes(51))}),
-                   Error::message_too_big);
+                   Error::message_too_large);
   }
   SECTION("control payloads of 124 and 125 bytes are fine, 126 is too long") {
     for (std::size_t n : {124u, 125u}) {
@@ -600,7 +600,7 @@ TEST_CASE("every receive limit at its value, one below and one above", "[connect
       REQUIRE(closed.events.size() == 1);
       CHECK(closed.events[0].payload.size() == n - 2);
     }
-    expect_failure(server(), frame(Opcode::pong, Bytes(126)), Error::control_frame_too_long);
+    expect_failure(server(), frame(Opcode::pong, Bytes(126)), Error::control_frame_too_large);
   }
 }
 
@@ -624,7 +624,7 @@ TEST_CASE("every send limit at its value, one below and one above", "[connection
   SECTION("ping and pong payloads of 124 and 125 bytes are sent, 126 are not") {
     for (std::size_t n : {124u, 125u, 126u}) {
       Connection c(Role::server);
-      const Error want = n <= 125 ? Error::ok : Error::control_payload_too_long;
+      const Error want = n <= 125 ? Error::ok : Error::control_payload_too_large;
       CHECK(c.send_ping(Bytes(n)) == want);
       CHECK(c.send_pong(Bytes(n)) == want);
     }
@@ -632,7 +632,7 @@ TEST_CASE("every send limit at its value, one below and one above", "[connection
   SECTION("close reasons of 122 and 123 bytes are sent, 124 are not") {
     for (std::size_t n : {122u, 123u, 124u}) {
       Connection c(Role::server);
-      CHECK(c.close(1000, std::string(n, 'r')) == (n <= 123 ? Error::ok : Error::control_payload_too_long));
+      CHECK(c.close(1000, std::string(n, 'r')) == (n <= 123 ? Error::ok : Error::control_payload_too_large));
     }
   }
 }

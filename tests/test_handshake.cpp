@@ -973,7 +973,7 @@ TEST_CASE("server: every limit at its value, one below and one above", "[handsha
     // The line with its CRLF: 199 bytes leave room for more, 200 fill the buffer with a head that
     // cannot end (431), 201 do not fit (414).
     const std::pair<std::size_t, Error> cases[] = {
-        {199, Error::ok}, {200, Error::handshake_head_too_large}, {201, Error::handshake_request_line_too_long}};
+        {199, Error::ok}, {200, Error::handshake_head_too_large}, {201, Error::handshake_request_line_too_large}};
     for (const auto& [size, error] : cases) {
       const std::string line = "GET /" + std::string(size - 16, 'a') + " HTTP/1.1\r\n";
       REQUIRE(line.size() == size);
