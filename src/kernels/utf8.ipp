@@ -90,16 +90,21 @@ inline Utf8Result utf8_result(std::uint8_t state) noexcept {
   return {state == utf8_boundary ? Utf8Status::valid : Utf8Status::incomplete, 0};
 }
 
-// The first non-ASCII byte of p[i, n) at or after i, for the part a 64-bit word can cover: 16,
-// then 8 bytes at a time (the bytes after the last whole word are left to the caller).
-inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t i, std::size_t n) noexcept {
+// The first non-ASCII byte of p[start, n), or n, in 64-bit words: 16, then 8 bytes at a time,
+// then the word ending at n (its first bytes, already seen, are ASCII). Fewer than 8 bytes in
+// all are left to the caller.
+inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::size_t n) noexcept {
   constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+  const auto first_high = [](std::size_t at, std::uint64_t high) { return at + static_cast<std::size_t>(__builtin_ctzll(high)) / 8; };
+  std::size_t i = start;
   while (i + 16 <= n && ((load_u64(p + i) | load_u64(p + i + 8)) & high_bits) == 0) i += 16;
   for (; i + 8 <= n; i += 8) {
     const std::uint64_t high = load_u64(p + i) & high_bits;
-    if (high != 0) return i + static_cast<std::size_t>(__builtin_ctzll(high)) / 8;
+    if (high != 0) return first_high(i, high);
   }
-  return i;
+  if (i == n || n - start < 8) return i;
+  const std::uint64_t high = load_u64(p + n - 8) & high_bits;
+  return high == 0 ? n : first_high(n - 8, high);
 }
 
 // Runs the automaton over p[i, n) from `state` (not rejected). Offsets are relative to p.
@@ -175,15 +180,15 @@ inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::
   return s == 0 ? t : utf8_rejected_offset;
 }
 
-// The scalar backend's entry: the ASCII word path at every boundary, else blocks through the
-// shift DFA: long ones, but 16 bytes after a run of ASCII, doubling while the text stays
-// multi-byte (so a few non-ASCII bytes in ASCII text cost one short block each). A rejected
-// block is run again through the automaton, which stops at the exact first bad byte.
-inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
-  if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
+// The ASCII word path at every boundary, else blocks through the shift DFA: long ones, but 16
+// bytes after a run of ASCII, doubling while the text stays multi-byte (so a few non-ASCII
+// bytes in ASCII text cost one short block each). A rejected block is run again through the
+// automaton, which stops at the exact first bad byte. Out of line: the two chains need many
+// registers, whose saving would slow down the all-ASCII call.
+[[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
   constexpr std::size_t first_block = 16, max_block = 1024;
   std::uint64_t s = utf8_state_bits * st.dfa;
-  std::size_t i = 0, block = max_block;
+  std::size_t block = max_block;
   while (i < n) {
     if (s == 0) {
       const std::size_t ascii_end = utf8_skip_ascii(p, i, n);
@@ -203,6 +208,14 @@ inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_
   }
   st.dfa = static_cast<std::uint8_t>(s / utf8_state_bits);
   return utf8_result(st.dfa);
+}
+
+// The scalar backend's entry; an all-ASCII text from a boundary returns without the DFA.
+inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
+  if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
+  const std::size_t i = st.dfa == utf8_boundary ? utf8_skip_ascii(p, 0, n) : 0;
+  if (i == n) return utf8_result(st.dfa);
+  return utf8_shift_run(st, p, i, n);
 }
 
 #if defined(WSFRAME_ARCH_SIMD)
