@@ -1,10 +1,11 @@
 // UTF-8 validation, RFC 3629 (RFC 6455 section 8.1), one-shot and streaming, fail-fast.
 //
 // The scalar form is a deterministic automaton over the byte ranges of Unicode Table 3-7
-// (well-formed UTF-8 byte sequences), with an ASCII fast path on 64-bit words. It is the oracle
-// and it is what every backend runs at the edges of an input: to finish a sequence left open by
-// the previous call, on the last open sequence of this call, and to find the exact first bad byte
-// after a vector block reported an error. The SIMD form (further down) is the lookup-table
+// (well-formed UTF-8 byte sequences), with an ASCII fast path on 64-bit words. The scalar
+// backend runs it as a shift-based DFA (below the automaton); the plain table form is the
+// oracle, and it is what every backend runs at the edges of an input: to finish a sequence left
+// open by the previous call, on the last open sequence of this call, and to find the exact first
+// bad byte after a vector block (or a shift-DFA block) reported an error. The SIMD form (further down) is the lookup-table
 // algorithm of Keiser & Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte" (2021).
 
 // --- the automaton ----------------------------------------------------------------------------
@@ -89,22 +90,28 @@ inline Utf8Result utf8_result(std::uint8_t state) noexcept {
   return {state == utf8_boundary ? Utf8Status::valid : Utf8Status::incomplete, 0};
 }
 
+// The first non-ASCII byte of p[start, n), or n, in 64-bit words: 16, then 8 bytes at a time,
+// then the word ending at n (its first bytes, already seen, are ASCII). Fewer than 8 bytes in
+// all are left to the caller.
+inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::size_t n) noexcept {
+  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+  const auto first_high = [](std::size_t at, std::uint64_t high) { return at + static_cast<std::size_t>(__builtin_ctzll(high)) / 8; };
+  std::size_t i = start;
+  while (i + 16 <= n && ((load_u64(p + i) | load_u64(p + i + 8)) & high_bits) == 0) i += 16;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t high = load_u64(p + i) & high_bits;
+    if (high != 0) return first_high(i, high);
+  }
+  if (i == n || n - start < 8) return i;
+  const std::uint64_t high = load_u64(p + n - 8) & high_bits;
+  return high == 0 ? n : first_high(n - 8, high);
+}
+
 // Runs the automaton over p[i, n) from `state` (not rejected). Offsets are relative to p.
 inline Utf8Result utf8_run(std::uint8_t& state, const std::byte* p, std::size_t i, std::size_t n) noexcept {
-  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
   std::uint8_t s = state;
   while (i < n) {
-    if (s == utf8_boundary) {  // ASCII fast path: 16, then 8 bytes at a time
-      while (i + 16 <= n && ((load_u64(p + i) | load_u64(p + i + 8)) & high_bits) == 0) i += 16;
-      if (i + 8 <= n) {
-        const std::uint64_t high = load_u64(p + i) & high_bits;
-        if (high == 0) {
-          i += 8;
-          continue;
-        }
-        i += static_cast<std::size_t>(__builtin_ctzll(high)) / 8;  // skip to the first non-ASCII byte
-      }
-    }
+    if (s == utf8_boundary) i = utf8_skip_ascii(p, i, n);
     // Then up to 16 bytes one at a time through the automaton (multi-byte text stays in this
     // loop; back at a boundary, ASCII returns to the word path).
     const std::size_t stop = i + 16 < n ? i + 16 : n;
@@ -120,10 +127,95 @@ inline Utf8Result utf8_run(std::uint8_t& state, const std::byte* p, std::size_t 
   return utf8_result(s);
 }
 
-// The scalar backend's entry.
+// --- the shift-based DFA: the scalar backend's fast form of the automaton ---------------------
+// The same states, each held as a bit offset (6 x its number). row[b] packs, at the offset of
+// every state, the offset of the state after byte b: a step is one shift by the state (x86
+// shifts take their count mod 64, so the `& 63` costs nothing), and the table load does not wait
+// for the state, so the chain from byte to byte is one cycle. Only the low 6 bits of the shifted
+// word are the state.
+inline constexpr unsigned utf8_state_bits = 6;
+inline constexpr std::uint64_t utf8_rejected_offset = utf8_state_bits * utf8_rejected;
+
+struct Utf8ShiftDfa {
+  std::uint64_t row[256];
+  constexpr Utf8ShiftDfa() : row{} {
+    for (unsigned b = 0; b < 256; ++b)
+      for (unsigned s = 0; s < utf8_state_count; ++s) {
+        const unsigned to = utf8_automaton.next[s * utf8_class_count + utf8_automaton.byte_class[b]];
+        row[b] |= std::uint64_t{utf8_state_bits * to} << (utf8_state_bits * s);
+      }
+  }
+};
+inline constexpr Utf8ShiftDfa utf8_shift_dfa{};
+
+inline std::uint64_t utf8_shift_step(std::uint64_t s, std::byte b) noexcept {
+  return utf8_shift_dfa.row[static_cast<std::uint8_t>(b)] >> (s & 63);
+}
+
+// The state offset after p[i, end) from offset s, with no exit on the way (rejected is final).
+inline std::uint64_t utf8_shift_chain(std::uint64_t s, const std::byte* p, std::size_t i, std::size_t end) noexcept {
+  for (; i < end; ++i) s = utf8_shift_step(s, p[i]);
+  return s & 63;
+}
+
+// The same, for a long block as two interleaved chains, doubling the bytes per cycle: the second
+// starts at a boundary at the first ASCII or lead byte past the middle, which is right only if
+// the first chain ends there at a boundary, so anything else counts as rejected.
+inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::size_t i, std::size_t end) noexcept {
+  if (end - i < 32) return utf8_shift_chain(s, p, i, end);
+  std::size_t mid = i + (end - i) / 2;
+  const std::size_t limit = mid + 4;  // four continuations in a row are never valid: no split
+  while (mid < limit && (static_cast<std::uint8_t>(p[mid]) & 0xc0) == 0x80) ++mid;
+  if (mid == limit) return utf8_shift_chain(s, p, i, end);
+  std::uint64_t t = 0;  // the second chain, from a boundary
+  const std::byte *a = p + i, *b = p + mid;
+  const std::size_t first = mid - i, second = end - mid, both = first < second ? first : second;
+#pragma GCC unroll 4
+  for (std::size_t k = 0; k < both; ++k) {
+    s = utf8_shift_step(s, a[k]);
+    t = utf8_shift_step(t, b[k]);
+  }
+  s = utf8_shift_chain(s, a, both, first);
+  t = utf8_shift_chain(t, b, both, second);
+  return s == 0 ? t : utf8_rejected_offset;
+}
+
+// The ASCII word path at every boundary, else blocks through the shift DFA: long ones, but 16
+// bytes after a run of ASCII, doubling while the text stays multi-byte (so a few non-ASCII
+// bytes in ASCII text cost one short block each). A rejected block is run again through the
+// automaton, which stops at the exact first bad byte. Out of line: the two chains need many
+// registers, whose saving would slow down the all-ASCII call.
+[[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
+  constexpr std::size_t first_block = 16, max_block = 1024;
+  std::uint64_t s = utf8_state_bits * st.dfa;
+  std::size_t block = max_block;
+  while (i < n) {
+    if (s == 0) {
+      const std::size_t ascii_end = utf8_skip_ascii(p, i, n);
+      if (ascii_end - i >= first_block) block = first_block;
+      i = ascii_end;
+      if (i == n) break;
+    }
+    const std::size_t end = n - i > block ? i + block : n;
+    const std::uint64_t next = utf8_shift_block(s, p, i, end);
+    if (next == utf8_rejected_offset) {
+      st.dfa = static_cast<std::uint8_t>(s / utf8_state_bits);
+      return utf8_run(st.dfa, p, i, n);
+    }
+    s = next;
+    i = end;
+    block = block < max_block ? 2 * block : max_block;
+  }
+  st.dfa = static_cast<std::uint8_t>(s / utf8_state_bits);
+  return utf8_result(st.dfa);
+}
+
+// The scalar backend's entry; an all-ASCII text from a boundary returns without the DFA.
 inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
   if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
-  return utf8_run(st.dfa, p, 0, n);
+  const std::size_t i = st.dfa == utf8_boundary ? utf8_skip_ascii(p, 0, n) : 0;
+  if (i == n) return utf8_result(st.dfa);
+  return utf8_shift_run(st, p, i, n);
 }
 
 #if defined(WSFRAME_ARCH_SIMD)
