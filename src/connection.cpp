@@ -9,6 +9,7 @@
 
 #include "connection_impl.hpp"
 #include "permessage_deflate.hpp"
+#include "prepared_block.hpp"
 #include "wsframe/backend.hpp"
 
 namespace wsframe {
@@ -205,7 +206,7 @@ std::size_t Connection::Impl::frame_size(std::size_t payload) const noexcept {
 
 // Whether the output may take `frame_bytes` more under Limits::max_output_bytes.
 bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
-  const std::size_t pending = output_.size() - output_begin_;
+  const std::size_t pending = output_.size();
   return pending <= limits_.max_output_bytes && frame_bytes <= limits_.max_output_bytes - pending;
 }
 
@@ -216,12 +217,7 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   if (masked && !keys_) return Error::connection_closed;  // a moved-from connection
   const std::size_t frame_bytes = frame_size(payload.size());
   if (!bypass_limit && !output_has_room(frame_bytes)) return Error::output_full;
-  const std::size_t pending = output_.size() - output_begin_;
-  if (output_begin_ != 0 && output_begin_ >= pending) {  // reclaim consumed space (amortised O(1))
-    output_.erase_front(output_begin_);
-    output_begin_ = 0;
-  }
-  std::byte* dst = output_.extend(frame_bytes, limits_.max_output_bytes);
+  std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
   if (dst == nullptr) return Error::out_of_memory;
 
   FrameHeader h;
@@ -277,6 +273,22 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   return Error::ok;
 }
 
+// A whole prepared message (its UTF-8 was checked when it was built). Shared by reference
+// only where the shared frame is exactly what this connection would write: a server's
+// (unmasked) frame of a message its extension leaves alone.
+Error Connection::Impl::send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept {
+  if (sending_message_) return Error::message_in_progress;
+  if (close_sent_) return Error::connection_closed;
+  const Opcode op = message.kind() == MessageKind::text ? Opcode::text : Opcode::binary;
+  const std::span<const std::byte> payload = message.payload();
+  if (extension_ && extension_->transforms_outbound(payload.size(), true))
+    return send_transformed(op, true, payload, true);  // through this connection's window
+  if (role_ == Role::client) return send_frame(op, true, payload);  // RFC 6455 5.3: masked copy
+  const std::span<const std::byte> wire = message.wire();
+  if (!output_has_room(wire.size())) return Error::output_full;
+  return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;
+}
+
 // One frame of a transformed message, the extension's bits on the first frame only (RFC 7692
 // 6.1). All or nothing: the room is checked against the transform's bound before it sees the
 // data, because data a compressor has seen belongs to the peer's window.
@@ -313,14 +325,6 @@ Error Connection::Impl::close(std::uint16_t code, std::string_view reason) noexc
   const Error e = send_close(code, as_bytes(reason));
   if (e == Error::ok) close_sent_ = true;
   return e;
-}
-
-void Connection::Impl::consume_output(std::size_t n) noexcept {
-  output_begin_ += std::min(n, output_.size() - output_begin_);
-  if (output_begin_ == output_.size()) {
-    output_.clear_and_trim(limits_.retained_buffer_bytes);
-    output_begin_ = 0;
-  }
 }
 
 ConnectionState Connection::Impl::state() const noexcept {
@@ -364,9 +368,16 @@ Error Connection::finish_message(std::span<const std::byte> data) noexcept {
 Error Connection::send_ping(std::span<const std::byte> data) noexcept { return impl().send_control(Opcode::ping, data); }
 Error Connection::send_pong(std::span<const std::byte> data) noexcept { return impl().send_control(Opcode::pong, data); }
 Error Connection::close(std::uint16_t code, std::string_view reason) noexcept { return impl().close(code, reason); }
+Error Connection::send(const PreparedMessage& message) noexcept {
+  if (message.block_ == nullptr) return message.error();
+  return impl().send_prepared(message, *message.block_);
+}
 
 std::span<const std::byte> Connection::pending_output() const noexcept { return impl().pending_output(); }
 void Connection::consume_output(std::size_t n) noexcept { impl().consume_output(n); }
+std::size_t Connection::output_spans(std::span<OutputSpan> out) const noexcept { return impl().output_spans(out); }
+std::size_t Connection::output_span_count() const noexcept { return impl().output_span_count(); }
+std::size_t Connection::buffered_amount() const noexcept { return impl().buffered_amount(); }
 
 ConnectionState Connection::state() const noexcept { return impl().state(); }
 Error Connection::error() const noexcept { return impl().error(); }
@@ -374,7 +385,7 @@ Role Connection::role() const noexcept { return impl().role(); }
 bool Connection::receiving() const noexcept { return impl().receiving(); }
 
 bool Connection::should_close_transport() const noexcept {
-  return state() == ConnectionState::closed && pending_output().empty() &&
+  return state() == ConnectionState::closed && buffered_amount() == 0 &&
          (role() == Role::server || error() != Error::ok);
 }
 

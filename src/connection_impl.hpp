@@ -12,6 +12,7 @@
 #include "frame_reader.hpp"
 #include "key_stream.hpp"
 #include "message_assembler.hpp"
+#include "output_queue.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe {
@@ -26,11 +27,16 @@ class Connection::Impl {
 
   Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
   Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
+  Error send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
   Error close(std::uint16_t code, std::string_view reason) noexcept;
+  // Joining the runs leaves the same pending bytes: logically const.
   std::span<const std::byte> pending_output() const noexcept {
-    return {output_.data() + output_begin_, output_.size() - output_begin_};
+    return output_.join(limits_.max_output_bytes, limits_.retained_buffer_bytes);
   }
-  void consume_output(std::size_t n) noexcept;
+  std::size_t output_spans(std::span<OutputSpan> out) const noexcept { return output_.runs(out); }
+  std::size_t output_span_count() const noexcept { return output_.run_count(); }
+  std::size_t buffered_amount() const noexcept { return output_.size(); }
+  void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
   ConnectionState state() const noexcept;
@@ -64,8 +70,7 @@ class Connection::Impl {
   detail::FrameReader reader_;
   detail::MessageAssembler assembler_;
 
-  detail::ByteBuffer output_;
-  std::size_t output_begin_ = 0;  // consumed bytes at the front of output_
+  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
   bool sending_message_ = false;  // a fragmented message is being sent
   bool sending_transformed_ = false;  // the extension transforms the message being sent
   MessageKind send_kind_ = MessageKind::binary;

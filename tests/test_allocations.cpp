@@ -156,3 +156,40 @@ TEST_CASE("steady state allocates nothing per compressed message either", "[allo
     CHECK(allocations.load() - before == 0);
   }
 }
+
+TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no payload", "[allocations][prepared]") {
+  std::vector<std::byte> payload(16384, std::byte{'p'});
+  std::vector<Connection> servers;
+  for (int i = 0; i < 100; ++i) servers.emplace_back(Role::server);
+  std::array<OutputSpan, 8> runs{};
+  bool all_ok = true;
+  const auto round = [&] {  // no Catch2 assertion inside: only the library's allocations count
+    for (int message = 0; message < 20; ++message) {
+      const PreparedMessage m(MessageKind::text, payload);  // one allocation per message
+      for (Connection& c : servers) all_ok &= c.send(m) == Error::ok;
+      if (message % 4 == 3)
+        for (Connection& c : servers) all_ok &= c.send_ping() == Error::ok;  // owned bytes between
+      if (message % 2 == 1) continue;  // drained every other message: two or more queued
+      for (Connection& c : servers) {
+        const std::size_t n = c.output_spans(runs);
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < n; ++i) bytes += runs[i].size;
+        c.consume_output(bytes);
+      }
+    }
+  };
+  round();
+  const std::size_t before = allocations.load();
+  round();
+  CHECK(allocations.load() - before == 20);  // the 20 prepared messages themselves, nothing per recipient
+  CHECK(all_ok);
+  for (Connection& c : servers) {
+    c.consume_output(c.buffered_amount());
+    const PreparedMessage m(MessageKind::text, payload);
+    REQUIRE(c.send(m) == Error::ok);
+    OutputSpan run{};
+    REQUIRE(c.output_spans({&run, 1}) == 1);
+    CHECK(run.data == m.wire().data());  // the payload was not copied
+    c.consume_output(run.size);
+  }
+}

@@ -92,6 +92,51 @@ enum class EventType : std::uint8_t {
 
 enum class MessageKind : std::uint8_t { text, binary };
 
+namespace detail {
+struct PreparedBlock;  // src/prepared_block.hpp
+}
+
+// A message framed once for many connections (fan-out). Building it validates the UTF-8 of a
+// text once and writes its frame once: a server sends frames unmasked, so every uncompressed
+// server connection can queue the same wire bytes by reference (Connection::send), with no
+// copy and no allocation per recipient. Copies share the message by an atomic reference count;
+// destroying the last PreparedMessage while connections still have it queued is safe (they hold
+// references until the bytes are consumed). Immutable once built, so it may be sent from
+// several threads at once.
+//
+//   wsframe::PreparedMessage m(wsframe::MessageKind::text, bytes);  // m.error(): ok?
+//   for (wsframe::Connection& c : subscribers) (void)c.send(m);
+class PreparedMessage {
+ public:
+  PreparedMessage() noexcept = default;  // holds no message: error() is Error::not_prepared
+  // Error::payload_invalid_utf8 (a text that is not UTF-8) or Error::out_of_memory leave it
+  // empty with that error().
+  PreparedMessage(MessageKind kind, std::span<const std::byte> payload) noexcept;
+  PreparedMessage(const PreparedMessage& other) noexcept;
+  PreparedMessage(PreparedMessage&& other) noexcept;
+  PreparedMessage& operator=(const PreparedMessage& other) noexcept;
+  PreparedMessage& operator=(PreparedMessage&& other) noexcept;
+  ~PreparedMessage();
+
+  Error error() const noexcept { return error_; }
+  MessageKind kind() const noexcept;
+  std::span<const std::byte> payload() const noexcept;
+  // The whole frame as a server sends it uncompressed: header and payload (empty when error()).
+  std::span<const std::byte> wire() const noexcept;
+
+ private:
+  friend class Connection;
+  detail::PreparedBlock* block_ = nullptr;
+  Error error_ = Error::not_prepared;
+};
+
+// One contiguous run of pending output, shaped like POSIX struct iovec (base, length) so an
+// array of them converts for writev / sendmsg / io_uring (see Connection::output_spans).
+struct OutputSpan {
+  const std::byte* data;
+  std::size_t size;
+};
+
 struct Event {
   EventType type = EventType::none;
   MessageKind kind = MessageKind::binary;  // message, fragment
@@ -146,14 +191,43 @@ class Connection {
   Error finish_message(std::span<const std::byte> data) noexcept;
   Error send_ping(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
   Error send_pong(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
+  // A prepared message, whole. A server without compression queues a reference to its wire
+  // bytes (no copy). A client must mask (RFC 6455 5.3), so it copies and masks the payload as
+  // send_text / send_binary would (the UTF-8 check is not repeated). With permessage-deflate the
+  // payload goes through this connection's own compressor, as send_text would send it: shared
+  // bytes never bypass a compression window, so the peer's stays in sync (RFC 7692 7.2.1).
+  // The wire bytes are the same as send_text / send_binary with the same payload.
+  Error send(const PreparedMessage& message) noexcept;
   // Starts the close handshake. code 1005 sends a Close without a status code; otherwise the
   // code must be one an endpoint may send (1000-1003, 1007-1014, 3000-4999), reason <= 123 bytes
   // of UTF-8.
   Error close(std::uint16_t code = 1000, std::string_view reason = {}) noexcept;
 
-  // Bytes to write to the socket, oldest first; consume_output(n) after writing n of them.
+  // Output comes in two forms; consume_output(n) after writing n bytes of either.
+  //
+  // pending_output(): every pending byte in one span, oldest first (the simple default). When
+  // output is held in several runs (prepared messages, or frames queued while earlier ones were
+  // unconsumed) it first joins them into one buffer of this connection's, copying; that
+  // invalidates spans output_spans() gave. The span stays valid until the next call to
+  // pending_output(), consume_output() or a send.
+  //
+  // output_spans(out): the pending runs, oldest first, without copying: up to out.size() of them
+  // are written to `out` and their number returned (fewer than output_span_count() when out is
+  // short). Each run stays valid, at the same address, until consumed, however much is queued
+  // after it (as long as pending_output() is not called); a later call may show the last run
+  // longer, when frames were written right after its end. Runs are this connection's header and
+  // control bytes or the wire bytes of queued prepared messages.
+  //
+  //   std::array<wsframe::OutputSpan, 16> runs;
+  //   const std::size_t n = conn.output_spans(runs);
+  //   // writev(fd, reinterpret_cast<const iovec*>(runs.data()), n) -> written
+  //   conn.consume_output(written);
   std::span<const std::byte> pending_output() const noexcept;
+  std::size_t output_spans(std::span<OutputSpan> out) const noexcept;
+  std::size_t output_span_count() const noexcept;
   void consume_output(std::size_t n) noexcept;
+  // Output bytes queued and not yet consumed.
+  std::size_t buffered_amount() const noexcept;
 
   // ---- state ----
   ConnectionState state() const noexcept;
