@@ -27,7 +27,8 @@ class Connection::Impl {
 
   Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
   Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
-  Error send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
+  SendResult send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
+  Error queue_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
   Error close(std::uint16_t code, std::string_view reason) noexcept;
   // Joining the runs leaves the same pending bytes: logically const.
   std::span<const std::byte> pending_output() const noexcept {
@@ -36,6 +37,8 @@ class Connection::Impl {
   std::size_t output_spans(std::span<OutputSpan> out) const noexcept { return output_.runs(out); }
   std::size_t output_span_count() const noexcept { return output_.run_count(); }
   std::size_t buffered_amount() const noexcept { return output_.size(); }
+  bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
+  std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
   void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
@@ -59,6 +62,7 @@ class Connection::Impl {
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;
+  Error output_full() noexcept;
 
   const Backend* backend_;
   Role role_;
@@ -80,6 +84,7 @@ class Connection::Impl {
   std::unique_ptr<detail::Extension> extension_;  // null without one
   detail::ByteBuffer transformed_;              // a message part transformed before it is framed
 
+  std::uint64_t dropped_messages_ = 0;
   bool close_sent_ = false;
   bool close_received_ = false;
   Error error_ = Error::ok;

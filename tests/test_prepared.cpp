@@ -58,7 +58,7 @@ TEST_CASE("a prepared message puts the same bytes on the wire as send_text / sen
       SECTION("server: the prepared frame itself, queued by reference") {
         Connection plain(Role::server), shared(Role::server);
         REQUIRE(send_plain(plain, kind, payload) == Error::ok);
-        REQUIRE(shared.send(m) == Error::ok);
+        REQUIRE(shared.send(m).error == Error::ok);
         const std::vector<std::byte> expected = take_all(plain);
         CHECK(std::ranges::equal(m.wire(), expected));
         OutputSpan run{};
@@ -69,7 +69,7 @@ TEST_CASE("a prepared message puts the same bytes on the wire as send_text / sen
       SECTION("client: a masked copy, with the key the client would use anyway") {
         Connection plain(Role::client, {}, {.mask_seed = 9}), prepared(Role::client, {}, {.mask_seed = 9});
         REQUIRE(send_plain(plain, kind, payload) == Error::ok);
-        REQUIRE(prepared.send(m) == Error::ok);
+        REQUIRE(prepared.send(m).error == Error::ok);
         CHECK(take_all(prepared) == take_all(plain));
       }
     }
@@ -86,7 +86,7 @@ TEST_CASE("a prepared message puts the same bytes on the wire as send_text / sen
         const std::vector<std::byte> payload = text_payload(1000);
         const PreparedMessage m(MessageKind::text, payload);
         REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
-        REQUIRE(prepared.send(m) == Error::ok);
+        REQUIRE(prepared.send(m).error == Error::ok);
         std::vector<std::byte> wire = take_all(prepared);
         CHECK(wire == take_all(plain));
         CHECK(std::to_integer<int>(wire[0]) == 0xC1);  // FIN, RSV1, text
@@ -106,25 +106,25 @@ TEST_CASE("a prepared message checks its text once and reports what it cannot ho
   CHECK(invalid.wire().empty());
   CHECK(PreparedMessage(MessageKind::binary, bad).error() == Error::ok);
   Connection c(Role::server);
-  CHECK(c.send(invalid) == Error::payload_invalid_utf8);
-  CHECK(c.send(PreparedMessage{}) == Error::not_prepared);
+  CHECK(c.send(invalid).error == Error::payload_invalid_utf8);
+  CHECK(c.send(PreparedMessage{}).error == Error::not_prepared);
   CHECK(c.buffered_amount() == 0);
 
   SECTION("the send rules of a whole message apply") {
     const PreparedMessage m(MessageKind::binary, bad);
     REQUIRE(c.begin_message(MessageKind::binary, bad) == Error::ok);
-    CHECK(c.send(m) == Error::message_in_progress);
+    CHECK(c.send(m).error == Error::message_in_progress);
     REQUIRE(c.finish_message({}) == Error::ok);
-    CHECK(c.send(m) == Error::ok);
+    CHECK(c.send(m).error == Error::ok);
     REQUIRE(c.close() == Error::ok);
-    CHECK(c.send(m) == Error::connection_closed);
+    CHECK(c.send(m).error == Error::connection_closed);
   }
   SECTION("max_output_bytes bounds the queued bytes, references included") {
     const std::vector<std::byte> payload = text_payload(100);
     const PreparedMessage m(MessageKind::binary, payload);
     Connection small(Role::server, {.max_output_bytes = 3 * m.wire().size()}, {});
-    for (int i = 0; i < 3; ++i) REQUIRE(small.send(m) == Error::ok);
-    CHECK(small.send(m) == Error::output_full);
+    for (int i = 0; i < 3; ++i) REQUIRE(small.send(m).error == Error::ok);
+    CHECK(small.send(m).error == Error::output_full);
     CHECK(small.buffered_amount() == 3 * m.wire().size());
   }
 }
@@ -140,7 +140,7 @@ TEST_CASE("a prepared message outlives its last handle while connections have it
     PreparedMessage copy = m;  // copies and moves share the one frame
     PreparedMessage moved = std::move(copy);
     CHECK(copy.error() == Error::not_prepared);
-    for (Connection& c : conns) REQUIRE(c.send(moved) == Error::ok);
+    for (Connection& c : conns) REQUIRE(c.send(moved).error == Error::ok);
     m = moved;  // self-sharing assignment keeps it alive
   }  // every handle gone; the connections still hold it (ASan reports a use after free)
   conns[0].consume_output(10);
@@ -155,7 +155,7 @@ TEST_CASE("output runs keep their addresses until consumed, however much is queu
   const PreparedMessage m(MessageKind::binary, payload);
   Connection c(Role::server);
   REQUIRE(c.send_text("first") == Error::ok);
-  REQUIRE(c.send(m) == Error::ok);
+  REQUIRE(c.send(m).error == Error::ok);
   REQUIRE(c.send_ping(std::as_bytes(std::span("ping", 4))) == Error::ok);
   std::vector<OutputSpan> before(c.output_span_count());
   REQUIRE(before.size() == 3);  // owned, the shared frame, owned again
@@ -163,7 +163,7 @@ TEST_CASE("output runs keep their addresses until consumed, however much is queu
   std::vector<std::vector<std::byte>> contents;
   for (const OutputSpan& r : before) contents.emplace_back(r.data, r.data + r.size);
   // Far more than any block or the run ring holds: new blocks, the ring grown.
-  for (int i = 0; i < 2000; ++i) REQUIRE((i % 2 ? c.send(m) : c.send_binary(payload)) == Error::ok);
+  for (int i = 0; i < 2000; ++i) REQUIRE((i % 2 ? c.send(m).error : c.send_binary(payload)) == Error::ok);
   std::vector<OutputSpan> after(c.output_span_count());
   c.output_spans(after);
   for (std::size_t i = 0; i < before.size(); ++i) {
@@ -189,10 +189,10 @@ TEST_CASE("consume_output(n) works across run boundaries, for every n", "[prepar
   const std::vector<std::byte> payload = text_payload(130);
   const PreparedMessage m(MessageKind::text, payload);
   const auto fill = [&](Connection& c) {
-    REQUIRE(c.send(m) == Error::ok);
+    REQUIRE(c.send(m).error == Error::ok);
     REQUIRE(c.send_binary(std::span(payload).first(5)) == Error::ok);
-    REQUIRE(c.send(m) == Error::ok);
-    REQUIRE(c.send(m) == Error::ok);
+    REQUIRE(c.send(m).error == Error::ok);
+    REQUIRE(c.send(m).error == Error::ok);
     REQUIRE(c.send_ping() == Error::ok);
   };
   Connection reference(Role::server);
@@ -216,7 +216,60 @@ TEST_CASE("consume_output(n) works across run boundaries, for every n", "[prepar
     const std::span<const std::byte> joined = c.pending_output();
     CHECK(c.output_span_count() == 1);
     CHECK(std::ranges::equal(joined, std::span(all).subspan(7)));
-    REQUIRE(c.send(m) == Error::ok);  // queued after a join: still all there
+    REQUIRE(c.send(m).error == Error::ok);  // queued after a join: still all there
     CHECK(c.pending_output().size() == all.size() - 7 + m.wire().size());
+  }
+}
+
+TEST_CASE("backpressure: a peer that never reads gets ok, then backpressure, then the policy", "[prepared][backpressure]") {
+  const std::vector<std::byte> payload = text_payload(1000);
+  const PreparedMessage m(MessageKind::binary, payload);
+  const std::size_t frame = m.wire().size();
+  Limits limits{.max_output_bytes = 100 * frame, .high_water_bytes = 40 * frame};
+  for (const OutputFullPolicy policy : {OutputFullPolicy::refuse, OutputFullPolicy::drop, OutputFullPolicy::close}) {
+    INFO("policy " << static_cast<int>(policy));
+    limits.on_output_full = policy;
+    Connection c(Role::server, limits, {});
+    std::vector<SendStatus> statuses;
+    std::vector<Error> errors;
+    for (int i = 0; i < 300; ++i) {  // nothing is ever consumed
+      const SendResult r = i % 3 == 2 ? SendResult{c.above_high_water() ? SendStatus::backpressure : SendStatus::ok,
+                                                   c.send_binary(payload)}
+                                      : c.send(m);
+      statuses.push_back(r.error == Error::ok ? r.status : SendStatus::refused);
+      errors.push_back(r.error);
+      CHECK(c.buffered_amount() <= limits.max_output_bytes + 2 + 2);  // a Close of code 1008 at most
+    }
+    SECTION("ok up to the high-water mark, backpressure above it, refused over max_output_bytes") {
+      for (std::size_t i = 0; i < 40; ++i) CHECK(statuses[i] == SendStatus::ok);
+      CHECK(statuses[40] == SendStatus::backpressure);
+      for (std::size_t i = 41; i < 100; ++i) CHECK(statuses[i] != SendStatus::refused);
+      for (std::size_t i = 100; i < 300; ++i) CHECK(statuses[i] == SendStatus::refused);
+    }
+    SECTION("what refused means under the policy") {
+      switch (policy) {
+        case OutputFullPolicy::refuse:
+          CHECK(errors[100] == Error::output_full);
+          CHECK(c.state() == ConnectionState::open);
+          CHECK(c.buffered_amount() == 100 * frame);
+          break;
+        case OutputFullPolicy::drop:
+          CHECK(errors[100] == Error::message_dropped);
+          CHECK(c.dropped_messages() == 200);
+          CHECK(c.state() == ConnectionState::open);
+          break;
+        case OutputFullPolicy::close: {
+          CHECK(errors[100] == Error::output_stalled);
+          CHECK(errors[101] == Error::connection_closed);
+          CHECK(c.error() == Error::output_stalled);
+          CHECK(c.state() == ConnectionState::closed);
+          CHECK(c.should_close_transport());
+          const std::span<const std::byte> out = c.pending_output();
+          const std::array close_1008{std::byte{0x88}, std::byte{2}, std::byte{0x03}, std::byte{0xF0}};
+          CHECK(std::ranges::equal(out.last(4), close_1008));  // RFC 6455 7.4.1: 1008
+          break;
+        }
+      }
+    }
   }
 }
