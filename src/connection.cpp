@@ -42,8 +42,8 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
       limits_(limits),
-      assembler_(limits, options.deliver_fragments),
-      extension_(make_extension(role, options)) {
+      extension_(make_extension(role, options)),
+      assembler_(limits, options.deliver_fragments) {
   if (role_ == Role::client) keys_ = std::make_unique<detail::KeyStream>(options.mask_seed);
   if (extension_) extension_rsv_ |= extension_->rsv_bits();
 }

@@ -71,23 +71,23 @@ class Connection::Impl {
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
   Limits limits_;
 
-  detail::FrameReader reader_;
-  detail::MessageAssembler assembler_;
-
-  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
+  // The send path's state first, together: a broadcast touches these lines of each connection.
   bool sending_message_ = false;  // a fragmented message is being sent
   bool sending_transformed_ = false;  // the extension transforms the message being sent
   MessageKind send_kind_ = MessageKind::binary;
   Utf8State send_utf8_{};
-
-  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
-  std::unique_ptr<detail::Extension> extension_;  // null without one
-  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
-
-  std::uint64_t dropped_messages_ = 0;
   bool close_sent_ = false;
   bool close_received_ = false;
   Error error_ = Error::ok;
+  std::unique_ptr<detail::Extension> extension_;  // null without one
+  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
+  std::uint64_t dropped_messages_ = 0;
+
+  detail::FrameReader reader_;
+  detail::MessageAssembler assembler_;
+
+  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
+  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
 };
 
 }  // namespace wsframe
