@@ -193,3 +193,28 @@ TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no p
     c.consume_output(run.size);
   }
 }
+
+TEST_CASE("footprint: what an idle server Connection costs, object and heap", "[allocations][footprint]") {
+  std::vector<Connection> idle;
+  idle.reserve(1000);
+  const std::size_t before = live_bytes.load();
+  for (int i = 0; i < 1000; ++i) idle.emplace_back(Role::server);
+  const std::size_t fresh_heap = live_bytes.load() - before;
+  CHECK(fresh_heap == 0);  // a fresh server connection allocates nothing
+  // One small message in and its echo out, all consumed: what an idle connection keeps.
+  Connection client(Role::client, {}, {.mask_seed = 2});
+  REQUIRE(client.send_text("hello") == Error::ok);
+  const std::vector<std::byte> hello(client.pending_output().begin(), client.pending_output().end());
+  const std::size_t before_traffic = live_bytes.load();
+  for (Connection& c : idle) {
+    std::vector<std::byte> wire = hello;
+    c.receive(wire);
+    const Event ev = c.next_event();
+    REQUIRE(c.send_text(ev.text()) == Error::ok);
+    c.consume_output(c.buffered_amount());
+  }
+  const std::size_t heap_after_traffic = (live_bytes.load() - before_traffic) / idle.size();
+  WARN("sizeof(Connection) = " << sizeof(Connection) << " B; idle heap: " << fresh_heap / idle.size()
+                               << " B fresh, " << heap_after_traffic << " B after one echo");
+  CHECK(heap_after_traffic <= 512);  // the run ring and one spare output block
+}
