@@ -10,6 +10,7 @@
 
 #include "connection_impl.hpp"
 #include "permessage_deflate.hpp"
+#include "prepared_block.hpp"
 #include "wsframe/backend.hpp"
 
 namespace wsframe {
@@ -41,8 +42,8 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
       limits_(limits),
-      assembler_(limits, options.deliver_fragments),
-      extension_(make_extension(role, options)) {
+      extension_(make_extension(role, options)),
+      assembler_(limits, options.deliver_fragments) {
   if (role_ == Role::client) keys_ = std::make_unique<detail::KeyStream>(options.mask_seed);
   if (extension_) extension_rsv_ |= extension_->rsv_bits();
 }
@@ -205,8 +206,18 @@ std::size_t Connection::Impl::frame_size(std::size_t payload) const noexcept {
 
 // Whether the output may take `frame_bytes` more under Limits::max_output_bytes.
 bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
-  const std::size_t pending = output_.size() - output_begin_;
+  const std::size_t pending = output_.size();
   return pending <= limits_.max_output_bytes && frame_bytes <= limits_.max_output_bytes - pending;
+}
+
+// A frame that does not fit under Limits::max_output_bytes, by the policy for a stalled reader.
+Error Connection::Impl::output_full() noexcept {
+  switch (limits_.on_output_full) {
+    case OutputFullPolicy::refuse: return Error::output_full;
+    case OutputFullPolicy::drop: ++dropped_messages_; return Error::message_dropped;
+    case OutputFullPolicy::close: (void)fail(Error::output_stalled); return Error::output_stalled;
+  }
+  return Error::output_full;
 }
 
 // The callers have checked that no Close was sent (RFC 6455 5.5.1: nothing after it).
@@ -215,13 +226,8 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   const bool masked = role_ == Role::client;  // RFC 6455 5.3: clients mask, servers never
   if (masked && !keys_) return Error::connection_closed;  // a moved-from connection
   const std::size_t frame_bytes = frame_size(payload.size());
-  if (!bypass_limit && !output_has_room(frame_bytes)) return Error::output_full;
-  const std::size_t pending = output_.size() - output_begin_;
-  if (output_begin_ != 0 && output_begin_ >= pending) {  // reclaim consumed space (amortised O(1))
-    output_.erase_front(output_begin_);
-    output_begin_ = 0;
-  }
-  std::byte* dst = output_.extend(frame_bytes, limits_.max_output_bytes);
+  if (!bypass_limit && !output_has_room(frame_bytes)) return output_full();
+  std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
   if (dst == nullptr) return Error::out_of_memory;
 
   FrameHeader h;
@@ -277,6 +283,28 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   return Error::ok;
 }
 
+// A whole prepared message (its UTF-8 was checked when it was built). Shared by reference
+// only where the shared frame is exactly what this connection would write: a server's
+// (unmasked) frame of a message its extension leaves alone.
+SendResult Connection::Impl::send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept {
+  const Error e = queue_prepared(message, block);
+  if (e != Error::ok) return {SendStatus::refused, e};
+  return {above_high_water() ? SendStatus::backpressure : SendStatus::ok, Error::ok};
+}
+
+Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept {
+  if (sending_message_) return Error::message_in_progress;
+  if (close_sent_) return Error::connection_closed;
+  const Opcode op = message.kind() == MessageKind::text ? Opcode::text : Opcode::binary;
+  const std::span<const std::byte> payload = message.payload();
+  if (extension_ && extension_->transforms_outbound(payload.size(), true))
+    return send_transformed(op, true, payload, true);  // through this connection's window
+  if (role_ == Role::client) return send_frame(op, true, payload);  // RFC 6455 5.3: masked copy
+  const std::span<const std::byte> wire = message.wire();
+  if (!output_has_room(wire.size())) return output_full();
+  return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;
+}
+
 // One frame of a transformed message, the extension's bits on the first frame only (RFC 7692
 // 6.1). All or nothing: the room is checked against the transform's bound before it sees the
 // data, because data a compressor has seen belongs to the peer's window.
@@ -284,7 +312,7 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
   const std::size_t bound = extension_->outbound_bound(data.size());
   if (bound == 0) return Error::out_of_memory;
   const std::size_t frame_bytes = frame_size(bound);
-  if (!output_has_room(frame_bytes)) return Error::output_full;
+  if (!output_has_room(frame_bytes)) return output_full();
   transformed_.clear();
   std::byte* out = transformed_.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
@@ -313,14 +341,6 @@ Error Connection::Impl::close(std::uint16_t code, std::string_view reason) noexc
   const Error e = send_close(code, as_bytes(reason));
   if (e == Error::ok) close_sent_ = true;
   return e;
-}
-
-void Connection::Impl::consume_output(std::size_t n) noexcept {
-  output_begin_ += std::min(n, output_.size() - output_begin_);
-  if (output_begin_ == output_.size()) {
-    output_.clear_and_trim(limits_.retained_buffer_bytes);
-    output_begin_ = 0;
-  }
 }
 
 ConnectionState Connection::Impl::state() const noexcept {
@@ -369,9 +389,18 @@ Error Connection::finish_message(std::span<const std::byte> data) noexcept {
 Error Connection::send_ping(std::span<const std::byte> data) noexcept { return impl().send_control(Opcode::ping, data); }
 Error Connection::send_pong(std::span<const std::byte> data) noexcept { return impl().send_control(Opcode::pong, data); }
 Error Connection::close(std::uint16_t code, std::string_view reason) noexcept { return impl().close(code, reason); }
+SendResult Connection::send(const PreparedMessage& message) noexcept {
+  if (message.block_ == nullptr) return {SendStatus::refused, message.error()};
+  return impl().send_prepared(message, *message.block_);
+}
 
 std::span<const std::byte> Connection::pending_output() const noexcept { return impl().pending_output(); }
 void Connection::consume_output(std::size_t n) noexcept { impl().consume_output(n); }
+std::size_t Connection::output_spans(std::span<OutputSpan> out) const noexcept { return impl().output_spans(out); }
+std::size_t Connection::output_span_count() const noexcept { return impl().output_span_count(); }
+std::size_t Connection::buffered_amount() const noexcept { return impl().buffered_amount(); }
+bool Connection::above_high_water() const noexcept { return impl().above_high_water(); }
+std::uint64_t Connection::dropped_messages() const noexcept { return impl().dropped_messages(); }
 
 ConnectionState Connection::state() const noexcept { return impl().state(); }
 Error Connection::error() const noexcept { return impl().error(); }
@@ -379,7 +408,8 @@ Role Connection::role() const noexcept { return impl().role(); }
 bool Connection::receiving() const noexcept { return impl().receiving(); }
 
 bool Connection::should_close_transport() const noexcept {
-  return state() == ConnectionState::closed && pending_output().empty() &&
+  if (error() == Error::output_stalled) return true;  // the peer does not read: not even our Close
+  return state() == ConnectionState::closed && buffered_amount() == 0 &&
          (role() == Role::server || error() != Error::ok);
 }
 

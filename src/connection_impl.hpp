@@ -12,6 +12,7 @@
 #include "frame_reader.hpp"
 #include "key_stream.hpp"
 #include "message_assembler.hpp"
+#include "output_queue.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe {
@@ -26,11 +27,19 @@ class Connection::Impl {
 
   Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
   Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
+  SendResult send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
+  Error queue_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
   Error close(std::uint16_t code, std::string_view reason) noexcept;
+  // Joining the runs leaves the same pending bytes: logically const.
   std::span<const std::byte> pending_output() const noexcept {
-    return {output_.data() + output_begin_, output_.size() - output_begin_};
+    return output_.join(limits_.max_output_bytes, limits_.retained_buffer_bytes);
   }
-  void consume_output(std::size_t n) noexcept;
+  std::size_t output_spans(std::span<OutputSpan> out) const noexcept { return output_.runs(out); }
+  std::size_t output_span_count() const noexcept { return output_.run_count(); }
+  std::size_t buffered_amount() const noexcept { return output_.size(); }
+  bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
+  std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
+  void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
   ConnectionState state() const noexcept;
@@ -53,6 +62,7 @@ class Connection::Impl {
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;
+  Error output_full() noexcept;
 
   const Backend* backend_;
   Role role_;
@@ -60,23 +70,23 @@ class Connection::Impl {
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
   Limits limits_;
 
-  detail::FrameReader reader_;
-  detail::MessageAssembler assembler_;
-
-  detail::ByteBuffer output_;
-  std::size_t output_begin_ = 0;  // consumed bytes at the front of output_
+  // The send path's state first, together: a broadcast touches these lines of each connection.
   bool sending_message_ = false;  // a fragmented message is being sent
   bool sending_transformed_ = false;  // the extension transforms the message being sent
   MessageKind send_kind_ = MessageKind::binary;
   Utf8State send_utf8_{};
-
-  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
-  std::unique_ptr<detail::Extension> extension_;  // null without one
-  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
-
   bool close_sent_ = false;
   bool close_received_ = false;
   Error error_ = Error::ok;
+  std::unique_ptr<detail::Extension> extension_;  // null without one
+  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
+  std::uint64_t dropped_messages_ = 0;
+
+  detail::FrameReader reader_;
+  detail::MessageAssembler assembler_;
+
+  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
+  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
 };
 
 }  // namespace wsframe

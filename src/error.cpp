@@ -82,6 +82,9 @@ constexpr ErrorInfo error_table[] = {
     {Error::message_in_progress,                   0,   0, "a fragmented message is being sent"},
     {Error::payload_invalid_utf8,                  0,   0, "text payload to send is not valid UTF-8"},
     {Error::close_code_not_sendable,               0,   0, "that close code may not be sent"},
+    {Error::not_prepared,                          0,   0, "the prepared message holds no message"},
+    {Error::message_dropped,                       0,   0, "output buffer limit reached; the message was dropped"},
+    {Error::output_stalled,                     1008,   0, "output buffer limit reached; the connection is closed"},
 };
 
 constexpr bool table_in_order() noexcept {
@@ -90,7 +93,7 @@ constexpr bool table_in_order() noexcept {
   return true;
 }
 static_assert(table_in_order(), "error_table: one row per Error, in declaration order");
-static_assert(std::size(error_table) == static_cast<std::size_t>(Error::close_code_not_sendable) + 1,
+static_assert(std::size(error_table) == static_cast<std::size_t>(Error::output_stalled) + 1,
               "error_table: a row for every Error");
 
 const ErrorInfo* info(Error e) noexcept {

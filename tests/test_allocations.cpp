@@ -208,3 +208,65 @@ TEST_CASE("a buffer of exactly retained_buffer_bytes is kept, not returned", "[a
   CHECK(allocations.load() - before == 0);
   CHECK(ok);
 }
+
+TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no payload", "[allocations][prepared]") {
+  std::vector<std::byte> payload(16384, std::byte{'p'});
+  std::vector<Connection> servers;
+  for (int i = 0; i < 100; ++i) servers.emplace_back(Role::server);
+  std::array<OutputSpan, 8> runs{};
+  bool all_ok = true;
+  const auto round = [&] {  // no Catch2 assertion inside: only the library's allocations count
+    for (int message = 0; message < 20; ++message) {
+      const PreparedMessage m(MessageKind::text, payload);  // one allocation per message
+      for (Connection& c : servers) all_ok &= c.send(m).error == Error::ok;
+      if (message % 4 == 3)
+        for (Connection& c : servers) all_ok &= c.send_ping() == Error::ok;  // owned bytes between
+      if (message % 2 == 1) continue;  // drained every other message: two or more queued
+      for (Connection& c : servers) {
+        const std::size_t n = c.output_spans(runs);
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < n; ++i) bytes += runs[i].size;
+        c.consume_output(bytes);
+      }
+    }
+  };
+  round();
+  const std::size_t before = allocations.load();
+  round();
+  CHECK(allocations.load() - before == 20);  // the 20 prepared messages themselves, nothing per recipient
+  CHECK(all_ok);
+  for (Connection& c : servers) {
+    c.consume_output(c.buffered_amount());
+    const PreparedMessage m(MessageKind::text, payload);
+    REQUIRE(c.send(m).error == Error::ok);
+    OutputSpan run{};
+    REQUIRE(c.output_spans({&run, 1}) == 1);
+    CHECK(run.data == m.wire().data());  // the payload was not copied
+    c.consume_output(run.size);
+  }
+}
+
+TEST_CASE("footprint: what an idle server Connection costs, object and heap", "[allocations][footprint]") {
+  std::vector<Connection> idle;
+  idle.reserve(1000);
+  const std::size_t before = live_bytes.load();
+  for (int i = 0; i < 1000; ++i) idle.emplace_back(Role::server);
+  const std::size_t fresh_heap = live_bytes.load() - before;
+  CHECK(fresh_heap == 0);  // a fresh server connection allocates nothing
+  // One small message in and its echo out, all consumed: what an idle connection keeps.
+  Connection client(Role::client, {}, {.mask_seed = 2});
+  REQUIRE(client.send_text("hello") == Error::ok);
+  const std::vector<std::byte> hello(client.pending_output().begin(), client.pending_output().end());
+  const std::size_t before_traffic = live_bytes.load();
+  for (Connection& c : idle) {
+    std::vector<std::byte> wire = hello;
+    c.receive(wire);
+    const Event ev = c.next_event();
+    REQUIRE(c.send_text(ev.text()) == Error::ok);
+    c.consume_output(c.buffered_amount());
+  }
+  const std::size_t heap_after_traffic = (live_bytes.load() - before_traffic) / idle.size();
+  WARN("sizeof(Connection) = " << sizeof(Connection) << " B; idle heap: " << fresh_heap / idle.size()
+                               << " B fresh, " << heap_after_traffic << " B after one echo");
+  CHECK(heap_after_traffic <= 512);  // the run ring and one spare output block
+}

@@ -45,11 +45,24 @@ struct Backend;
 
 enum class Role : std::uint8_t { server, client };
 
+// What a send does when the output would exceed Limits::max_output_bytes: the peer reads more
+// slowly than it is sent to, or not at all. Memory stays bounded by max_output_bytes (plus one
+// Close frame) in every case.
+enum class OutputFullPolicy : std::uint8_t {
+  refuse,  // the send returns Error::output_full and queues nothing; the caller decides
+  drop,    // the message is dropped: the send returns Error::message_dropped (dropped_messages())
+  close,   // the connection fails: a Close with 1008 (policy violation) is queued, the send
+           // returns Error::output_stalled, and should_close_transport() is true at once
+};
+
 // Memory bounds; nothing is ever sized by a length the peer declared.
 struct Limits {
   std::uint64_t max_frame_size = 16u << 20;    // payload bytes of one frame (1009 beyond)
   std::uint64_t max_message_size = 16u << 20;  // payload bytes of one message, all fragments (1009)
   std::size_t max_output_bytes = 16u << 20;    // queued, not yet consumed output (Error::output_full)
+  // Queued output above this is backpressure: sends still queue, and send(prepared) says so.
+  std::size_t high_water_bytes = 1u << 20;
+  OutputFullPolicy on_output_full = OutputFullPolicy::refuse;
   // Buffer capacity a connection keeps once a buffer is empty again; beyond it the memory is
   // returned, so one large message does not pin its size for the connection's lifetime (the
   // reassembly buffer on the next receive() with no frame in progress, the output buffer when
@@ -90,6 +103,66 @@ enum class EventType : std::uint8_t {
 };
 
 enum class MessageKind : std::uint8_t { text, binary };
+
+namespace detail {
+struct PreparedBlock;  // src/prepared_block.hpp
+}
+
+// A message framed once for many connections (fan-out). Building it validates the UTF-8 of a
+// text once and writes its frame once: a server sends frames unmasked, so every uncompressed
+// server connection can queue the same wire bytes by reference (Connection::send), with no
+// copy and no allocation per recipient. Copies share the message by an atomic reference count;
+// destroying the last PreparedMessage while connections still have it queued is safe (they hold
+// references until the bytes are consumed). Immutable once built, so it may be sent from
+// several threads at once.
+//
+//   const wsframe::PreparedMessage m(wsframe::MessageKind::text, bytes);  // m.error() says why not
+//   for (wsframe::Connection* subscriber : {&conn, &connection})
+//     if (subscriber->send(m).status != wsframe::SendStatus::ok) { /* a slow reader */ }
+class PreparedMessage {
+ public:
+  PreparedMessage() noexcept = default;  // holds no message: error() is Error::not_prepared
+  // Error::payload_invalid_utf8 (a text that is not UTF-8) or Error::out_of_memory leave it
+  // empty with that error().
+  PreparedMessage(MessageKind kind, std::span<const std::byte> payload) noexcept;
+  PreparedMessage(const PreparedMessage& other) noexcept;
+  PreparedMessage(PreparedMessage&& other) noexcept;
+  PreparedMessage& operator=(const PreparedMessage& other) noexcept;
+  PreparedMessage& operator=(PreparedMessage&& other) noexcept;
+  ~PreparedMessage();
+
+  Error error() const noexcept { return error_; }
+  MessageKind kind() const noexcept;
+  std::span<const std::byte> payload() const noexcept;
+  // The whole frame as a server sends it uncompressed: header and payload (empty when error()).
+  std::span<const std::byte> wire() const noexcept;
+
+ private:
+  friend class Connection;
+  detail::PreparedBlock* block_ = nullptr;
+  Error error_ = Error::not_prepared;
+};
+
+// What a send did.
+enum class SendStatus : std::uint8_t {
+  ok,            // queued
+  backpressure,  // queued, and the output is now above Limits::high_water_bytes: slow down
+  refused,       // not queued: SendResult::error says why (Error::output_full over
+                 // max_output_bytes, message_dropped, output_stalled, connection_closed, ...)
+};
+
+struct SendResult {
+  SendStatus status = SendStatus::ok;
+  Error error = Error::ok;  // Error::ok unless refused
+  bool queued() const noexcept { return status != SendStatus::refused; }
+};
+
+// One contiguous run of pending output, shaped like POSIX struct iovec (base, length) so an
+// array of them converts for writev / sendmsg / io_uring (see Connection::output_spans).
+struct OutputSpan {
+  const std::byte* data;
+  std::size_t size;
+};
 
 struct Event {
   EventType type = EventType::none;
@@ -145,14 +218,48 @@ class Connection {
   Error finish_message(std::span<const std::byte> data) noexcept;
   Error send_ping(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
   Error send_pong(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
+  // A prepared message, whole. A server without compression queues a reference to its wire
+  // bytes (no copy). A client must mask (RFC 6455 5.3), so it copies and masks the payload as
+  // send_text / send_binary would (the UTF-8 check is not repeated). With permessage-deflate the
+  // payload goes through this connection's own compressor, as send_text would send it: shared
+  // bytes never bypass a compression window, so the peer's stays in sync (RFC 7692 7.2.1).
+  // The wire bytes are the same as send_text / send_binary with the same payload.
+  SendResult send(const PreparedMessage& message) noexcept;
   // Starts the close handshake. code 1005 sends a Close without a status code; otherwise the
   // code must be one an endpoint may send (1000-1003, 1007-1014, 3000-4999), reason <= 123 bytes
   // of UTF-8.
   Error close(std::uint16_t code = 1000, std::string_view reason = {}) noexcept;
 
-  // Bytes to write to the socket, oldest first; consume_output(n) after writing n of them.
+  // Output comes in two forms; consume_output(n) after writing n bytes of either.
+  //
+  // pending_output(): every pending byte in one span, oldest first (the simple default). When
+  // output is held in several runs (prepared messages, or frames queued while earlier ones were
+  // unconsumed) it first joins them into one buffer of this connection's, copying; that
+  // invalidates spans output_spans() gave. The span stays valid until the next call to
+  // pending_output(), consume_output() or a send.
+  //
+  // output_spans(out): the pending runs, oldest first, without copying: up to out.size() of them
+  // are written to `out` and their number returned (fewer than output_span_count() when out is
+  // short). Each run stays valid, at the same address, until consumed, however much is queued
+  // after it (as long as pending_output() is not called); a later call may show the last run
+  // longer, when frames were written right after its end. Runs are this connection's header and
+  // control bytes or the wire bytes of queued prepared messages.
+  //
+  //   std::array<wsframe::OutputSpan, 16> runs;
+  //   const std::size_t count = conn.output_spans(runs);
+  //   written = count != 0 ? runs[0].size : 0;  // writev(fd, (const iovec*)runs.data(), count)
+  //   conn.consume_output(written);
   std::span<const std::byte> pending_output() const noexcept;
+  std::size_t output_spans(std::span<OutputSpan> out) const noexcept;
+  std::size_t output_span_count() const noexcept;
   void consume_output(std::size_t n) noexcept;
+  // Output bytes queued and not yet consumed.
+  std::size_t buffered_amount() const noexcept;
+  // buffered_amount() is above Limits::high_water_bytes (what send(prepared) reports as
+  // SendStatus::backpressure; the other sends return Error::ok then and leave it to this).
+  bool above_high_water() const noexcept;
+  // Messages dropped under OutputFullPolicy::drop.
+  std::uint64_t dropped_messages() const noexcept;
 
   // ---- state ----
   ConnectionState state() const noexcept;

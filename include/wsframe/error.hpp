@@ -86,6 +86,9 @@ enum class Error : std::uint8_t {
   message_in_progress,        // a new message while a fragmented one is being sent
   payload_invalid_utf8,       // send_text / text fragments that are not valid UTF-8
   close_code_not_sendable,    // close(code) with a code an endpoint may not send
+  not_prepared,               // send() of a PreparedMessage that holds no message
+  message_dropped,            // not queued: the output is full (OutputFullPolicy::drop)
+  output_stalled,             // the output is full (OutputFullPolicy::close): failed, Close 1008 sent
 };
 
 // Each error's message, close code and HTTP status come from one table (src/error.cpp).

@@ -1,0 +1,211 @@
+#include "output_queue.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "prepared_block.hpp"
+
+namespace wsframe::detail {
+
+struct OutputQueue::Block {
+  Block* next;
+  std::size_t capacity;
+  std::size_t used;     // bytes written from the start
+  std::size_t pending;  // of those, not yet consumed
+  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+};
+
+namespace {
+
+constexpr std::size_t min_block_bytes = 256;
+
+void free_blocks(auto* block) noexcept {
+  while (block != nullptr) ::operator delete(std::exchange(block, block->next));
+}
+
+}  // namespace
+
+OutputQueue::OutputQueue(OutputQueue&& other) noexcept
+    : ring_(std::exchange(other.ring_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      head_(std::exchange(other.head_, 0)),
+      count_(std::exchange(other.count_, 0)),
+      first_(std::exchange(other.first_, nullptr)),
+      last_(std::exchange(other.last_, nullptr)),
+      spare_(std::exchange(other.spare_, nullptr)),
+      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
+      size_(std::exchange(other.size_, 0)) {}
+
+OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
+  if (this != &other) {
+    release_all();
+    new (this) OutputQueue(std::move(other));
+  }
+  return *this;
+}
+
+OutputQueue::~OutputQueue() { release_all(); }
+
+void OutputQueue::release_all() noexcept {
+  for (std::uint32_t i = 0; i < count_; ++i)
+    if (run_at(i).prepared != nullptr) run_at(i).prepared->drop_reference();
+  ::operator delete(ring_);
+  free_blocks(first_);
+  free_blocks(spare_);
+  ring_ = nullptr;
+  capacity_ = head_ = count_ = 0;
+  first_ = last_ = spare_ = nullptr;
+  spare_bytes_ = size_ = 0;
+}
+
+// Room for one more run in the ring (it doubles, in order, when full).
+bool OutputQueue::make_room_for_run() noexcept {
+  if (count_ < capacity_) return true;
+  const std::uint32_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
+  auto* ring = static_cast<Run*>(::operator new(capacity * sizeof(Run), std::nothrow));
+  if (ring == nullptr) return false;
+  for (std::uint32_t i = 0; i < count_; ++i) ring[i] = run_at(i);
+  ::operator delete(ring_);
+  ring_ = ring;
+  capacity_ = capacity;
+  head_ = 0;
+  return true;
+}
+
+void OutputQueue::push(const Run& run) noexcept {  // after make_room_for_run()
+  run_at(count_++) = run;
+  size_ += run.size;
+}
+
+// An empty block of at least n bytes: the smallest spare one that fits, or a new one (twice
+// the last block, at least min_block_bytes, at most cap unless n needs more).
+OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noexcept {
+  for (Block** at = &spare_; *at != nullptr; at = &(*at)->next) {  // smallest first
+    if ((*at)->capacity < n) continue;
+    Block* block = std::exchange(*at, (*at)->next);
+    spare_bytes_ -= block->capacity;
+    block->next = nullptr;
+    return block;
+  }
+  const std::size_t grown = std::min(std::max(last_ != nullptr ? last_->capacity * 2 : 0, min_block_bytes), cap);
+  const std::size_t capacity = std::max(n, grown);
+  void* memory = ::operator new(sizeof(Block) + capacity, std::nothrow);
+  if (memory == nullptr) return nullptr;
+  return new (memory) Block{nullptr, capacity, 0, 0};
+}
+
+// Links a fresh block with room for n after the others.
+bool OutputQueue::add_block(std::size_t n, std::size_t cap) noexcept {
+  Block* block = take_block(n, cap);
+  if (block == nullptr) return false;
+  (last_ != nullptr ? last_->next : first_) = block;
+  last_ = block;
+  return true;
+}
+
+bool OutputQueue::reserve(std::size_t n, std::size_t cap) noexcept {
+  if (!make_room_for_run()) return false;
+  return (last_ != nullptr && last_->capacity - last_->used >= n) || add_block(n, cap);
+}
+
+std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
+  if (!reserve(n, cap)) return nullptr;
+  std::byte* at = last_->data() + last_->used;
+  last_->used += n;
+  last_->pending += n;
+  if (count_ != 0) {  // frames written one after another in a block are one run
+    Run& back = run_at(count_ - 1);
+    if (back.owned == last_ && back.data + back.size == at) {
+      back.size += n;
+      size_ += n;
+      return at;
+    }
+  }
+  push({at, n, last_, nullptr});
+  return at;
+}
+
+bool OutputQueue::append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {
+  if (!make_room_for_run()) return false;
+  block.add_reference();
+  push({bytes.data(), bytes.size(), nullptr, &block});
+  return true;
+}
+
+std::size_t OutputQueue::runs(std::span<OutputSpan> out) const noexcept {
+  const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), count_));
+  for (std::uint32_t i = 0; i < n; ++i) out[i] = {run_at(i).data, run_at(i).size};
+  return n;
+}
+
+std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) noexcept {
+  if (count_ == 0) return {};
+  if (count_ > 1) {
+    // Twice the room, so that frames queued next extend the joined run: joining a growing
+    // backlog again and again copies each byte O(1) times, as a growing vector does.
+    Block* joined = take_block(std::max(size_, std::min(2 * size_, cap)), cap);
+    if (joined != nullptr) {
+      joined->used = joined->pending = size_;
+      std::byte* at = joined->data();
+      for (std::uint32_t i = 0; i < count_; ++i) {
+        std::memcpy(at, run_at(i).data, run_at(i).size);
+        at += run_at(i).size;
+      }
+      const std::size_t total = size_;
+      consume(total, keep);  // every run and block released; the ring stays allocated
+      first_ = last_ = joined;
+      push({joined->data(), total, joined, nullptr});
+    }
+  }
+  return {run_at(0).data, run_at(0).size};
+}
+
+// An emptied block joins the spares, kept in order of size, the largest ones while they total
+// at most `keep` bytes: a connection's output reuses its memory in steady state.
+void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
+  block->used = block->pending = 0;
+  block->next = nullptr;
+  if (block->capacity > keep) {
+    ::operator delete(block);
+    return;
+  }
+  Block** at = &spare_;
+  while (*at != nullptr && (*at)->capacity < block->capacity) at = &(*at)->next;
+  block->next = *at;
+  *at = block;
+  spare_bytes_ += block->capacity;
+  while (spare_bytes_ > keep) {  // the smallest go first
+    Block* smallest = spare_;
+    spare_ = smallest->next;
+    spare_bytes_ -= smallest->capacity;
+    ::operator delete(smallest);
+  }
+}
+
+void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
+  n = std::min(n, size_);
+  size_ -= n;
+  while (n != 0) {
+    Run& run = run_at(0);
+    const std::size_t taken = std::min(n, run.size);
+    run.data += taken;
+    run.size -= taken;
+    n -= taken;
+    if (run.owned != nullptr) run.owned->pending -= taken;
+    if (run.size != 0) break;
+    if (run.prepared != nullptr) run.prepared->drop_reference();
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --count_;
+  }
+  // Blocks empty in the order they were filled.
+  while (first_ != nullptr && first_->pending == 0) {
+    Block* block = first_;
+    first_ = block->next;
+    if (block == last_) last_ = nullptr;
+    retire(block, keep);
+  }
+}
+
+}  // namespace wsframe::detail

@@ -1,0 +1,275 @@
+// Prepared messages (fan-out) and the gather form of the output: the wire bytes, the
+// message's lifetime, the runs' stable addresses and consume_output across runs.
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+#include <sys/uio.h>
+
+#include "support.hpp"
+
+using namespace wsframe;
+
+namespace {
+
+// Every length class of RFC 6455 5.2 at its boundaries.
+constexpr std::size_t lengths[] = {0, 1, 125, 126, 127, 65535, 65536, 65537};
+
+std::vector<std::byte> text_payload(std::size_t n) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>('a' + i % 26);
+  return v;
+}
+
+std::string_view as_text(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+// The pending output read through output_spans(), without joining it.
+std::vector<std::byte> gathered(const Connection& c) {
+  std::vector<OutputSpan> runs(c.output_span_count());
+  REQUIRE(c.output_spans(runs) == runs.size());
+  std::vector<std::byte> bytes;
+  for (const OutputSpan& r : runs) bytes.insert(bytes.end(), r.data, r.data + r.size);
+  REQUIRE(bytes.size() == c.buffered_amount());
+  return bytes;
+}
+
+std::vector<std::byte> take_all(Connection& c) {
+  const std::vector<std::byte> bytes = gathered(c);
+  c.consume_output(bytes.size());
+  return bytes;
+}
+
+Error send_plain(Connection& c, MessageKind kind, std::span<const std::byte> payload) {
+  return kind == MessageKind::text ? c.send_text(as_text(payload)) : c.send_binary(payload);
+}
+
+}  // namespace
+
+TEST_CASE("a prepared message puts the same bytes on the wire as send_text / send_binary", "[prepared]") {
+  for (const MessageKind kind : {MessageKind::text, MessageKind::binary}) {
+    for (const std::size_t n : lengths) {
+      INFO("kind " << (kind == MessageKind::text ? "text" : "binary") << ", " << n << " bytes");
+      const std::vector<std::byte> payload = text_payload(n);
+      const PreparedMessage m(kind, payload);
+      REQUIRE(m.error() == Error::ok);
+      CHECK(m.kind() == kind);
+      CHECK(std::ranges::equal(m.payload(), payload));
+      SECTION("server: the prepared frame itself, queued by reference") {
+        Connection plain(Role::server), shared(Role::server);
+        REQUIRE(send_plain(plain, kind, payload) == Error::ok);
+        REQUIRE(shared.send(m).error == Error::ok);
+        const std::vector<std::byte> expected = take_all(plain);
+        CHECK(std::ranges::equal(m.wire(), expected));
+        OutputSpan run{};
+        REQUIRE(shared.output_spans({&run, 1}) == 1);
+        CHECK(run.data == m.wire().data());  // no copy
+        CHECK(take_all(shared) == expected);
+      }
+      SECTION("client: a masked copy, with the key the client would use anyway") {
+        Connection plain(Role::client, {}, {.mask_seed = 9}), prepared(Role::client, {}, {.mask_seed = 9});
+        REQUIRE(send_plain(plain, kind, payload) == Error::ok);
+        REQUIRE(prepared.send(m).error == Error::ok);
+        CHECK(take_all(prepared) == take_all(plain));
+      }
+    }
+  }
+  SECTION("permessage-deflate: compressed by each connection's own compressor, window in sync") {
+    if (!deflate_available()) return;
+    for (const bool no_context_takeover : {false, true}) {
+      INFO("no context takeover " << no_context_takeover);
+      const DeflateParameters agreed{.server_no_context_takeover = no_context_takeover};
+      const ConnectionOptions options{.deflate = agreed, .compression = {.threshold = 0}};
+      Connection plain(Role::server, {}, options), prepared(Role::server, {}, options);
+      Connection reader(Role::client, {}, {.deflate = agreed, .mask_seed = 1});
+      for (int i = 0; i < 4; ++i) {  // the same text again: with takeover it refers to the window
+        const std::vector<std::byte> payload = text_payload(1000);
+        const PreparedMessage m(MessageKind::text, payload);
+        REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+        REQUIRE(prepared.send(m).error == Error::ok);
+        std::vector<std::byte> wire = take_all(prepared);
+        CHECK(wire == take_all(plain));
+        CHECK(std::to_integer<int>(wire[0]) == 0xC1);  // FIN, RSV1, text
+        reader.receive(wire);
+        const Event ev = reader.next_event();
+        REQUIRE(ev.type == EventType::message);
+        CHECK(std::ranges::equal(ev.payload, payload));
+      }
+    }
+  }
+}
+
+TEST_CASE("a prepared message checks its text once and reports what it cannot hold", "[prepared]") {
+  const std::array bad{std::byte{0xC0}, std::byte{0x80}};
+  const PreparedMessage invalid(MessageKind::text, bad);
+  CHECK(invalid.error() == Error::payload_invalid_utf8);
+  CHECK(invalid.wire().empty());
+  CHECK(PreparedMessage(MessageKind::binary, bad).error() == Error::ok);
+  Connection c(Role::server);
+  CHECK(c.send(invalid).error == Error::payload_invalid_utf8);
+  CHECK(c.send(PreparedMessage{}).error == Error::not_prepared);
+  CHECK(c.buffered_amount() == 0);
+
+  SECTION("the send rules of a whole message apply") {
+    const PreparedMessage m(MessageKind::binary, bad);
+    REQUIRE(c.begin_message(MessageKind::binary, bad) == Error::ok);
+    CHECK(c.send(m).error == Error::message_in_progress);
+    REQUIRE(c.finish_message({}) == Error::ok);
+    CHECK(c.send(m).error == Error::ok);
+    REQUIRE(c.close() == Error::ok);
+    CHECK(c.send(m).error == Error::connection_closed);
+  }
+  SECTION("max_output_bytes bounds the queued bytes, references included") {
+    const std::vector<std::byte> payload = text_payload(100);
+    const PreparedMessage m(MessageKind::binary, payload);
+    Connection small(Role::server, {.max_output_bytes = 3 * m.wire().size()}, {});
+    for (int i = 0; i < 3; ++i) REQUIRE(small.send(m).error == Error::ok);
+    CHECK(small.send(m).error == Error::output_full);
+    CHECK(small.buffered_amount() == 3 * m.wire().size());
+  }
+}
+
+TEST_CASE("a prepared message outlives its last handle while connections have it queued", "[prepared]") {
+  const std::vector<std::byte> payload = text_payload(300);
+  std::vector<Connection> conns;
+  for (int i = 0; i < 3; ++i) conns.emplace_back(Role::server);
+  std::vector<std::byte> expected;
+  {
+    PreparedMessage m(MessageKind::text, payload);
+    expected.assign(m.wire().begin(), m.wire().end());
+    PreparedMessage copy = m;  // copies and moves share the one frame
+    PreparedMessage moved = std::move(copy);
+    CHECK(copy.error() == Error::not_prepared);
+    for (Connection& c : conns) REQUIRE(c.send(moved).error == Error::ok);
+    m = moved;  // self-sharing assignment keeps it alive
+  }  // every handle gone; the connections still hold it (ASan reports a use after free)
+  conns[0].consume_output(10);
+  CHECK(gathered(conns[0]) == std::vector<std::byte>(expected.begin() + 10, expected.end()));
+  CHECK(take_all(conns[1]) == expected);
+  conns.pop_back();  // a connection destroyed with it queued drops its reference
+  CHECK(take_all(conns[0]).size() == expected.size() - 10);
+}
+
+TEST_CASE("output runs keep their addresses until consumed, however much is queued after them", "[prepared][spans]") {
+  const std::vector<std::byte> payload = text_payload(200);
+  const PreparedMessage m(MessageKind::binary, payload);
+  Connection c(Role::server);
+  REQUIRE(c.send_text("first") == Error::ok);
+  REQUIRE(c.send(m).error == Error::ok);
+  REQUIRE(c.send_ping(std::as_bytes(std::span("ping", 4))) == Error::ok);
+  std::vector<OutputSpan> before(c.output_span_count());
+  REQUIRE(before.size() == 3);  // owned, the shared frame, owned again
+  c.output_spans(before);
+  std::vector<std::vector<std::byte>> contents;
+  for (const OutputSpan& r : before) contents.emplace_back(r.data, r.data + r.size);
+  // Far more than any block or the run ring holds: new blocks, the ring grown.
+  for (int i = 0; i < 2000; ++i) REQUIRE((i % 2 ? c.send(m).error : c.send_binary(payload)) == Error::ok);
+  std::vector<OutputSpan> after(c.output_span_count());
+  c.output_spans(after);
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    CHECK(after[i].data == before[i].data);
+    CHECK(after[i].size >= before[i].size);  // frames written after a run's end extend it
+    CHECK(std::ranges::equal(std::span(before[i].data, before[i].size), contents[i]));
+  }
+  SECTION("consuming part of a run moves only its start") {
+    c.consume_output(before[0].size + 3);
+    OutputSpan run{};
+    c.output_spans({&run, 1});
+    CHECK(run.data == before[1].data + 3);
+    CHECK(run.size == before[1].size - 3);
+  }
+  SECTION("an OutputSpan array is an iovec array") {
+    static_assert(sizeof(OutputSpan) == sizeof(iovec) && alignof(OutputSpan) == alignof(iovec));
+    static_assert(offsetof(OutputSpan, data) == offsetof(iovec, iov_base));
+    static_assert(offsetof(OutputSpan, size) == offsetof(iovec, iov_len));
+  }
+}
+
+TEST_CASE("consume_output(n) works across run boundaries, for every n", "[prepared][spans]") {
+  const std::vector<std::byte> payload = text_payload(130);
+  const PreparedMessage m(MessageKind::text, payload);
+  const auto fill = [&](Connection& c) {
+    REQUIRE(c.send(m).error == Error::ok);
+    REQUIRE(c.send_binary(std::span(payload).first(5)) == Error::ok);
+    REQUIRE(c.send(m).error == Error::ok);
+    REQUIRE(c.send(m).error == Error::ok);
+    REQUIRE(c.send_ping() == Error::ok);
+  };
+  Connection reference(Role::server);
+  fill(reference);
+  const std::vector<std::byte> all = gathered(reference);
+  for (std::size_t step = 1; step <= all.size() + 1; ++step) {
+    INFO("consumed " << step << " bytes at a time");
+    Connection c(Role::server);
+    fill(c);
+    for (std::size_t done = 0; done < all.size();) {
+      c.consume_output(step);
+      done = std::min(all.size(), done + step);
+      REQUIRE(gathered(c) == std::vector<std::byte>(all.begin() + static_cast<std::ptrdiff_t>(done), all.end()));
+    }
+    CHECK(c.output_span_count() == 0);
+  }
+  SECTION("pending_output() joins the runs into one, the same bytes") {
+    Connection c(Role::server);
+    fill(c);
+    c.consume_output(7);
+    const std::span<const std::byte> joined = c.pending_output();
+    CHECK(c.output_span_count() == 1);
+    CHECK(std::ranges::equal(joined, std::span(all).subspan(7)));
+    REQUIRE(c.send(m).error == Error::ok);  // queued after a join: still all there
+    CHECK(c.pending_output().size() == all.size() - 7 + m.wire().size());
+  }
+}
+
+TEST_CASE("backpressure: a peer that never reads gets ok, then backpressure, then the policy", "[prepared][backpressure]") {
+  const std::vector<std::byte> payload = text_payload(1000);
+  const PreparedMessage m(MessageKind::binary, payload);
+  const std::size_t frame = m.wire().size();
+  Limits limits{.max_output_bytes = 100 * frame, .high_water_bytes = 40 * frame};
+  for (const OutputFullPolicy policy : {OutputFullPolicy::refuse, OutputFullPolicy::drop, OutputFullPolicy::close}) {
+    INFO("policy " << static_cast<int>(policy));
+    limits.on_output_full = policy;
+    Connection c(Role::server, limits, {});
+    std::vector<SendStatus> statuses;
+    std::vector<Error> errors;
+    for (int i = 0; i < 300; ++i) {  // nothing is ever consumed
+      const SendResult r = i % 3 == 2 ? SendResult{c.above_high_water() ? SendStatus::backpressure : SendStatus::ok,
+                                                   c.send_binary(payload)}
+                                      : c.send(m);
+      statuses.push_back(r.error == Error::ok ? r.status : SendStatus::refused);
+      errors.push_back(r.error);
+      CHECK(c.buffered_amount() <= limits.max_output_bytes + 2 + 2);  // a Close of code 1008 at most
+    }
+    SECTION("ok up to the high-water mark, backpressure above it, refused over max_output_bytes") {
+      for (std::size_t i = 0; i < 40; ++i) CHECK(statuses[i] == SendStatus::ok);
+      CHECK(statuses[40] == SendStatus::backpressure);
+      for (std::size_t i = 41; i < 100; ++i) CHECK(statuses[i] != SendStatus::refused);
+      for (std::size_t i = 100; i < 300; ++i) CHECK(statuses[i] == SendStatus::refused);
+    }
+    SECTION("what refused means under the policy") {
+      switch (policy) {
+        case OutputFullPolicy::refuse:
+          CHECK(errors[100] == Error::output_full);
+          CHECK(c.state() == ConnectionState::open);
+          CHECK(c.buffered_amount() == 100 * frame);
+          break;
+        case OutputFullPolicy::drop:
+          CHECK(errors[100] == Error::message_dropped);
+          CHECK(c.dropped_messages() == 200);
+          CHECK(c.state() == ConnectionState::open);
+          break;
+        case OutputFullPolicy::close: {
+          CHECK(errors[100] == Error::output_stalled);
+          CHECK(errors[101] == Error::connection_closed);
+          CHECK(c.error() == Error::output_stalled);
+          CHECK(c.state() == ConnectionState::closed);
+          CHECK(c.should_close_transport());
+          const std::span<const std::byte> out = c.pending_output();
+          const std::array close_1008{std::byte{0x88}, std::byte{2}, std::byte{0x03}, std::byte{0xF0}};
+          CHECK(std::ranges::equal(out.last(4), close_1008));  // RFC 6455 7.4.1: 1008
+          break;
+        }
+      }
+    }
+  }
+}
