@@ -106,7 +106,7 @@ inline std::span<std::byte> build(std::vector<std::byte>& buffer, const Filler& 
   std::byte* p = buffer.data() + buffer.size() - n;
   const std::size_t m = n - e.bytes.size() - e.after;
   write_filler(p, f, m);
-  std::memcpy(p + m, e.bytes.data(), e.bytes.size());
+  std::copy(e.bytes.begin(), e.bytes.end(), p + m);  // no memcpy: an empty ending has a null data()
   std::memset(p + m + e.bytes.size(), 'a', e.after);
   return {p, n};
 }
