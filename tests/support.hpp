@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -52,6 +53,13 @@ inline void reseed(std::string_view test_name) {
 
 // The current test case's engine.
 inline std::mt19937_64& rng() { return test_random().engine; }
+
+// memcpy and memcmp for test buffers of any length: with n == 0 an empty vector's data() may be
+// null, which the C functions do not allow even for no bytes (UBSan reports it).
+inline void copy_bytes(void* dst, const void* src, std::size_t n) {
+  if (n != 0) std::memcpy(dst, src, n);
+}
+inline bool same_bytes(const void* a, const void* b, std::size_t n) { return n == 0 || std::memcmp(a, b, n) == 0; }
 
 inline std::vector<std::byte> random_bytes(std::size_t n) {
   std::vector<std::byte> v(n);

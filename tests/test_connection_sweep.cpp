@@ -54,10 +54,10 @@ void append_frame(Bytes& out, Opcode op, bool fin, std::span<const std::byte> pa
   const std::size_t size = encode_header(h, header);
   const std::size_t at = out.size();
   out.resize(at + size + payload.size());
-  std::memcpy(out.data() + at, header.data(), size);
+  copy_bytes(out.data() + at, header.data(), size);
   const std::span<std::byte> body(out.data() + at + size, payload.size());
   if (h.masked) mask_copy(scalar_backend(), payload, body, test_key);
-  else std::memcpy(body.data(), payload.data(), payload.size());
+  else copy_bytes(body.data(), payload.data(), payload.size());
 }
 
 // The wire bytes of the text delivered as `d`, into `out`.
@@ -85,7 +85,7 @@ void drain_into(Connection& c, Received& r) {
     if (e.type == EventType::message || e.type == EventType::fragment) {
       if (e.kind != MessageKind::text) ++r.others;
       r.matching = r.matching && r.bytes + e.payload.size() <= r.text.size() &&
-                   std::memcmp(r.text.data() + r.bytes, e.payload.data(), e.payload.size()) == 0;
+                   same_bytes(r.text.data() + r.bytes, e.payload.data(), e.payload.size());
       r.bytes += e.payload.size();
       r.messages += e.type == EventType::message || e.last;
     } else if (e.type == EventType::error) {

@@ -31,7 +31,7 @@ struct Region {
 // The 64 bytes before and after the n bytes at `at` are guard bytes.
 bool guards_intact(const std::byte* at, std::size_t n) {
   static const auto guards = std::vector<std::byte>(64, guard);
-  return std::memcmp(at - 64, guards.data(), 64) == 0 && std::memcmp(at + n, guards.data(), 64) == 0;
+  return same_bytes(at - 64, guards.data(), 64) && same_bytes(at + n, guards.data(), 64);
 }
 
 std::vector<std::byte> pattern(std::size_t n) {
@@ -66,24 +66,24 @@ TEST_CASE("mask sweep: every length to 300, every phase, every source and destin
     Region src_region(max_n), dst_region(max_n);
     for (std::size_t n = 0; n <= max_n; ++n)
       for (std::size_t phase = 0; phase < 4; ++phase) {
-        std::vector<std::byte> want(n + 1);  // one spare byte: never empty, so want.data() is not null for memcmp at n = 0
+        std::vector<std::byte> want(n);
         for (std::size_t i = 0; i < n; ++i) want[i] = input[i] ^ key[(phase + i) % 4];  // the definition
         const std::uint32_t key_word = detail::mask_key_word(key, phase);
         for (std::size_t sa : alignments) {
           std::byte* src = src_region.at + sa;
-          std::memcpy(src, input.data(), n);
+          copy_bytes(src, input.data(), n);
           // In place (mask, and mask_copy with the source as destination: the exact alias).
           b.mask(src, n, key_word);
-          note(std::memcmp(src, want.data(), n) == 0 && guards_intact(src, n), n, phase, sa, sa, "in place");
-          std::memcpy(src, input.data(), n);
+          note(same_bytes(src, want.data(), n) && guards_intact(src, n), n, phase, sa, sa, "in place");
+          copy_bytes(src, input.data(), n);
           b.mask_copy(src, src, n, key_word);
-          note(std::memcmp(src, want.data(), n) == 0 && guards_intact(src, n), n, phase, sa, sa, "exact alias");
-          std::memcpy(src, input.data(), n);
+          note(same_bytes(src, want.data(), n) && guards_intact(src, n), n, phase, sa, sa, "exact alias");
+          copy_bytes(src, input.data(), n);
           for (std::size_t da : alignments) {
             std::byte* dst = dst_region.at + da;
             b.mask_copy(src, dst, n, key_word);
-            note(std::memcmp(dst, want.data(), n) == 0 && guards_intact(dst, n) &&
-                     std::memcmp(src, input.data(), n) == 0,
+            note(same_bytes(dst, want.data(), n) && guards_intact(dst, n) &&
+                     same_bytes(src, input.data(), n),
                  n, phase, sa, da, "copy");
             std::fill(dst, dst + n, guard);
           }
@@ -103,7 +103,7 @@ TEST_CASE("mask sweep: exact-size heap buffers at every length to 300", "[mask][
       for (std::size_t phase = 0; phase < 4; ++phase) {
         const auto input = pattern(n);
         auto src = std::make_unique<std::byte[]>(n), dst = std::make_unique<std::byte[]>(n);
-        std::memcpy(src.get(), input.data(), n);
+        copy_bytes(src.get(), input.data(), n);
         b.mask_copy(src.get(), dst.get(), n, detail::mask_key_word(key, phase));
         b.mask(src.get(), n, detail::mask_key_word(key, phase));
         for (std::size_t i = 0; i < n; ++i) wrong += src[i] != (input[i] ^ key[(phase + i) % 4]) || dst[i] != src[i];
@@ -128,7 +128,7 @@ struct Decoded {
 // Decodes from an exact-size heap copy into an exact-size output.
 Decoded decoded(const Backend& b, std::string_view in) {
   auto copy = std::make_unique<char[]>(in.size());
-  std::memcpy(copy.get(), in.data(), in.size());
+  copy_bytes(copy.get(), in.data(), in.size());
   std::vector<std::byte> out(base64_decoded_max_size(in.size()));
   std::size_t written = 0;
   const Base64Status s = base64_decode(b, {copy.get(), in.size()}, out, written);
@@ -149,7 +149,7 @@ TEST_CASE("base64 sweep: every length to 200 both ways, every backend equal to s
     for (std::size_t n = 0; n <= 200; ++n) {
       const auto data = pattern(n);
       auto exact = std::make_unique<std::byte[]>(n);
-      std::memcpy(exact.get(), data.data(), n);
+      copy_bytes(exact.get(), data.data(), n);
       const std::string want = encoded(scalar, data);
       const bool ok = encoded(b, {exact.get(), n}) == want && decoded(b, want) == Decoded{Base64Status::ok, data};
       if (!ok && wrong++ == 0) first = n;
@@ -210,7 +210,7 @@ TEST_CASE("header sweep: every truncation of every length class, and every lengt
         for (std::size_t n = 0; n <= size + 8; ++n) {
           INFO("bytes given " << n);
           auto exact = std::make_unique<std::byte[]>(n);
-          std::memcpy(exact.get(), wire.data(), n);
+          copy_bytes(exact.get(), wire.data(), n);
           FrameHeader h;
           const HeaderResult r = b.decode_header(exact.get(), n, h);
           if (n < size) {

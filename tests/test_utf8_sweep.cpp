@@ -57,7 +57,7 @@ void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8
     scalar.mask_copy(text.data(), masked.data(), text.size(), detail::mask_key_word(key, phase));
     std::byte* p = masked.data();
     const bool got = b.unmask_utf8_validate(p, text.size(), detail::mask_key_word(key, phase));
-    tally.check(got == valid && std::memcmp(text.data(), p, text.size()) == 0,
+    tally.check(got == valid && same_bytes(text.data(), p, text.size()),
                 [&] { return std::string(b.name) + " fused, phase " + std::to_string(phase) + ": " + hex_tail(text) + ", want " + describe(want); });
   }
 }

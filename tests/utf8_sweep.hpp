@@ -96,7 +96,7 @@ inline void write_filler(std::byte* p, const Filler& f, std::size_t m) {
   if (f.mixed.empty()) return (void)std::memset(p, 'a', m);
   const std::size_t k = std::min(m, mixed_reach), ascii = m - k, cut = f.boundary_at_or_before[k];
   std::memset(p, 'a', ascii);
-  std::memcpy(p + ascii, f.mixed.data(), cut);
+  copy_bytes(p + ascii, f.mixed.data(), cut);
   std::memset(p + ascii + cut, 'a', k - cut);
 }
 
@@ -106,7 +106,7 @@ inline std::span<std::byte> build(std::vector<std::byte>& buffer, const Filler& 
   std::byte* p = buffer.data() + buffer.size() - n;
   const std::size_t m = n - e.bytes.size() - e.after;
   write_filler(p, f, m);
-  std::copy(e.bytes.begin(), e.bytes.end(), p + m);  // no memcpy: an empty ending has a null data()
+  copy_bytes(p + m, e.bytes.data(), e.bytes.size());
   std::memset(p + m + e.bytes.size(), 'a', e.after);
   return {p, n};
 }
