@@ -182,7 +182,7 @@ void walk_headers(benchmark::State& state, const Backend* b) {
     const HeaderResult r = decode_header(*b, {p, n}, h);
     if (r.status != HeaderStatus::complete || check_header(h, rules) != Error::ok) return 0;
     sum += h.payload_length + std::to_integer<unsigned>(h.mask_key[0]);
-    return r.size + r.payload_length;
+    return r.size + h.payload_length;
   });
 }
 

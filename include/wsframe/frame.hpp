@@ -51,9 +51,7 @@ enum class HeaderStatus : std::uint8_t {
 
 struct HeaderResult {
   HeaderStatus status;
-  std::uint8_t size;             // complete: header bytes read; need_more: header bytes needed
-  std::uint64_t payload_length;  // complete: header.payload_length again, in a register, so a
-                                 // walk's next position does not wait for the header's store
+  std::uint8_t size;  // complete: header bytes read; need_more: header bytes needed
 };
 
 // Decodes the header at the start of `bytes`. Non-minimal length encodings are accepted (the

@@ -36,7 +36,7 @@ inline constexpr std::size_t header_prefetch_distance = 1024;
 
 inline HeaderResult decode_header(const std::byte* p, std::size_t n, FrameHeader& h) noexcept {
   if (n < 2) [[unlikely]]
-    return {HeaderStatus::need_more, 2, 0};
+    return {HeaderStatus::need_more, 2};
   // Headers are walked forward through large buffers: ask for the bytes a few frames ahead
   // now (a hint, within the bytes given), so the walk does not stall on each new cache line.
   __builtin_prefetch(p + (n > header_prefetch_distance ? header_prefetch_distance : n - 1));
@@ -46,7 +46,7 @@ inline HeaderResult decode_header(const std::byte* p, std::size_t n, FrameHeader
   const bool masked = (b1 & 0x80) != 0;
   const unsigned extended = len7 < 126 ? 0 : len7 == 126 ? 2 : 8;
   const unsigned size = 2 + extended + (masked ? 4 : 0);
-  if (size > n) return {HeaderStatus::need_more, static_cast<std::uint8_t>(size), 0};
+  if (size > n) return {HeaderStatus::need_more, static_cast<std::uint8_t>(size)};
 
   std::uint64_t length;
   std::uint32_t key;
@@ -58,7 +58,7 @@ inline HeaderResult decode_header(const std::byte* p, std::size_t n, FrameHeader
     key = static_cast<std::uint32_t>(w >> 32);
   } else {  // size >= 10 <= n: bytes 2..9 are there, and 10..13 when masked
     length = __builtin_bswap64(load_u64(p + 2));
-    if (length >> 63) return {HeaderStatus::length_too_large, static_cast<std::uint8_t>(size), 0};
+    if (length >> 63) return {HeaderStatus::length_too_large, static_cast<std::uint8_t>(size)};
     key = masked ? load_u32(p + 10) : 0;
   }
   key = masked ? key : 0;
@@ -70,5 +70,5 @@ inline HeaderResult decode_header(const std::byte* p, std::size_t n, FrameHeader
   h.masked = masked;
   h.rsv = static_cast<std::uint8_t>((b0 >> 4) & 7);
   h.size = static_cast<std::uint8_t>(size);
-  return {HeaderStatus::complete, static_cast<std::uint8_t>(size), length};
+  return {HeaderStatus::complete, static_cast<std::uint8_t>(size)};
 }
