@@ -1,6 +1,8 @@
 // The span-based kernel API (include/wsframe/kernels.hpp) on the active backend. Baseline flags.
 #include "wsframe/kernels.hpp"
 
+#include "utf8_state.hpp"
+
 namespace wsframe {
 
 std::size_t mask(std::span<std::byte> data, MaskKey key, std::size_t phase) noexcept {
@@ -20,7 +22,9 @@ Utf8Result utf8_feed(Utf8State& state, std::span<const std::byte> bytes) noexcep
   return utf8_feed(active(), state, bytes);
 }
 
-bool utf8_finish(const Utf8State& state) noexcept { return state.dfa == 0; }  // 0: between code points
+bool utf8_finish(const Utf8State& state) noexcept {
+  return detail::Utf8StateAccess::automaton(state) == 0;  // 0: between code points
+}
 
 bool is_valid_utf8(const Backend& b, std::span<const std::byte> bytes) noexcept {
   return b.utf8_validate(bytes.data(), bytes.size());

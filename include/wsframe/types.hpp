@@ -31,11 +31,21 @@ struct Utf8Result {
   std::size_t offset;
 };
 
+namespace detail {
+struct Utf8StateAccess;  // the validator's view of the state
+}
+
 // Where a text stands between calls: carries a code point split across calls (fragments, TCP
-// reads), so a text is valid exactly when the concatenation of its pieces is. Value-initialised
-// (`Utf8State{}`) it is the start of a text; after an invalid result it stays invalid.
-struct Utf8State {
-  std::uint8_t dfa = 0;  // the validator's automaton state (src/kernels/utf8.ipp); 0 = between code points
+// reads), so a text is valid exactly when the concatenation of its pieces is. Default-
+// constructed (`Utf8State{}`) it is the start of a text; after an invalid result it stays
+// invalid. An opaque one-byte value: only the validator reads or writes it.
+class Utf8State {
+ public:
+  constexpr Utf8State() noexcept = default;
+
+ private:
+  friend struct detail::Utf8StateAccess;
+  std::uint8_t automaton_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "kernels/extensions.hpp"
+#include "utf8_state.hpp"
 #include "wsframe/backend.hpp"
 #include "wsframe/frame.hpp"
 

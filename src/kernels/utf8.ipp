@@ -9,8 +9,8 @@
 // algorithm of Keiser & Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte" (2021).
 
 // --- the automaton ----------------------------------------------------------------------------
-// States: what the next byte must be. Utf8State::dfa holds one; 0 (value-initialised) is the
-// start of a text and every code-point boundary.
+// States: what the next byte must be. A Utf8State holds one (utf8_state_of); 0 (a new
+// Utf8State) is the start of a text and every code-point boundary.
 inline constexpr std::uint8_t utf8_boundary = 0; // between code points
 inline constexpr std::uint8_t utf8_need1 = 1; // one continuation 80..BF left
 inline constexpr std::uint8_t utf8_need2 = 2; // two left, any 80..BF
@@ -21,6 +21,9 @@ inline constexpr std::uint8_t utf8_after_f0 = 6; // F0 90..BF 80..BF x2   (F0 80
 inline constexpr std::uint8_t utf8_after_f4 = 7; // F4 80..8F 80..BF x2   (F4 90..BF would be above U+10FFFF)
 inline constexpr std::uint8_t utf8_rejected = 8; // no continuation can make the text valid; stays so
 inline constexpr std::uint8_t utf8_state_count = 9;
+
+// The automaton state a Utf8State carries between calls.
+inline std::uint8_t& utf8_state_of(Utf8State& st) noexcept { return ::wsframe::detail::Utf8StateAccess::automaton(st); }
 
 // Byte classes: bytes that behave the same in every state.
 inline constexpr std::uint8_t utf8_ascii = 0; // 00..7F
@@ -187,7 +190,7 @@ inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::
 // registers, whose saving would slow down the all-ASCII call.
 [[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
   constexpr std::size_t first_block = 16, max_block = 1024;
-  std::uint64_t s = utf8_state_bits * st.dfa;
+  std::uint64_t s = utf8_state_bits * utf8_state_of(st);
   std::size_t block = max_block;
   while (i < n) {
     if (s == 0) {
@@ -199,22 +202,22 @@ inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::
     const std::size_t end = n - i > block ? i + block : n;
     const std::uint64_t next = utf8_shift_block(s, p, i, end);
     if (next == utf8_rejected_offset) {
-      st.dfa = static_cast<std::uint8_t>(s / utf8_state_bits);
-      return utf8_run(st.dfa, p, i, n);
+      utf8_state_of(st) = static_cast<std::uint8_t>(s / utf8_state_bits);
+      return utf8_run(utf8_state_of(st), p, i, n);
     }
     s = next;
     i = end;
     block = block < max_block ? 2 * block : max_block;
   }
-  st.dfa = static_cast<std::uint8_t>(s / utf8_state_bits);
-  return utf8_result(st.dfa);
+  utf8_state_of(st) = static_cast<std::uint8_t>(s / utf8_state_bits);
+  return utf8_result(utf8_state_of(st));
 }
 
 // The scalar backend's entry; an all-ASCII text from a boundary returns without the DFA.
 inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
-  if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
-  const std::size_t i = st.dfa == utf8_boundary ? utf8_skip_ascii(p, 0, n) : 0;
-  if (i == n) return utf8_result(st.dfa);
+  if (utf8_state_of(st) == utf8_rejected) return {Utf8Status::invalid, 0};
+  const std::size_t i = utf8_state_of(st) == utf8_boundary ? utf8_skip_ascii(p, 0, n) : 0;
+  if (i == n) return utf8_result(utf8_state_of(st));
   return utf8_shift_run(st, p, i, n);
 }
 
@@ -464,14 +467,14 @@ inline std::size_t utf8_open_tail(const std::byte* p, std::size_t begin, std::si
 }
 
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
-  if (st.dfa == utf8_rejected) return {Utf8Status::invalid, 0};
+  if (utf8_state_of(st) == utf8_rejected) return {Utf8Status::invalid, 0};
   // Finish the sequence the previous call left open (at most 3 bytes).
   std::size_t i = 0;
-  std::uint8_t s = st.dfa;
+  std::uint8_t s = utf8_state_of(st);
   for (; s != utf8_boundary && i < n; ++i) {
     s = utf8_step(s, p[i]);
     if (s == utf8_rejected) {
-      st.dfa = s;
+      utf8_state_of(st) = s;
       return {Utf8Status::invalid, i};
     }
   }
@@ -485,12 +488,12 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
       // exact first bad byte.
       std::size_t restart = bad_block - i >= 3 ? bad_block - 3 : i;
       while (restart < bad_block && (static_cast<std::uint8_t>(p[restart]) & 0xc0) == 0x80) ++restart;
-      st.dfa = utf8_boundary;
-      return utf8_run(st.dfa, p, restart, n);
+      utf8_state_of(st) = utf8_boundary;
+      return utf8_run(utf8_state_of(st), p, restart, n);
     }
   }
-  st.dfa = s;
-  return utf8_run(st.dfa, p, tail, n);  // at most 3 bytes
+  utf8_state_of(st) = s;
+  return utf8_run(utf8_state_of(st), p, tail, n);  // at most 3 bytes
 }
 
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
