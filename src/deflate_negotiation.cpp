@@ -6,16 +6,13 @@
 #include <iterator>
 
 #include "http_lists.hpp"
+#include "wsframe/handshake.hpp"
 
 namespace wsframe::detail {
+namespace {
 
-std::string_view extension_name(std::string_view element) noexcept {
-  return trim_ows(element.substr(0, element.find(';')));
-}
-
-
-
-
+// A window parameter's value, or the 15 that its absence means (RFC 7692 7.1.2).
+std::uint8_t bits_or_15(std::uint8_t bits) noexcept { return bits >= 8 ? bits : 15; }
 
 // One extension parameter (RFC 6455 9.1): token [ "=" ( token / quoted-string ) ], with OWS.
 struct ExtensionParam {
@@ -65,6 +62,7 @@ std::uint8_t parse_window_bits(std::string_view value) noexcept {
   return 0;
 }
 
+enum class ElementKind : std::uint8_t { other_extension, malformed, deflate };
 
 // A Sec-WebSocket-Extensions element read as permessage-deflate, names compared ASCII
 // case-insensitively. RFC 7692 5: an unknown or repeated parameter or an invalid value makes it
@@ -170,9 +168,9 @@ DeflateElement offer_element(const DeflateParameters& offer) noexcept {
 }
 
 // RFC 7692 5 and 7.1: the server's permessage-deflate answer, if any, is well formed, alone, and
-// fits one of our `offers` (a list as we sent it); the first it fits, in our order, gives the
-// agreement. No answer: no agreement, and no error.
-Error check_deflate_answer(const FieldList& answers, std::string_view offers,
+// fits one of our `offers`; the first it fits, in our order, gives the agreement. No answer: no
+// agreement, and no error.
+Error check_deflate_answer(const FieldList& answers, std::span<const DeflateParameters> offers,
                            std::optional<DeflateParameters>& agreed) noexcept {
   DeflateElement answer;
   std::size_t count = 0;
@@ -186,15 +184,68 @@ Error check_deflate_answer(const FieldList& answers, std::string_view offers,
     answer = parsed;
   }
   if (count == 0) return Error::ok;
-  std::size_t pos = 0;
-  DeflateElement offer;
-  for (std::string_view o; next_list_element(offers, pos, o);) {
-    if (parse_deflate_element(o, offer) == ElementKind::deflate && answer_fits(offer, answer)) {
+  for (const DeflateParameters& o : offers) {
+    const DeflateElement offer = offer_element(o);
+    if (answer_fits(offer, answer)) {
       agreed = agreement(offer, answer);
       return Error::ok;
     }
   }
   return Error::handshake_invalid_deflate_response;
 }
+
+bool valid_window_bits(std::uint8_t bits) noexcept { return bits >= 8 && bits <= 15; }
+
+}  // namespace
+
+// ---- DeflateNegotiation -------------------------------------------------------------------------
+
+DeflateNegotiation DeflateNegotiation::client(std::span<const DeflateParameters> offers) {
+  DeflateNegotiation n;
+  n.offers_.assign(offers.begin(), offers.end());
+  n.offering_ = !offers.empty() && deflate_available();
+  return n;
+}
+
+DeflateNegotiation DeflateNegotiation::server(const std::optional<DeflateParameters>& wishes) noexcept {
+  DeflateNegotiation n;
+  if (deflate_available()) n.wishes_ = wishes;
+  return n;
+}
+
+// Window bits 8..15; and offers from both places would make the answer ambiguous (which one
+// to check it against).
+bool DeflateNegotiation::options_valid(std::span<const std::string_view> other_elements) const noexcept {
+  const bool bits_valid = std::all_of(offers_.begin(), offers_.end(), [](const DeflateParameters& p) {
+    return valid_window_bits(p.server_max_window_bits) && valid_window_bits(p.client_max_window_bits);
+  });
+  return bits_valid && (offers_.empty() || std::none_of(other_elements.begin(), other_elements.end(), [](std::string_view e) {
+                          return iequals(extension_name(e), deflate_name);
+                        }));
+}
+
+void DeflateNegotiation::offer(ElementSink& sink) const {
+  if (!offering_) return;
+  for (const DeflateParameters& o : offers_) {
+    std::array<char, max_deflate_element_size> element;
+    const char* const end = write_deflate_element(element.data(), offer_element(o));
+    sink.add({element.data(), end});
+  }
+}
+
+Error DeflateNegotiation::check(const FieldList& answers) noexcept {
+  return offering_ ? check_deflate_answer(answers, offers_, agreed_) : Error::ok;
+}
+
+bool DeflateNegotiation::accept(const FieldList& offers) noexcept {
+  agreed_.reset();
+  DeflateElement offer;
+  if (!wishes_ || !first_valid_deflate_offer(offers, offer)) return false;
+  answer_ = answer_to(offer, *wishes_);
+  agreed_ = agreement(offer, answer_);
+  return true;
+}
+
+char* DeflateNegotiation::answer(char* out) const noexcept { return write_deflate_element(out, answer_); }
 
 }  // namespace wsframe::detail

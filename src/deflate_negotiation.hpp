@@ -1,4 +1,4 @@
-// permessage-deflate's handshake part (RFC 7692 sections 5 and 7.1): the client's offer, the
+// permessage-deflate's handshake part (RFC 7692 sections 5 and 7.1): the client's offers, the
 // server's choice of an offer and its answer, the agreement both sides then hold, and the
 // client's check of the answer. The connection side is permessage_deflate.hpp.
 #pragma once
@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
+#include "extension.hpp"
 #include "wsframe/deflate.hpp"
 #include "wsframe/error.hpp"
-#include "wsframe/handshake.hpp"
 
 namespace wsframe::detail {
 
@@ -26,38 +28,49 @@ struct DeflateElement {
   std::uint8_t client_max_window_bits = bits_absent;
 };
 
-// A window parameter's value, or the 15 that its absence means (RFC 7692 7.1.2).
-inline std::uint8_t bits_or_15(std::uint8_t bits) noexcept { return bits >= 8 ? bits : 15; }
-
 inline constexpr std::string_view deflate_name = "permessage-deflate";
 inline constexpr std::string_view server_no_context_takeover = "server_no_context_takeover";
 inline constexpr std::string_view client_no_context_takeover = "client_no_context_takeover";
 inline constexpr std::string_view server_max_window_bits = "server_max_window_bits";
 inline constexpr std::string_view client_max_window_bits = "client_max_window_bits";
-// The longest element write_deflate_element produces.
+// The longest element the negotiation writes (an offer or an answer).
 inline constexpr std::size_t max_deflate_element_size = deflate_name.size() + 2 + server_no_context_takeover.size() + 2 +
                                                  client_no_context_takeover.size() + 2 +
                                                  server_max_window_bits.size() + 3 + 2 +
                                                  client_max_window_bits.size() + 3;
 
-// The name of a Sec-WebSocket-Extensions element (RFC 6455 9.1): what precedes its parameters.
-std::string_view extension_name(std::string_view element) noexcept;
+class DeflateNegotiation final : public ExtensionNegotiation {
+ public:
+  static constexpr std::size_t max_answer_size = max_deflate_element_size;
 
-enum class ElementKind : std::uint8_t { other_extension, malformed, deflate };
-// A Sec-WebSocket-Extensions element read as permessage-deflate (malformed per RFC 7692 5).
-ElementKind parse_deflate_element(std::string_view element, DeflateElement& out) noexcept;
-// Writes `e` as "permessage-deflate; param; param=value" at `out`, which has room for
-// max_deflate_element_size characters; returns the end.
-char* write_deflate_element(char* out, const DeflateElement& e) noexcept;
+  // A client's: offers these, in order of preference (ClientOptions::deflate_offers; nothing
+  // without zlib).
+  static DeflateNegotiation client(std::span<const DeflateParameters> offers);
+  // A server's: accepts the first valid offer under these wishes (ServerOptions::deflate;
+  // nullopt, or no zlib, declines every offer).
+  static DeflateNegotiation server(const std::optional<DeflateParameters>& wishes) noexcept;
 
-// Client: the element offered for `offer`.
-DeflateElement offer_element(const DeflateParameters& offer) noexcept;
-// Server: the first valid offer (false: none), its answer under `wishes`, and the agreement.
-bool first_valid_deflate_offer(const FieldList& offers, DeflateElement& offer) noexcept;
-DeflateElement answer_to(const DeflateElement& offer, const DeflateParameters& wishes) noexcept;
-DeflateParameters agreement(const DeflateElement& offer, const DeflateElement& answer) noexcept;
-// Client: the server's answer checked against `offers` (the list as we sent it); sets `agreed`.
-Error check_deflate_answer(const FieldList& answers, std::string_view offers,
-                           std::optional<DeflateParameters>& agreed) noexcept;
+  // The agreement reached, once accept() or check() found one.
+  std::optional<DeflateParameters> agreed() const noexcept { return agreed_; }
+
+  std::string_view name() const noexcept override { return deflate_name; }
+  bool options_valid(std::span<const std::string_view> other_elements) const noexcept override;
+  void offer(ElementSink& sink) const override;
+  Error check(const FieldList& answers) noexcept override;
+  bool accept(const FieldList& offers) noexcept override;
+  char* answer(char* out) const noexcept override;
+
+ private:
+  DeflateNegotiation() = default;
+
+  // Client: the offers as given (options_valid checks their window bits), and whether they
+  // are sent (zlib is there).
+  std::vector<DeflateParameters> offers_;
+  bool offering_ = false;
+  // Server: what it accepts, and the answer to the accepted offer.
+  std::optional<DeflateParameters> wishes_;
+  DeflateElement answer_;
+  std::optional<DeflateParameters> agreed_;
+};
 
 }  // namespace wsframe::detail

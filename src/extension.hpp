@@ -1,18 +1,69 @@
-// The interface of a WebSocket extension (RFC 6455 9) as the connection uses it: the RSV bits
-// it defines, and its transforms of a message's payload, inbound and outbound. A message
-// takes the transforms when its first frame carries the extension's bits (inbound) or when
-// the extension asks for it (outbound); every other message never reaches the extension, so
-// the plain receive and send paths make no virtual call. permessage-deflate (RFC 7692) is the
-// one implementation (permessage_deflate.hpp), its handshake part in deflate_negotiation.hpp.
+// The interface of a WebSocket extension (RFC 6455 9), in two parts.
+//
+// The handshake part, ExtensionNegotiation: the client's offer, the server's acceptance of an
+// offer and its answer, and the client's check of the answer. Each handshake holds one object
+// per extension it knows (handshake.cpp lists them) and asks each in turn.
+//
+// The connection part, Extension: the RSV bits it defines, and its transforms of a message's
+// payload, inbound and outbound. A message takes the transforms when its first frame carries
+// the extension's bits (inbound) or when the extension asks for it (outbound); every other
+// message never reaches the extension, so the plain receive and send paths make no virtual
+// call.
+//
+// permessage-deflate (RFC 7692) is the one implementation of both: DeflateNegotiation
+// (deflate_negotiation.hpp) and PerMessageDeflate (permessage_deflate.hpp).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "wsframe/error.hpp"
 
+namespace wsframe {
+class FieldList;
+}
+
 namespace wsframe::detail {
+
+// Where a client's offer elements go: the Sec-WebSocket-Extensions list of the request being
+// written.
+class ElementSink {
+ public:
+  virtual void add(std::string_view element) = 0;
+
+ protected:
+  ~ElementSink() = default;
+};
+
+// One extension's part in one handshake (RFC 6455 4.1 item 5, 4.2.2 item 5, 9.1). It is made
+// from that side's options and keeps what was agreed, which the handshake then reports.
+class ExtensionNegotiation {
+ public:
+  virtual ~ExtensionNegotiation() = default;
+
+  // The registered name its elements begin with (RFC 6455 11.4).
+  virtual std::string_view name() const noexcept = 0;
+
+  // ---- client ----
+  // Its options are valid beside the elements the client sends as given (`other_elements`);
+  // false makes the handshake fail with Error::handshake_invalid_option.
+  virtual bool options_valid(std::span<const std::string_view> other_elements) const noexcept = 0;
+  // Adds its offers, in the client's order of preference (none: nothing to offer).
+  virtual void offer(ElementSink& sink) const = 0;
+  // Checks the server's answer, the response's elements (every one the server accepted, all
+  // offered by us): Error::ok when it answered none of ours, or one it may give (then agreed).
+  virtual Error check(const FieldList& answers) noexcept = 0;
+
+  // ---- server ----
+  // Accepts one of the client's offers (true) or declines them all; it forgets any earlier
+  // agreement either way.
+  virtual bool accept(const FieldList& offers) noexcept = 0;
+  // Writes the answer to the accepted offer at `out`, which has room for the implementation's
+  // max_answer_size; returns the end.
+  virtual char* answer(char* out) const noexcept = 0;
+};
 
 // What one inbound call did.
 struct InboundStep {

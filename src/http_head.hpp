@@ -1,15 +1,54 @@
-// HTTP/1.1 heads (RFC 9112) for the handshake: the start lines' pieces, the authority and
-// request-target grammar, and the feed loop both sides share over HttpHead (the
-// bounded buffer and line splitter declared in handshake.hpp, implemented in http_head.cpp).
+// HTTP/1.1 heads (RFC 9112) for the handshake: HttpHead (the bounded buffer and line
+// splitter), the start lines' pieces, the authority and request-target grammar, and the feed
+// loop both sides share over HttpHead. http_head.cpp implements them.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "wsframe/handshake.hpp"
 
 namespace wsframe::detail {
+
+// The bounded buffer and the line splitter shared by the request and response parsers: it
+// copies input up to the limit, splits it into CRLF lines, checks the syntax of each header
+// field line (RFC 9112 section 5) and records it as an HttpField.
+class HttpHead {
+ public:
+  enum class Step : std::uint8_t { need_more, start_line, complete, error };
+
+  explicit HttpHead(const HandshakeLimits& limits);
+  void reset() noexcept;
+
+  // Copies what fits of `in` (call it once per input, then with an empty span after a
+  // start_line step) and scans on: stops after the start line (to let the owner check it
+  // early), at the end of the head, at an error, or when the buffer ends without one.
+  Step feed(std::span<const std::byte> in) noexcept;
+
+  std::size_t size() const noexcept { return size_; }          // bytes buffered
+  std::size_t head_size() const noexcept { return head_end_; }  // valid after complete
+  std::string_view start_line() const noexcept { return start_line_; }  // without CRLF
+  std::span<const HttpField> fields() const noexcept { return {fields_.get(), field_count_}; }
+  Error error() const noexcept { return error_; }
+
+ private:
+  Step scan() noexcept;
+  Error add_field(std::size_t begin, std::size_t end) noexcept;
+
+  HandshakeLimits limits_;
+  std::unique_ptr<char[]> buffer_;
+  std::unique_ptr<HttpField[]> fields_;
+  std::size_t size_ = 0;        // bytes in buffer_
+  std::size_t scanned_ = 0;     // bytes searched for LF
+  std::size_t line_start_ = 0;  // start of the line being received
+  std::size_t head_end_ = 0;
+  std::size_t field_count_ = 0;
+  std::string_view start_line_;
+  Error error_ = Error::ok;
+};
 
 // "HTTP/" DIGIT "." DIGIT (RFC 9112 2.3) -> 10 * major + minor, or -1.
 int parse_http_version(std::string_view v) noexcept;

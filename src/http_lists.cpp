@@ -106,6 +106,10 @@ std::size_t quoted_string_size(std::string_view s) noexcept {
   return 0;
 }
 
+std::string_view extension_name(std::string_view element) noexcept {
+  return trim_ows(element.substr(0, element.find(';')));
+}
+
 }  // namespace detail
 
 bool iequals(std::string_view a, std::string_view b) noexcept {

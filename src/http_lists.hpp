@@ -59,6 +59,8 @@ bool next_list_element(std::string_view list, std::size_t& pos, std::string_view
 // `value` byte for byte. FieldList::contains_token and contains apply them line by line.
 bool list_has_token(std::string_view list, std::string_view token) noexcept;
 bool list_has_value(std::string_view list, std::string_view value) noexcept;
+// The name of a Sec-WebSocket-Extensions element (RFC 6455 9.1): what precedes its parameters.
+std::string_view extension_name(std::string_view element) noexcept;
 
 // name == lower, ASCII case-insensitively, for a field name (a token, checked when parsed) and a
 // lowercase literal of letters, digits and '-': each of those has bit 0x20 set, and the only

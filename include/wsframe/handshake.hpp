@@ -34,7 +34,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -136,45 +135,6 @@ class FieldList {
 // ASCII case-insensitive equality, no allocation (field names, tokens).
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
-namespace detail {
-// The bounded buffer and the line splitter shared by the request and response parsers: it
-// copies input up to the limit, splits it into CRLF lines, checks the syntax of each header
-// field line (RFC 9112 section 5) and records it as an HttpField.
-class HttpHead {
- public:
-  enum class Step : std::uint8_t { need_more, start_line, complete, error };
-
-  explicit HttpHead(const HandshakeLimits& limits);
-  void reset() noexcept;
-
-  // Copies what fits of `in` (call it once per input, then with an empty span after a
-  // start_line step) and scans on: stops after the start line (to let the owner check it
-  // early), at the end of the head, at an error, or when the buffer ends without one.
-  Step feed(std::span<const std::byte> in) noexcept;
-
-  std::size_t size() const noexcept { return size_; }          // bytes buffered
-  std::size_t head_size() const noexcept { return head_end_; }  // valid after complete
-  std::string_view start_line() const noexcept { return start_line_; }  // without CRLF
-  std::span<const HttpField> fields() const noexcept { return {fields_.get(), field_count_}; }
-  Error error() const noexcept { return error_; }
-
- private:
-  Step scan() noexcept;
-  Error add_field(std::size_t begin, std::size_t end) noexcept;
-
-  HandshakeLimits limits_;
-  std::unique_ptr<char[]> buffer_;
-  std::unique_ptr<HttpField[]> fields_;
-  std::size_t size_ = 0;        // bytes in buffer_
-  std::size_t scanned_ = 0;     // bytes searched for LF
-  std::size_t line_start_ = 0;  // start of the line being received
-  std::size_t head_end_ = 0;
-  std::size_t field_count_ = 0;
-  std::string_view start_line_;
-  Error error_ = Error::ok;
-};
-}  // namespace detail
-
 // ---------------------------------------------------------------------------------------------
 // Server: parse, validate and answer the client's opening handshake (RFC 6455 section 4.2).
 
@@ -206,8 +166,10 @@ class ServerHandshake {
   static constexpr std::size_t max_subprotocol_size = 256;
 
   explicit ServerHandshake(ServerOptions options = {});
-  ServerHandshake(ServerHandshake&&) noexcept = default;
-  ServerHandshake& operator=(ServerHandshake&&) noexcept = default;
+  ~ServerHandshake();
+  // A moved-from handshake may only be destroyed or assigned to.
+  ServerHandshake(ServerHandshake&&) noexcept;
+  ServerHandshake& operator=(ServerHandshake&&) noexcept;
 
   // Back to the initial state, keeping the buffers (one object can serve many connections).
   void reset() noexcept;
@@ -223,8 +185,8 @@ class ServerHandshake {
     return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
   }
 
-  HandshakeStatus status() const noexcept { return status_; }
-  Error error() const noexcept { return error_; }
+  HandshakeStatus status() const noexcept;
+  Error error() const noexcept;
   // 101 on accept, the rejection's status (400, 405, 414, 426, 431) on reject, 0 before.
   int status_code() const noexcept;
   // The bytes to send: the 101 answer, or a rejection carrying "Connection: close" and a short
@@ -233,42 +195,25 @@ class ServerHandshake {
 
   // The request, valid once the head is complete (path as soon as the request line is).
   // The request-target in origin form ("/chat?x=1"), also for an absolute-form target.
-  std::string_view path() const noexcept { return path_; }
+  std::string_view path() const noexcept;
   // Host, or the authority of an absolute-form target.
-  std::string_view host() const noexcept { return host_; }
-  std::string_view origin() const noexcept { return origin_; }  // "" when absent
-  std::string_view key() const noexcept { return key_; }        // Sec-WebSocket-Key
-  FieldList subprotocols() const noexcept;                  // offered Sec-WebSocket-Protocol
+  std::string_view host() const noexcept;
+  std::string_view origin() const noexcept;  // "" when absent
+  std::string_view key() const noexcept;     // Sec-WebSocket-Key
+  FieldList subprotocols() const noexcept;   // offered Sec-WebSocket-Protocol
   // Offered Sec-WebSocket-Extensions elements ("permessage-deflate; client_max_window_bits").
   // Only permessage-deflate is ever accepted, and only when ServerOptions::deflate is set.
   FieldList extensions() const noexcept;
   // The permessage-deflate agreement answered in the 101 (for ConnectionOptions::deflate);
   // nullopt when none (not enabled, nothing valid offered, or not accepted).
   std::optional<DeflateParameters> deflate() const noexcept;
-  std::span<const HttpField> headers() const noexcept { return head_.fields(); }
+  std::span<const HttpField> headers() const noexcept;
   std::string_view header(std::string_view name) const noexcept;  // first match, "" if none
-  std::string_view selected_subprotocol() const noexcept { return selected_; }
+  std::string_view selected_subprotocol() const noexcept;
 
  private:
-  Error check_request_line() noexcept;
-  Error check_fields() noexcept;
-  void select() noexcept;
-  void answer() noexcept;
-
-  ServerOptions options_;
-  detail::HttpHead head_;
-  HandshakeStatus status_ = HandshakeStatus::need_more;
-  Error error_ = Error::ok;
-  bool request_line_checked_ = false;
-  std::string_view path_;
-  std::string_view host_;
-  std::string_view origin_;
-  std::string_view key_;
-  std::string_view selected_;
-  std::optional<DeflateParameters> deflate_;
-  std::size_t response_size_ = 0;
-  // The 101: its fixed fields, a subprotocol and a permessage-deflate answer (answer() checks).
-  std::array<char, 320 + max_subprotocol_size> response_{};
+  struct State;  // src/handshake.cpp
+  std::unique_ptr<State> state_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -309,11 +254,13 @@ class ClientHandshake {
   // leave the handshake rejected, with error() saying why and request() empty.
   explicit ClientHandshake(const ClientOptions& options);
   ClientHandshake(const ClientOptions& options, const HandshakeNonce& nonce);
-  ClientHandshake(ClientHandshake&&) noexcept = default;
-  ClientHandshake& operator=(ClientHandshake&&) noexcept = default;
+  ~ClientHandshake();
+  // A moved-from handshake may only be destroyed or assigned to.
+  ClientHandshake(ClientHandshake&&) noexcept;
+  ClientHandshake& operator=(ClientHandshake&&) noexcept;
 
   // The bytes to send.
-  std::string_view request() const noexcept { return request_; }
+  std::string_view request() const noexcept;
   std::string_view key() const noexcept;  // our Sec-WebSocket-Key (24 characters)
 
   // Consumes bytes of the server's response; as for ServerHandshake::feed.
@@ -326,35 +273,22 @@ class ClientHandshake {
     return {r.status, in.last(r.leftover.size())};  // the leftover is the input's tail
   }
 
-  HandshakeStatus status() const noexcept { return status_; }
-  Error error() const noexcept { return error_; }
+  HandshakeStatus status() const noexcept;
+  Error error() const noexcept;
   // The response's status code once its status line is parsed (e.g. 101, or 403 with
   // Error::handshake_unexpected_status), else 0.
-  int status_code() const noexcept { return status_code_; }
+  int status_code() const noexcept;
   std::string_view subprotocol() const noexcept;  // selected by the server; "" for none
   FieldList extensions() const noexcept;          // accepted by the server (all offered by us)
   // The permessage-deflate agreement (for ConnectionOptions::deflate); nullopt when the server
   // accepted none of our offers.
   std::optional<DeflateParameters> deflate() const noexcept;
-  std::span<const HttpField> headers() const noexcept { return head_.fields(); }
+  std::span<const HttpField> headers() const noexcept;
   std::string_view header(std::string_view name) const noexcept;
 
  private:
-  Error build_request(const ClientOptions& options, const HandshakeNonce& nonce);
-  Error check_status_line() noexcept;
-  Error check_fields() noexcept;
-
-  detail::HttpHead head_;
-  std::string request_;
-  std::size_t key_offset_ = 0;  // views into request_ are kept as offsets (it may move)
-  std::size_t protocols_offset_ = 0, protocols_size_ = 0;
-  std::size_t extensions_offset_ = 0, extensions_size_ = 0;
-  bool deflate_offered_ = false;  // from deflate_offers: the answer is checked against them
-  std::optional<DeflateParameters> deflate_;
-  std::array<char, 28> expected_accept_{};
-  HandshakeStatus status_ = HandshakeStatus::need_more;
-  Error error_ = Error::ok;
-  int status_code_ = 0;
+  struct State;  // src/handshake.cpp
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace wsframe
