@@ -224,7 +224,6 @@ Error Connection::Impl::output_full() noexcept {
 Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv,
                                    bool bypass_limit) noexcept {
   const bool masked = role_ == Role::client;  // RFC 6455 5.3: clients mask, servers never
-  if (masked && !keys_) return Error::connection_closed;  // a moved-from connection
   const std::size_t frame_bytes = frame_size(payload.size());
   if (!bypass_limit && !output_has_room(frame_bytes)) return output_full();
   std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
@@ -361,10 +360,28 @@ Connection::Connection(Role role, Limits limits, ConnectionOptions options) {
   new (storage_) Impl(role, limits, options);
 }
 Connection::~Connection() { impl().~Impl(); }
-Connection::Connection(Connection&& other) noexcept { new (storage_) Impl(std::move(other.impl())); }
+Connection::Connection(Connection&& other) noexcept {
+  new (storage_) Impl(std::move(other.impl()));
+  other.impl().close_after_move();
+}
 Connection& Connection::operator=(Connection&& other) noexcept {
-  if (this != &other) impl() = std::move(other.impl());
+  if (this != &other) {
+    impl() = std::move(other.impl());
+    other.impl().close_after_move();
+  }
   return *this;
+}
+
+// The state, the masking keys and the extension went with the move; what stays is closed
+// (Error::connection_closed) with no input, no output and no frame or message in progress, so
+// that every call on it is valid: sends are refused, nothing is received.
+void Connection::Impl::close_after_move() noexcept {
+  reader_ = {};
+  assembler_ = detail::MessageAssembler(limits_, false);
+  sending_message_ = sending_transformed_ = false;
+  close_sent_ = close_received_ = true;
+  error_ = Error::connection_closed;
+  dropped_messages_ = 0;
 }
 
 void Connection::receive(std::span<std::byte> bytes) noexcept { impl().receive(bytes); }

@@ -46,6 +46,8 @@ class Connection::Impl {
   Error error() const noexcept { return error_; }
   bool receiving() const noexcept { return reader_.in_frame() || assembler_.in_message(); }
   Role role() const noexcept { return role_; }
+  // What a move leaves behind: a closed connection with nothing in progress.
+  void close_after_move() noexcept;
 
  private:
   Event fail(Error e) noexcept;

@@ -190,6 +190,9 @@ class Connection {
  public:
   explicit Connection(Role role, Limits limits = {}, ConnectionOptions options = {});
   ~Connection();
+  // A moved-from connection is closed: state() closed, error() Error::connection_closed, sends
+  // refused with that error (as on any closed connection), no events, no output. It may be
+  // destroyed or assigned to.
   Connection(Connection&&) noexcept;
   Connection& operator=(Connection&&) noexcept;
   Connection(const Connection&) = delete;
