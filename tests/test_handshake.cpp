@@ -752,6 +752,15 @@ TEST_CASE("client: the checks of the server's answer (RFC 6455 4.1)", "[handshak
     CHECK(validate(ClientOptions{.host = "h"}, response_with(good_fields + "Sec-WebSocket-Extensions: permessage-deflate\r\n"))
               .error == Error::handshake_unoffered_extension);
   }
+  SECTION("an answered extension may be any of those offered, each answered or several") {
+    const std::string_view offered[] = {"x-first", "x-second; p=1", "x-third"};
+    const ClientOptions several{.host = "h", .extensions = offered};
+    for (std::string_view answer : {"x-first"sv, "x-second"sv, "x-third"sv, "x-third, x-first"sv}) {
+      INFO(answer);
+      CHECK(validate(several, response_with(good_fields + "Sec-WebSocket-Extensions: " + std::string(answer) + "\r\n"))
+                .error == Error::ok);
+    }
+  }
   SECTION("malformed response fields and oversize heads are rejected") {
     CHECK(error_of(response_with(good_fields + "X-A: a\rb\r\n")) == Error::handshake_bad_line_ending);
     CHECK(error_of(response_with(good_fields + "X-A b\r\n")) == Error::handshake_malformed_field);
