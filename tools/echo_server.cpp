@@ -76,6 +76,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -604,49 +605,23 @@ std::uint16_t bound_port(int fd) {
   return ntohs(addr.sin_port);
 }
 
-[[noreturn]] void usage(int status) {
-  std::fprintf(status == 0 ? stdout : stderr,
-               "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
-               "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
-               "                    [--idle-timeout SECONDS (60)] [--whole-messages (default) | --fragments]\n"
-               "                    [--pubsub [--max-output BYTES] [--on-output-full drop|close]] [--quiet]\n"
-               "                    [--deflate [deflate options]]\n"
-               "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
-               "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
-               "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
-               "  the compressor:       --deflate-level 0..9 (6)  --deflate-mem-level 1..9 (8)\n"
-               "                        --deflate-threshold BYTES (32: smaller whole messages go uncompressed)\n");
-  std::exit(status);
-}
-
-template <class T>
-T parse_number(std::string_view flag, const char* text) {
-  T value{};
-  const std::string_view s(text);
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) {
-    std::fprintf(stderr, "wsframe-echo: %.*s needs a number, got '%s'\n", static_cast<int>(flag.size()), flag.data(), text);
-    usage(2);
-  }
-  return value;
-}
-
-int parse_small_number(std::string_view flag, const char* text, int min, int max) {
-  const int value = parse_number<int>(flag, text);
-  if (value < min || value > max) {
-    std::fprintf(stderr, "wsframe-echo: %.*s must be %d..%d\n", static_cast<int>(flag.size()), flag.data(), min, max);
-    usage(2);
-  }
-  return value;
-}
+constexpr wsframe_tools::Program program{
+    "wsframe-echo",
+    "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
+    "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
+    "                    [--idle-timeout SECONDS (60)] [--whole-messages (default) | --fragments]\n"
+    "                    [--pubsub [--max-output BYTES] [--on-output-full drop|close]] [--quiet]\n"
+    "                    [--deflate [deflate options]]\n"
+    "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
+    "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
+    "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
+    "  the compressor:       --deflate-level 0..9 (6)  --deflate-mem-level 1..9 (8)\n"
+    "                        --deflate-threshold BYTES (32: smaller whole messages go uncompressed)\n"};
 
 // Seconds with an optional fraction ("0.5"), at least 1 ms and at most a day.
 std::chrono::milliseconds parse_seconds(std::string_view flag, const char* text) {
-  const double seconds = parse_number<double>(flag, text);
-  if (!(seconds >= 0.001 && seconds <= 86400)) {
-    std::fprintf(stderr, "wsframe-echo: %.*s must be 0.001..86400 seconds\n", static_cast<int>(flag.size()), flag.data());
-    usage(2);
-  }
+  const double seconds = program.number<double>(flag, text);
+  if (!(seconds >= 0.001 && seconds <= 86400)) program.bad_argument(flag, "must be 0.001..86400 seconds");
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
@@ -655,7 +630,7 @@ Config parse_arguments(int argc, char** argv) {
   bool deflate_options_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage(0);
+    if (flag == "--help" || flag == "-h") program.usage(0);
     deflate_options_given |= flag.starts_with("--deflate-");
     wsframe::DeflateParameters& wishes = config.deflate_wishes;
     bool whole_messages = false;  // the default
@@ -671,41 +646,36 @@ Config parse_arguments(int argc, char** argv) {
       *switch_flag = true;
       continue;
     }
-    if (i + 1 >= argc) usage(2);
+    if (i + 1 >= argc) program.usage(2);
     const char* value = argv[++i];
     if (flag == "--host") config.host = value;
-    else if (flag == "--port") config.port = parse_number<std::uint16_t>(flag, value);
-    else if (flag == "--threads") config.threads = parse_number<unsigned>(flag, value);
-    else if (flag == "--max-message") config.max_message = parse_number<std::size_t>(flag, value);
-    else if (flag == "--max-frame") config.max_frame = parse_number<std::size_t>(flag, value);
-    else if (flag == "--max-handshake") config.max_handshake = parse_number<std::size_t>(flag, value);
-    else if (flag == "--high-water") config.high_water = parse_number<std::size_t>(flag, value);
+    else if (flag == "--port") config.port = program.number<std::uint16_t>(flag, value);
+    else if (flag == "--threads") config.threads = program.number<unsigned>(flag, value);
+    else if (flag == "--max-message") config.max_message = program.number<std::size_t>(flag, value);
+    else if (flag == "--max-frame") config.max_frame = program.number<std::size_t>(flag, value);
+    else if (flag == "--max-handshake") config.max_handshake = program.number<std::size_t>(flag, value);
+    else if (flag == "--high-water") config.high_water = program.number<std::size_t>(flag, value);
     else if (flag == "--idle-timeout") config.idle_timeout = parse_seconds(flag, value);
-    else if (flag == "--max-output") config.max_output = parse_number<std::size_t>(flag, value);
+    else if (flag == "--max-output") config.max_output = program.number<std::size_t>(flag, value);
     else if (flag == "--on-output-full") {
       const std::string_view policy = value;
       if (policy == "drop") config.on_output_full = wsframe::OutputFullPolicy::drop;
       else if (policy == "close") config.on_output_full = wsframe::OutputFullPolicy::close;
-      else usage(2);
+      else program.bad_argument(flag, "must be drop or close");
     }
     else if (flag == "--deflate-server-max-window-bits")
-      wishes.server_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
+      wishes.server_max_window_bits = static_cast<std::uint8_t>(program.number_in(flag, value, 8, 15));
     else if (flag == "--deflate-client-max-window-bits")
-      wishes.client_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
-    else if (flag == "--deflate-level") config.compression.level = parse_small_number(flag, value, 0, 9);
-    else if (flag == "--deflate-mem-level") config.compression.mem_level = parse_small_number(flag, value, 1, 9);
-    else if (flag == "--deflate-threshold") config.compression.threshold = parse_number<std::size_t>(flag, value);
-    else usage(2);
+      wishes.client_max_window_bits = static_cast<std::uint8_t>(program.number_in(flag, value, 8, 15));
+    else if (flag == "--deflate-level") config.compression.level = program.number_in(flag, value, 0, 9);
+    else if (flag == "--deflate-mem-level") config.compression.mem_level = program.number_in(flag, value, 1, 9);
+    else if (flag == "--deflate-threshold") config.compression.threshold = program.number<std::size_t>(flag, value);
+    else program.usage(2);
   }
-  if (config.threads == 0 || config.threads > 256) usage(2);
-  if (config.pubsub && (config.threads != 1 || config.fragments)) {
-    std::fprintf(stderr, "wsframe-echo: --pubsub relays whole messages within one thread: no --threads, no --fragments\n");
-    usage(2);
-  }
-  if (deflate_options_given && !config.deflate) {
-    std::fprintf(stderr, "wsframe-echo: --deflate-* options need --deflate\n");
-    usage(2);
-  }
+  if (config.threads == 0 || config.threads > 256) program.usage(2);
+  if (config.pubsub && (config.threads != 1 || config.fragments))
+    program.bad_argument("--pubsub", "relays whole messages within one thread: no --threads, no --fragments");
+  if (deflate_options_given && !config.deflate) program.bad_argument("--deflate-*", "options need --deflate");
   if (config.deflate && !wsframe::deflate_available()) {
     std::fprintf(stderr, "wsframe-echo: --deflate: this wsframe was built without zlib\n");
     std::exit(2);
