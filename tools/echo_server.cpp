@@ -453,32 +453,8 @@ class Worker {
     conn.receive(bytes);
     bool published = false;
     while (const wsframe::Event ev = conn.next_event()) {
-      wsframe::Error e = wsframe::Error::ok;
-      switch (ev.type) {
-        case wsframe::EventType::message:
-          ++totals_.messages;
-          trim_pending_ = trim_pending_ || ev.payload.size() >= big_message;  // see sweep()
-          if (config_.pubsub) {
-            e = publish(ev);
-            published = true;
-          } else {
-            e = ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
-          }
-          break;
-        case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
-          totals_.messages += ev.last;
-          e = ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
-              : ev.first          ? conn.begin_message(ev.kind, ev.payload)
-              : ev.last           ? conn.finish_message(ev.payload)
-                                  : conn.continue_message(ev.payload);
-          break;
-        case wsframe::EventType::error:
-          ++totals_.failed;
-          note(config_, "wsframe-echo: closing with %u: %.*s\n", unsigned{ev.close_code},
-              static_cast<int>(wsframe::message(ev.error).size()), wsframe::message(ev.error).data());
-          break;
-        default: break;  // pings are answered and Close echoed by the Connection itself
-      }
+      published |= config_.pubsub && ev.type == wsframe::EventType::message;
+      const wsframe::Error e = on_event(conn, ev);
       // After our Close nothing more may be sent (connection_closed): the echo is dropped, as the
       // RFC allows. Anything else means the limits above are wrong: give up on this client.
       if (e != wsframe::Error::ok && e != wsframe::Error::connection_closed) {
@@ -495,6 +471,29 @@ class Worker {
     c.receiving = conn.receiving();
     if (published) flush_subscribers(c);
     flush(c);
+  }
+
+  // Queues the answer to one event: the message or fragment back as it came (or published).
+  wsframe::Error on_event(wsframe::Connection& conn, const wsframe::Event& ev) {
+    switch (ev.type) {
+      case wsframe::EventType::message:
+        ++totals_.messages;
+        trim_pending_ = trim_pending_ || ev.payload.size() >= big_message;  // see sweep()
+        if (config_.pubsub) return publish(ev);
+        return ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
+      case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
+        totals_.messages += ev.last;
+        return ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
+               : ev.first          ? conn.begin_message(ev.kind, ev.payload)
+               : ev.last           ? conn.finish_message(ev.payload)
+                                   : conn.continue_message(ev.payload);
+      case wsframe::EventType::error:
+        ++totals_.failed;
+        note(config_, "wsframe-echo: closing with %u: %.*s\n", unsigned{ev.close_code},
+            static_cast<int>(wsframe::message(ev.error).size()), wsframe::message(ev.error).data());
+        return wsframe::Error::ok;
+      default: return wsframe::Error::ok;  // pings are answered and Close echoed by the Connection itself
+    }
   }
 
   // --pubsub: the message to every open client of this thread, the sender included, framed once
@@ -625,6 +624,12 @@ std::chrono::milliseconds parse_seconds(std::string_view flag, const char* text)
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
+wsframe::OutputFullPolicy parse_output_full_policy(std::string_view flag, std::string_view policy) {
+  if (policy == "drop") return wsframe::OutputFullPolicy::drop;
+  if (policy != "close") program.bad_argument(flag, "must be drop or close");
+  return wsframe::OutputFullPolicy::close;
+}
+
 Config parse_arguments(int argc, char** argv) {
   Config config;
   bool deflate_options_given = false;
@@ -657,12 +662,7 @@ Config parse_arguments(int argc, char** argv) {
     else if (flag == "--high-water") config.high_water = program.number<std::size_t>(flag, value);
     else if (flag == "--idle-timeout") config.idle_timeout = parse_seconds(flag, value);
     else if (flag == "--max-output") config.max_output = program.number<std::size_t>(flag, value);
-    else if (flag == "--on-output-full") {
-      const std::string_view policy = value;
-      if (policy == "drop") config.on_output_full = wsframe::OutputFullPolicy::drop;
-      else if (policy == "close") config.on_output_full = wsframe::OutputFullPolicy::close;
-      else program.bad_argument(flag, "must be drop or close");
-    }
+    else if (flag == "--on-output-full") config.on_output_full = parse_output_full_policy(flag, value);
     else if (flag == "--deflate-server-max-window-bits")
       wishes.server_max_window_bits = static_cast<std::uint8_t>(program.number_in(flag, value, 8, 15));
     else if (flag == "--deflate-client-max-window-bits")
