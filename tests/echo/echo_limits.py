@@ -5,6 +5,7 @@
     echo_limits.py deadlines --server PATH
     echo_limits.py bomb-memory --server PATH
     echo_limits.py idle-memory --server PATH [--connections 5000] [--max-bytes 1024]
+    echo_limits.py slow-subscriber-close|slow-subscriber-drop --server PATH
 
 Each scenario starts its own wsframe-echo on 127.0.0.1, port 0, talks to it with raw sockets
 (the standard library only: frames are built and parsed here), prints the figures it measured and
@@ -454,15 +455,52 @@ def idle_memory(server_path, connections, max_bytes):
     check(status == 0, f"the server exited with {status}")
 
 
+def slow_subscriber(server_path, policy):
+    """--pubsub with a subscriber that never reads: the publisher gets every one of its messages
+    back, in order, while the stalled subscriber's unsent output passes --max-output; then (close)
+    the stalled subscriber is failed: reading at last, it gets what the kernel held, then the end of
+    the connection; or (drop) it stays connected but misses messages."""
+    count, size = 400, 64 * 1024  # 25 MiB: more than the kernel's socket buffers hold
+    args = ["--quiet", "--pubsub", "--max-output", str(256 * 1024), "--on-output-full", policy]
+    with Server(server_path, args) as server:
+        stalled = Client(server.port)
+        publisher = Client(server.port)
+        time.sleep(0.2)  # both are subscribed before the first message
+        for i in range(count):
+            message = struct.pack("!I", i) + bytes(size - 4)
+            publisher.send(frame(BINARY, message))
+            check(publisher.read_frame(10.0) == (BINARY, message), f"message {i} did not come back to its publisher")
+        received, ended = [], False
+        try:
+            while (f := stalled.read_frame(2.0)) is not None:
+                if f[0] == BINARY:
+                    received.append(struct.unpack("!I", f[1][:4])[0])
+        except EOFError:
+            ended = True
+        print(f"{policy}: the stalled subscriber got {len(received)} of {count} messages, "
+              f"{'then the end of the connection' if ended else 'and is still connected'}")
+        check(received == sorted(received), "the stalled subscriber got messages out of order")
+        check(len(received) < count, "the stalled subscriber got every message: it never stalled")
+        check(ended == (policy == "close"), f"--on-output-full {policy}: the connection {'stayed' if not ended else 'ended'}")
+        check(echo_works(server.port), "no echo after the stalled subscriber")
+        stalled.close()
+        publisher.close()
+        status = server.stop()
+    check(status == 0, f"the server exited with {status}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=["fd-limit", "deadlines", "bomb-memory", "idle-memory"])
+    parser.add_argument("scenario", choices=["fd-limit", "deadlines", "bomb-memory", "idle-memory",
+                                             "slow-subscriber-close", "slow-subscriber-drop"])
     parser.add_argument("--server", required=True, help="the wsframe-echo binary")
     parser.add_argument("--connections", type=int, default=5000, help="idle-memory: how many")
     parser.add_argument("--max-bytes", type=int, default=1024, help="idle-memory: the bound per connection")
     args = parser.parse_args()
     run = {"fd-limit": fd_limit, "deadlines": deadlines, "bomb-memory": bomb_memory,
-           "idle-memory": lambda path: idle_memory(path, args.connections, args.max_bytes)}[args.scenario]
+           "idle-memory": lambda path: idle_memory(path, args.connections, args.max_bytes),
+           "slow-subscriber-close": lambda path: slow_subscriber(path, "close"),
+           "slow-subscriber-drop": lambda path: slow_subscriber(path, "drop")}[args.scenario]
     try:
         run(args.server)
     except Failure as e:
