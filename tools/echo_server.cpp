@@ -135,13 +135,14 @@ struct Client {
     lingering,  // our side is shut down (after a rejection or the close handshake): wait for EOF
   };
 
-  explicit Client(int fd, wsframe::Connection&& unused) : connection(std::move(unused)), fd(fd) {}
+  Client() : connection(wsframe::Role::server) {}  // a free slot (ClientTable)
+  Client(int fd, wsframe::Connection&& unused) : connection(std::move(unused)), fd(fd) {}
 
   // Valid in the open phase (replaced by the agreed one when the handshake succeeds).
   wsframe::Connection connection;
   // Until its answer (which leads the output) is written: the upgrade request and the answer.
   std::unique_ptr<wsframe::ServerHandshake> handshake;
-  int fd;
+  int fd = -1;
   std::uint32_t answer_written = 0;
   // handshake, lingering, or timed_out (our Close being written): when to drop it; open: when
   // the idle ping was sent (if pinged).
@@ -161,6 +162,37 @@ struct Client {
   std::size_t unsent() const {
     return unsent_answer().size() + (phase == Phase::open ? connection.buffered_amount() : 0);
   }
+};
+
+// The clients by file descriptor, in blocks of 64 allocated once descriptors reach them: a
+// connection costs its Client and nothing more (no allocation or pointer of its own). A free slot
+// has fd -1 and an unused Connection, which holds no memory either.
+class ClientTable {
+ public:
+  Client* find(int fd) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (i / block_size >= blocks_.size() || !blocks_[i / block_size]) return nullptr;
+    Client& c = blocks_[i / block_size][i % block_size];
+    return c.fd == fd ? &c : nullptr;
+  }
+  Client& add(int fd, wsframe::Connection&& connection) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (blocks_.size() <= i / block_size) blocks_.resize(i / block_size + 1);
+    std::unique_ptr<Client[]>& block = blocks_[i / block_size];
+    if (!block) block = std::make_unique<Client[]>(block_size);
+    return block[i % block_size] = Client(fd, std::move(connection));
+  }
+  void remove(Client& c) { c = Client(); }  // frees what its Connection and handshake held
+  // f(client) for every client; f may remove it.
+  void for_each(auto&& f) {
+    for (const std::unique_ptr<Client[]>& block : blocks_)
+      for (std::size_t j = 0; block && j < block_size; ++j)
+        if (block[j].fd >= 0) f(block[j]);
+  }
+
+ private:
+  static constexpr std::size_t block_size = 64;
+  std::vector<std::unique_ptr<Client[]>> blocks_;
 };
 
 struct Totals {
@@ -203,8 +235,7 @@ class Worker {
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
   }
   ~Worker() {
-    for (auto& c : clients_)
-      if (c) ::close(c->fd);
+    clients_.for_each([](Client& c) { ::close(c.fd); });
     ::close(epoll_fd_);
   }
 
@@ -274,7 +305,7 @@ class Worker {
   }
 
   Client* find(int fd) {
-    return static_cast<std::size_t>(fd) < clients_.size() ? clients_[static_cast<std::size_t>(fd)].get() : nullptr;
+    return clients_.find(fd);
   }
 
   wsframe::Connection new_connection(std::optional<wsframe::DeflateParameters> deflate = std::nullopt) const {
@@ -293,11 +324,9 @@ class Worker {
       }
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      if (clients_.size() <= static_cast<std::size_t>(fd)) clients_.resize(static_cast<std::size_t>(fd) + 1);
-      auto c = std::make_unique<Client>(fd, new_connection());
-      c->handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
-      c->deadline = now_ms() + std::min(idle_, static_cast<Millis>(max_handshake_timeout.count()));
-      clients_[static_cast<std::size_t>(fd)] = std::move(c);
+      Client& c = clients_.add(fd, new_connection());
+      c.handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
+      c.deadline = now_ms() + std::min(idle_, static_cast<Millis>(max_handshake_timeout.count()));
       watch(fd, EPOLLIN);
       ++totals_.connections;
     }
@@ -331,10 +360,9 @@ class Worker {
   }
 
   void drop(Client& c) {
-    const auto fd = static_cast<std::size_t>(c.fd);
     trim_pending_ = trim_pending_ || c.phase == Client::Phase::open;
     ::close(c.fd);  // also removes it from the epoll set
-    clients_[fd].reset();
+    clients_.remove(c);
     if (accepts_paused_) accepts_resume_ = Clock::now();  // a descriptor is free
   }
 
@@ -503,23 +531,24 @@ class Worker {
   wsframe::Error publish(const wsframe::Event& ev) {
     const wsframe::PreparedMessage message(ev.kind, ev.payload);
     if (message.error() != wsframe::Error::ok) return message.error();
-    for (auto& slot : clients_) {
-      if (!slot || slot->phase != Client::Phase::open || slot->timed_out) continue;
-      const wsframe::SendResult r = slot->connection.send(message);
+    clients_.for_each([&](Client& subscriber) {
+      if (subscriber.phase != Client::Phase::open || subscriber.timed_out) return;
+      const wsframe::SendResult r = subscriber.connection.send(message);
       // Dropped or failed by the --on-output-full policy, or closing: nothing to do here.
       if (!r.queued() && r.error != wsframe::Error::message_dropped && r.error != wsframe::Error::output_stalled &&
           r.error != wsframe::Error::connection_closed) {
         note(config_, "wsframe-echo: cannot publish: %.*s\n", static_cast<int>(wsframe::message(r.error).size()),
              wsframe::message(r.error).data());
       }
-    }
+    });
     return wsframe::Error::ok;
   }
 
   // Writes the subscribers' new output (the publisher's own is written by its caller).
   void flush_subscribers(const Client& publisher) {
-    for (auto& slot : clients_)
-      if (slot && slot.get() != &publisher && slot->phase == Client::Phase::open && slot->unsent() != 0) flush(*slot);
+    clients_.for_each([&](Client& c) {
+      if (&c != &publisher && c.phase == Client::Phase::open && c.unsent() != 0) flush(c);
+    });
   }
 
   // The deadlines (see the top of the file): drops clients stuck in the handshake, lingering or
@@ -529,9 +558,7 @@ class Worker {
     // glibc keeps large freed blocks in its heap once its mmap threshold has grown past them
     // (a reassembled message of megabytes): give what was freed back, at most once per sweep.
     if (std::exchange(trim_pending_, false)) malloc_trim(0);
-    for (auto& slot : clients_) {
-      if (!slot) continue;
-      Client& c = *slot;
+    clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
         if (reached(now, c.deadline)) drop(c);
       } else if (c.receiving && reached(now, c.receiving_since + idle_)) {
@@ -544,7 +571,7 @@ class Worker {
         c.connection.send_ping();
         flush(c);
       }
-    }
+    });
   }
 
   // Fails the connection (RFC 6455 7.1.7) with 1001, "going away" (7.4.1): once the Close is
@@ -562,7 +589,7 @@ class Worker {
   const Config& config_;
   int listen_fd_, stop_fd_, signal_fd_, epoll_fd_;
   std::unique_ptr<std::byte[]> buffer_;  // the thread's read buffer: events are drained at once
-  std::vector<std::unique_ptr<Client>> clients_;  // by file descriptor
+  ClientTable clients_;
   wsframe::Limits limits_;
   wsframe::ConnectionOptions connection_options_;
   wsframe::ServerOptions handshake_options_;
