@@ -4,7 +4,8 @@
 //
 //   wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]
 //                [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]
-//                [--idle-timeout SECONDS] [--whole-messages] [--quiet] [--deflate [deflate options]]
+//                [--idle-timeout SECONDS] [--fragments] [--pubsub [--max-output BYTES]
+//                [--on-output-full drop|close]] [--quiet] [--deflate [deflate options]]
 //
 // --deflate accepts permessage-deflate offers (RFC 7692); without it they are declined and RSV1
 // is a protocol error. The server's wishes for the agreement: --deflate-server-no-context-takeover,
@@ -13,17 +14,27 @@
 // --deflate-mem-level N (1..9), --deflate-threshold BYTES (whole messages below it go
 // uncompressed). --max-message bounds a message's inflated bytes as well as its bytes on the
 // wire, so a decompression bomb ends in a 1009 close. Both echo modes work compressed: data is
-// inflated as it arrives, and echoed compressed (fragment by fragment by default).
+// inflated as it arrives, and echoed compressed (fragment by fragment with --fragments).
 //
 // Prints `listening on HOST:PORT` once every thread is ready. Echoes text as text and binary as
 // binary; the Connection answers pings and echoes the Close; the server then closes TCP first
 // (RFC 6455 7.1.1). Bad handshakes get the HTTP status ServerHandshake chose. Memory per
 // connection is bounded: a client that does not read its echoes stops being read from once its
 // unsent output exceeds --high-water (TCP then pushes back on it); reading resumes when the
-// output has drained. By default data is echoed as it arrives, fragment by fragment, straight
-// from the read buffer (no reassembly: a connection's memory does not grow with its largest
-// message); --whole-messages reassembles each message (up to --max-message) and echoes it as one
-// frame. SIGINT/SIGTERM stop it cleanly (exit 0).
+// output has drained. By default each message is echoed whole, as one frame (reassembled, up to
+// --max-message, when it came in several frames or reads; --whole-messages says so explicitly);
+// --fragments echoes data as it arrives instead, fragment by fragment, straight from the read
+// buffer (no reassembly: a connection's memory does not grow with its largest message).
+// SIGINT/SIGTERM stop it cleanly (exit 0).
+//
+// --pubsub (one thread): every message a client sends goes to every open client, the sender
+// included, in the order received, framed once for all of them (a PreparedMessage). A subscriber
+// whose unsent output would pass --max-output (4 MiB) has the message dropped, or is failed with
+// a Close 1008 (--on-output-full, default close); one above --high-water is not read from.
+//
+// Reads go to one 512 KiB buffer per thread and are delivered in place; output is written with
+// sendmsg straight from the Connection's runs (frames and prepared messages, no joining copy).
+// An idle connection holds no buffer (Limits::retained_buffer_bytes = 0).
 //
 // Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
 // must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
@@ -46,9 +57,11 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -63,6 +76,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -78,17 +92,21 @@ struct Config {
   std::size_t max_handshake = 8 * 1024;
   std::size_t high_water = 256 * 1024;  // unsent output above which we stop reading a client
   std::chrono::milliseconds idle_timeout{60'000};
-  bool whole_messages = false;
+  bool fragments = false;  // echo data as it arrives, fragment by fragment
+  bool pubsub = false;     // every message to every client
+  std::size_t max_output = 4u << 20;  // --pubsub: a subscriber's unsent output
+  wsframe::OutputFullPolicy on_output_full = wsframe::OutputFullPolicy::close;  // --pubsub
   bool quiet = false;
   bool deflate = false;                         // accept permessage-deflate offers
   wsframe::DeflateParameters deflate_wishes;    // ServerOptions::deflate
   wsframe::CompressionOptions compression;      // ConnectionOptions::compression
 };
 
-// The output buffer of a Connection keeps its largest size; echoes of one read at a time keep
-// it near this size, so it is what a busy connection costs (1000 connections: ~28 MiB at 16 KiB,
-// ~64 MiB at 64 KiB, same throughput in tools/load_test.py).
-constexpr std::size_t read_buffer_size = 16 * 1024;
+// One read buffer per thread, shared by its connections: a read takes whatever a socket holds
+// (a 16 KiB frame normally arrives whole and is delivered in place); only a frame cut by the
+// end of a read is kept per connection, by its Connection, until the rest arrives.
+constexpr std::size_t read_buffer_size = 512 * 1024;
+constexpr std::size_t max_write_runs = 64;  // output runs per sendmsg (IOV_MAX is 1024)
 constexpr auto max_handshake_timeout = std::chrono::milliseconds(10'000);
 constexpr auto max_closing_timeout = std::chrono::milliseconds(5'000);  // for the peer's Close or FIN after ours
 constexpr auto accept_pause = std::chrono::milliseconds(100);            // at the fd limit
@@ -103,7 +121,13 @@ void note(const Config& config, const char* fmt, auto... args) {
   if (!config.quiet) std::fprintf(stderr, fmt, args...);
 }
 
+// Milliseconds on a worker's clock, 32 bits to keep idle connections small: times are only
+// compared by their difference, which stays far below the 49 days after which they wrap.
+using Millis = std::uint32_t;
+inline bool reached(Millis now, Millis when) { return static_cast<std::int32_t>(now - when) >= 0; }
+
 // One TCP connection: first the HTTP upgrade, then WebSocket frames, then a lingering close.
+// Idle, it holds nothing but this (the Connection's buffers are released once empty).
 struct Client {
   enum class Phase : std::uint8_t {
     handshake,  // reading the upgrade request
@@ -111,31 +135,64 @@ struct Client {
     lingering,  // our side is shut down (after a rejection or the close handshake): wait for EOF
   };
 
-  int fd;
-  Phase phase = Phase::handshake;
-  std::unique_ptr<wsframe::ServerHandshake> handshake;  // only during the handshake
-  std::optional<wsframe::Connection> connection;
-  std::string http_output;   // the handshake's answer, written before any frame
-  std::size_t http_written = 0;
-  bool reading = true;       // EPOLLIN wanted (false while backpressure holds)
-  bool writing = false;      // EPOLLOUT wanted
-  Clock::time_point deadline;  // handshake, lingering, or our Close awaiting its answer
-  // Open phase: the last input, the idle ping sent since (if any), and when the frame or message
-  // being received started (Connection::receiving()).
-  Clock::time_point last_input;  // or output drained by a client we stopped reading from
-  std::optional<Clock::time_point> pinged;
-  std::optional<Clock::time_point> receiving_since;
-  bool timed_out = false;    // we closed it (1001) for a deadline: `deadline` is for writing the Close
+  Client() : connection(wsframe::Role::server) {}  // a free slot (ClientTable)
+  Client(int fd, wsframe::Connection&& unused) : connection(std::move(unused)), fd(fd) {}
 
-  std::span<const std::byte> output() const {
-    if (http_written < http_output.size())
-      return std::as_bytes(std::span(http_output)).subspan(http_written);
-    return connection ? connection->pending_output() : std::span<const std::byte>{};
+  // Valid in the open phase (replaced by the agreed one when the handshake succeeds).
+  wsframe::Connection connection;
+  // Until its answer (which leads the output) is written: the upgrade request and the answer.
+  std::unique_ptr<wsframe::ServerHandshake> handshake;
+  int fd = -1;
+  std::uint32_t answer_written = 0;
+  // handshake, lingering, or timed_out (our Close being written): when to drop it; open: when
+  // the idle ping was sent (if pinged).
+  Millis deadline = 0;
+  Millis last_input = 0;      // or output drained by a client we stopped reading from
+  Millis receiving_since = 0;  // if receiving: a frame or message has been arriving since then
+  Phase phase = Phase::handshake;
+  bool reading : 1 = true;    // EPOLLIN wanted (false while backpressure holds)
+  bool writing : 1 = false;   // EPOLLOUT wanted
+  bool pinged : 1 = false;
+  bool receiving : 1 = false;
+  bool timed_out : 1 = false;  // we closed it (1001) for a deadline: `deadline` is for writing the Close
+
+  std::string_view unsent_answer() const {
+    return handshake ? handshake->response().substr(answer_written) : std::string_view{};
   }
-  void consume(std::size_t n) {
-    if (http_written < http_output.size()) http_written += n;
-    else connection->consume_output(n);
+  std::size_t unsent() const {
+    return unsent_answer().size() + (phase == Phase::open ? connection.buffered_amount() : 0);
   }
+};
+
+// The clients by file descriptor, in blocks of 64 allocated once descriptors reach them: a
+// connection costs its Client and nothing more (no allocation or pointer of its own). A free slot
+// has fd -1 and an unused Connection, which holds no memory either.
+class ClientTable {
+ public:
+  Client* find(int fd) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (i / block_size >= blocks_.size() || !blocks_[i / block_size]) return nullptr;
+    Client& c = blocks_[i / block_size][i % block_size];
+    return c.fd == fd ? &c : nullptr;
+  }
+  Client& add(int fd, wsframe::Connection&& connection) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (blocks_.size() <= i / block_size) blocks_.resize(i / block_size + 1);
+    std::unique_ptr<Client[]>& block = blocks_[i / block_size];
+    if (!block) block = std::make_unique<Client[]>(block_size);
+    return block[i % block_size] = Client(fd, std::move(connection));
+  }
+  void remove(Client& c) { c = Client(); }  // frees what its Connection and handshake held
+  // f(client) for every client; f may remove it.
+  void for_each(auto&& f) {
+    for (const std::unique_ptr<Client[]>& block : blocks_)
+      for (std::size_t j = 0; block && j < block_size; ++j)
+        if (block[j].fd >= 0) f(block[j]);
+  }
+
+ private:
+  static constexpr std::size_t block_size = 64;
+  std::vector<std::unique_ptr<Client[]>> blocks_;
 };
 
 struct Totals {
@@ -146,19 +203,31 @@ class Worker {
  public:
   Worker(const Config& config, int listen_fd, int stop_fd, int signal_fd)
       : config_(config), listen_fd_(listen_fd), stop_fd_(stop_fd), signal_fd_(signal_fd),
-        epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), buffer_(new std::byte[read_buffer_size]) {
+        epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), buffer_(new std::byte[read_buffer_size]), start_(Clock::now()) {
     limits_.max_message_size = config.max_message;
     limits_.max_frame_size = config.max_frame;
-    // Output never exceeds high water + one read's echoes + one reassembled message (we stop
-    // reading above high water), so this bound is never hit by an echo. Compressed, one read's
-    // echoes are its inflated bytes recompressed: at most the inflated size plus the framing
-    // (zlib falls back to stored blocks), and the compressor's bound is checked before each frame.
-    limits_.max_output_bytes = config.high_water + read_buffer_size + config.max_message + 4096;
-    if (config.deflate) limits_.max_output_bytes += max_inflation_ratio * read_buffer_size + 64 * 1024;
-    connection_options_.deliver_fragments = !config.whole_messages;
+    // Nothing kept once empty: an idle connection holds no buffer.
+    limits_.retained_buffer_bytes = 0;
+    limits_.high_water_bytes = config.high_water;
+    if (config.pubsub) {
+      // A subscriber that reads more slowly than messages are published gets its messages
+      // dropped, or is failed with 1008, once this much is unsent.
+      limits_.max_output_bytes = config.max_output;
+      limits_.on_output_full = config.on_output_full;
+    } else {
+      // Output never exceeds high water + one read's echoes + one reassembled message (we stop
+      // reading above high water), so this bound is never hit by an echo. Compressed, one read's
+      // echoes are its inflated bytes recompressed: at most the inflated size plus the framing
+      // (zlib falls back to stored blocks), and the compressor's bound is checked before each frame.
+      limits_.max_output_bytes = config.high_water + read_buffer_size + config.max_message + 4096;
+      if (config.deflate) limits_.max_output_bytes += max_inflation_ratio * read_buffer_size + 64 * 1024;
+    }
+    connection_options_.deliver_fragments = config.fragments;
     connection_options_.compression = config.compression;
     handshake_options_.limits.max_head_bytes = config.max_handshake;
     if (config.deflate) handshake_options_.deflate = config.deflate_wishes;
+    idle_ = static_cast<Millis>(config.idle_timeout.count());
+    closing_timeout_ = static_cast<Millis>(std::min(config.idle_timeout, max_closing_timeout).count());
     tick_ = std::clamp(std::chrono::duration_cast<Clock::duration>(config.idle_timeout / 4),
                        Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::seconds(1)));
     watch(listen_fd_, EPOLLIN);
@@ -166,8 +235,7 @@ class Worker {
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
   }
   ~Worker() {
-    for (auto& c : clients_)
-      if (c) ::close(c->fd);
+    clients_.for_each([](Client& c) { ::close(c.fd); });
     ::close(epoll_fd_);
   }
 
@@ -206,7 +274,7 @@ class Worker {
       const auto now = Clock::now();
       if (accepts_paused_ && now >= accepts_resume_) resume_accepts();
       if (now >= next_sweep) {
-        sweep(now);
+        sweep(millis(now));
         next_sweep = now + tick_;
       }
     }
@@ -214,6 +282,11 @@ class Worker {
   }
 
  private:
+  Millis millis(Clock::time_point t) const {
+    return static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(t - start_).count());
+  }
+  Millis now_ms() const { return millis(Clock::now()); }
+
   void watch(int fd, std::uint32_t events) {
     epoll_event ev{};
     ev.events = events;
@@ -232,7 +305,13 @@ class Worker {
   }
 
   Client* find(int fd) {
-    return static_cast<std::size_t>(fd) < clients_.size() ? clients_[static_cast<std::size_t>(fd)].get() : nullptr;
+    return clients_.find(fd);
+  }
+
+  wsframe::Connection new_connection(std::optional<wsframe::DeflateParameters> deflate = std::nullopt) const {
+    wsframe::ConnectionOptions options = connection_options_;
+    options.deflate = deflate;
+    return wsframe::Connection(wsframe::Role::server, limits_, options);
   }
 
   void accept_all() {
@@ -245,12 +324,9 @@ class Worker {
       }
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      if (clients_.size() <= static_cast<std::size_t>(fd)) clients_.resize(static_cast<std::size_t>(fd) + 1);
-      auto c = std::make_unique<Client>();
-      c->fd = fd;
-      c->handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
-      c->deadline = Clock::now() + std::min<Clock::duration>(config_.idle_timeout, max_handshake_timeout);
-      clients_[static_cast<std::size_t>(fd)] = std::move(c);
+      Client& c = clients_.add(fd, new_connection());
+      c.handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
+      c.deadline = now_ms() + std::min(idle_, static_cast<Millis>(max_handshake_timeout.count()));
       watch(fd, EPOLLIN);
       ++totals_.connections;
     }
@@ -284,10 +360,9 @@ class Worker {
   }
 
   void drop(Client& c) {
-    const auto fd = static_cast<std::size_t>(c.fd);
-    trim_pending_ = trim_pending_ || c.connection.has_value();
+    trim_pending_ = trim_pending_ || c.phase == Client::Phase::open;
     ::close(c.fd);  // also removes it from the epoll set
-    clients_[fd].reset();
+    clients_.remove(c);
     if (accepts_paused_) accepts_resume_ = Clock::now();  // a descriptor is free
   }
 
@@ -295,32 +370,60 @@ class Worker {
   // peer reads our Close or rejection before the connection goes (a close() with unread input
   // would send RST and could destroy it).
   void linger(Client& c) {
+    trim_pending_ = trim_pending_ || c.phase == Client::Phase::open;
     c.phase = Client::Phase::lingering;
-    trim_pending_ = trim_pending_ || c.connection.has_value();
-    c.connection.reset();
+    c.connection = new_connection();  // frees what the old one held
     c.handshake.reset();
-    c.deadline = Clock::now() + closing_timeout();
+    c.deadline = now_ms() + closing_timeout_;
     ::shutdown(c.fd, SHUT_WR);
     c.reading = true;
     c.writing = false;
     update_interest(c);
   }
 
+  // Writes the handshake's answer, then the Connection's output runs in place with one sendmsg
+  // each time (no copy into one buffer), until all is written or the kernel takes no more.
+  // False on an error (the caller drops the client).
+  bool write_out(Client& c) {
+    if (const std::string_view answer = c.unsent_answer(); !answer.empty()) {
+      const ssize_t n = ::send(c.fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+      c.answer_written += static_cast<std::uint32_t>(n);
+      if (static_cast<std::size_t>(n) < answer.size()) return true;  // the kernel is full
+      if (c.phase == Client::Phase::open) c.handshake.reset();
+    }
+    if (c.phase != Client::Phase::open) return true;
+    wsframe::Connection& conn = c.connection;
+    while (conn.buffered_amount() != 0) {
+      std::array<wsframe::OutputSpan, max_write_runs> runs;
+      std::array<iovec, max_write_runs> iov;
+      const std::size_t count = conn.output_spans(runs);
+      std::size_t total = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        iov[i] = {const_cast<std::byte*>(runs[i].data), runs[i].size};  // sendmsg only reads them
+        total += runs[i].size;
+      }
+      msghdr message{};
+      message.msg_iov = iov.data();
+      message.msg_iovlen = count;
+      const ssize_t n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
+      if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+      conn.consume_output(static_cast<std::size_t>(n));
+      // A client we stopped reading from (backpressure) makes progress by reading its echoes.
+      if (!c.reading) c.last_input = now_ms(), c.pinged = false;
+      if (static_cast<std::size_t>(n) < total) break;  // the kernel is full
+    }
+    return true;
+  }
+
   // Writes what it can. False when the client was dropped or moved on to lingering.
   bool flush(Client& c) {
     if (c.phase == Client::Phase::lingering) return false;
-    for (auto out = c.output(); !out.empty(); out = c.output()) {
-      const ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        drop(c);
-        return false;
-      }
-      c.consume(static_cast<std::size_t>(n));
-      // A client we stopped reading from (backpressure) makes progress by reading its echoes.
-      if (!c.reading && c.phase == Client::Phase::open) c.last_input = Clock::now(), c.pinged.reset();
+    if (!write_out(c)) {
+      drop(c);
+      return false;
     }
-    const std::size_t unsent = c.output().size();
+    const std::size_t unsent = c.unsent();
     const bool was_reading = c.reading, was_writing = c.writing;
     c.writing = unsent != 0;
     // Backpressure: stop reading above high water, resume once drained below half of it.
@@ -329,7 +432,7 @@ class Worker {
 
     const bool done = c.phase == Client::Phase::handshake
                           ? c.handshake->status() == wsframe::HandshakeStatus::reject && unsent == 0
-                          : c.connection->should_close_transport() || (c.timed_out && unsent == 0);
+                          : c.connection.should_close_transport() || (c.timed_out && unsent == 0);
     if (done) {
       linger(c);
       return false;
@@ -356,7 +459,6 @@ class Worker {
   void on_handshake_bytes(Client& c, std::span<std::byte> bytes) {
     const wsframe::WritableHandshakeResult r = c.handshake->feed(bytes);
     if (r.status == wsframe::HandshakeStatus::need_more) return;
-    c.http_output.assign(c.handshake->response());
     if (r.status == wsframe::HandshakeStatus::reject) {
       ++totals_.rejected;
       note(config_, "wsframe-echo: rejected a handshake with %d: %.*s\n", c.handshake->status_code(),
@@ -365,42 +467,22 @@ class Worker {
       return;
     }
     c.phase = Client::Phase::open;
-    c.last_input = Clock::now();
-    wsframe::ConnectionOptions options = connection_options_;
-    options.deflate = c.handshake->deflate();  // nullopt unless --deflate and a valid offer
-    c.handshake.reset();  // its buffer is not needed any more
-    c.connection.emplace(wsframe::Role::server, limits_, options);
+    c.last_input = now_ms();
+    c.connection = new_connection(c.handshake->deflate());  // nullopt unless --deflate and a valid offer
     on_frame_bytes(c, r.leftover);  // a pipelined first frame
   }
 
+  // Echoes (or publishes) the messages in `bytes`, then writes.
   void on_frame_bytes(Client& c, std::span<std::byte> bytes) {
-    wsframe::Connection& conn = *c.connection;
-    const auto now = Clock::now();
+    wsframe::Connection& conn = c.connection;
+    const Millis now = now_ms();
     c.last_input = now;
-    c.pinged.reset();
+    c.pinged = false;
     conn.receive(bytes);
+    bool published = false;
     while (const wsframe::Event ev = conn.next_event()) {
-      wsframe::Error e = wsframe::Error::ok;
-      switch (ev.type) {
-        case wsframe::EventType::message:
-          ++totals_.messages;
-          trim_pending_ = trim_pending_ || ev.payload.size() >= big_message;  // see sweep()
-          e = ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
-          break;
-        case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
-          totals_.messages += ev.last;
-          e = ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
-              : ev.first          ? conn.begin_message(ev.kind, ev.payload)
-              : ev.last           ? conn.finish_message(ev.payload)
-                                  : conn.continue_message(ev.payload);
-          break;
-        case wsframe::EventType::error:
-          ++totals_.failed;
-          note(config_, "wsframe-echo: closing with %u: %.*s\n", unsigned{ev.close_code},
-              static_cast<int>(wsframe::message(ev.error).size()), wsframe::message(ev.error).data());
-          break;
-        default: break;  // pings are answered and Close echoed by the Connection itself
-      }
+      published |= config_.pubsub && ev.type == wsframe::EventType::message;
+      const wsframe::Error e = on_event(conn, ev);
       // After our Close nothing more may be sent (connection_closed): the echo is dropped, as the
       // RFC allows. Anything else means the limits above are wrong: give up on this client.
       if (e != wsframe::Error::ok && e != wsframe::Error::connection_closed) {
@@ -411,38 +493,85 @@ class Worker {
       }
     }
     // The echoes are queued: a reassembled message is done with, and receive() with no frame in
-    // progress lets the Connection shrink its buffer now, not on the client's next bytes.
+    // progress lets the Connection free its buffer now, not on the client's next bytes.
     conn.receive({});
-    if (!conn.receiving()) c.receiving_since.reset();
-    else if (!c.receiving_since) c.receiving_since = now;
+    c.receiving_since = c.receiving ? c.receiving_since : now;
+    c.receiving = conn.receiving();
+    if (published) flush_subscribers(c);
     flush(c);
   }
 
-  Clock::duration closing_timeout() const { return std::min<Clock::duration>(config_.idle_timeout, max_closing_timeout); }
+  // Queues the answer to one event: the message or fragment back as it came (or published).
+  wsframe::Error on_event(wsframe::Connection& conn, const wsframe::Event& ev) {
+    switch (ev.type) {
+      case wsframe::EventType::message:
+        ++totals_.messages;
+        trim_pending_ = trim_pending_ || ev.payload.size() >= big_message;  // see sweep()
+        if (config_.pubsub) return publish(ev);
+        return ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload);
+      case wsframe::EventType::fragment:  // the same message, in the pieces it arrived in
+        totals_.messages += ev.last;
+        return ev.first && ev.last ? (ev.kind == wsframe::MessageKind::text ? conn.send_text(ev.text()) : conn.send_binary(ev.payload))
+               : ev.first          ? conn.begin_message(ev.kind, ev.payload)
+               : ev.last           ? conn.finish_message(ev.payload)
+                                   : conn.continue_message(ev.payload);
+      case wsframe::EventType::error:
+        ++totals_.failed;
+        note(config_, "wsframe-echo: closing with %u: %.*s\n", unsigned{ev.close_code},
+            static_cast<int>(wsframe::message(ev.error).size()), wsframe::message(ev.error).data());
+        return wsframe::Error::ok;
+      default: return wsframe::Error::ok;  // pings are answered and Close echoed by the Connection itself
+    }
+  }
+
+  // --pubsub: the message to every open client of this thread, the sender included, framed once
+  // (a PreparedMessage: each connection queues a reference to the same bytes). A subscriber over
+  // --max-output has it dropped or is failed (--on-output-full); its output is written by
+  // flush_subscribers().
+  wsframe::Error publish(const wsframe::Event& ev) {
+    const wsframe::PreparedMessage message(ev.kind, ev.payload);
+    if (message.error() != wsframe::Error::ok) return message.error();
+    clients_.for_each([&](Client& subscriber) {
+      if (subscriber.phase != Client::Phase::open || subscriber.timed_out) return;
+      const wsframe::SendResult r = subscriber.connection.send(message);
+      // Dropped or failed by the --on-output-full policy, or closing: nothing to do here.
+      if (!r.queued() && r.error != wsframe::Error::message_dropped && r.error != wsframe::Error::output_stalled &&
+          r.error != wsframe::Error::connection_closed) {
+        note(config_, "wsframe-echo: cannot publish: %.*s\n", static_cast<int>(wsframe::message(r.error).size()),
+             wsframe::message(r.error).data());
+      }
+    });
+    return wsframe::Error::ok;
+  }
+
+  // Writes the subscribers' new output (the publisher's own is written by its caller).
+  void flush_subscribers(const Client& publisher) {
+    clients_.for_each([&](Client& c) {
+      if (&c != &publisher && c.phase == Client::Phase::open && c.unsent() != 0) flush(c);
+    });
+  }
 
   // The deadlines (see the top of the file): drops clients stuck in the handshake, lingering or
   // not answering our Close; pings idle ones, closes those silent since the ping or stalled in
   // a frame or message.
-  void sweep(Clock::time_point now) {
+  void sweep(Millis now) {
     // glibc keeps large freed blocks in its heap once its mmap threshold has grown past them
     // (a reassembled message of megabytes): give what was freed back, at most once per sweep.
     if (std::exchange(trim_pending_, false)) malloc_trim(0);
-    const Clock::duration idle = config_.idle_timeout;
-    for (auto& slot : clients_) {
-      if (!slot) continue;
-      Client& c = *slot;
+    clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
-        if (now >= c.deadline) drop(c);
-      } else if (c.receiving_since && now - *c.receiving_since >= idle) {
+        if (reached(now, c.deadline)) drop(c);
+      } else if (c.receiving && reached(now, c.receiving_since + idle_)) {
         time_out(c, "frame or message incomplete");
-      } else if (c.pinged && now - *c.pinged >= idle) {
+      } else if (c.pinged && reached(now, c.deadline + idle_)) {
         time_out(c, "no answer to ping");
-      } else if (!c.pinged && now - c.last_input >= idle && !c.connection->receiving()) {
-        c.pinged = now;
-        c.connection->send_ping();
+      } else if (!c.pinged && reached(now, c.last_input + idle_) && !c.connection.receiving()) {
+        c.pinged = true;
+        c.deadline = now;
+        c.connection.send_ping();
         flush(c);
       }
-    }
+    });
   }
 
   // Fails the connection (RFC 6455 7.1.7) with 1001, "going away" (7.4.1): once the Close is
@@ -452,19 +581,21 @@ class Worker {
   void time_out(Client& c, const char* why) {
     note(config_, "wsframe-echo: closing with 1001: %s\n", why);
     c.timed_out = true;
-    c.deadline = Clock::now() + closing_timeout();
-    c.connection->close(1001, why);
+    c.deadline = now_ms() + closing_timeout_;
+    c.connection.close(1001, why);
     flush(c);
   }
 
   const Config& config_;
   int listen_fd_, stop_fd_, signal_fd_, epoll_fd_;
-  std::unique_ptr<std::byte[]> buffer_;  // one read buffer per thread: events are drained at once
-  std::vector<std::unique_ptr<Client>> clients_;  // by file descriptor
+  std::unique_ptr<std::byte[]> buffer_;  // the thread's read buffer: events are drained at once
+  ClientTable clients_;
   wsframe::Limits limits_;
   wsframe::ConnectionOptions connection_options_;
   wsframe::ServerOptions handshake_options_;
   Totals totals_;
+  Clock::time_point start_;  // Millis count from here
+  Millis idle_ = 0, closing_timeout_ = 0;
   Clock::duration tick_;  // how often sweep() checks the deadlines
   bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
   bool accepts_paused_ = false;
@@ -500,49 +631,30 @@ std::uint16_t bound_port(int fd) {
   return ntohs(addr.sin_port);
 }
 
-[[noreturn]] void usage(int status) {
-  std::fprintf(status == 0 ? stdout : stderr,
-               "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
-               "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
-               "                    [--idle-timeout SECONDS (60)] [--whole-messages] [--quiet]\n"
-               "                    [--deflate [deflate options]]\n"
-               "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
-               "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
-               "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
-               "  the compressor:       --deflate-level 0..9 (6)  --deflate-mem-level 1..9 (8)\n"
-               "                        --deflate-threshold BYTES (32: smaller whole messages go uncompressed)\n");
-  std::exit(status);
-}
-
-template <class T>
-T parse_number(std::string_view flag, const char* text) {
-  T value{};
-  const std::string_view s(text);
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) {
-    std::fprintf(stderr, "wsframe-echo: %.*s needs a number, got '%s'\n", static_cast<int>(flag.size()), flag.data(), text);
-    usage(2);
-  }
-  return value;
-}
-
-int parse_small_number(std::string_view flag, const char* text, int min, int max) {
-  const int value = parse_number<int>(flag, text);
-  if (value < min || value > max) {
-    std::fprintf(stderr, "wsframe-echo: %.*s must be %d..%d\n", static_cast<int>(flag.size()), flag.data(), min, max);
-    usage(2);
-  }
-  return value;
-}
+constexpr wsframe_tools::Program program{
+    "wsframe-echo",
+    "usage: wsframe-echo [--host 127.0.0.1] [--port 0] [--threads 1] [--max-message BYTES]\n"
+    "                    [--max-frame BYTES] [--max-handshake BYTES] [--high-water BYTES]\n"
+    "                    [--idle-timeout SECONDS (60)] [--whole-messages (default) | --fragments]\n"
+    "                    [--pubsub [--max-output BYTES] [--on-output-full drop|close]] [--quiet]\n"
+    "                    [--deflate [deflate options]]\n"
+    "deflate options (permessage-deflate, RFC 7692; each needs --deflate):\n"
+    "  the server's wishes:  --deflate-server-no-context-takeover  --deflate-client-no-context-takeover\n"
+    "                        --deflate-server-max-window-bits 8..15  --deflate-client-max-window-bits 8..15\n"
+    "  the compressor:       --deflate-level 0..9 (6)  --deflate-mem-level 1..9 (8)\n"
+    "                        --deflate-threshold BYTES (32: smaller whole messages go uncompressed)\n"};
 
 // Seconds with an optional fraction ("0.5"), at least 1 ms and at most a day.
 std::chrono::milliseconds parse_seconds(std::string_view flag, const char* text) {
-  const double seconds = parse_number<double>(flag, text);
-  if (!(seconds >= 0.001 && seconds <= 86400)) {
-    std::fprintf(stderr, "wsframe-echo: %.*s must be 0.001..86400 seconds\n", static_cast<int>(flag.size()), flag.data());
-    usage(2);
-  }
+  const double seconds = program.number<double>(flag, text);
+  if (!(seconds >= 0.001 && seconds <= 86400)) program.bad_argument(flag, "must be 0.001..86400 seconds");
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+wsframe::OutputFullPolicy parse_output_full_policy(std::string_view flag, std::string_view policy) {
+  if (policy == "drop") return wsframe::OutputFullPolicy::drop;
+  if (policy != "close") program.bad_argument(flag, "must be drop or close");
+  return wsframe::OutputFullPolicy::close;
 }
 
 Config parse_arguments(int argc, char** argv) {
@@ -550,11 +662,14 @@ Config parse_arguments(int argc, char** argv) {
   bool deflate_options_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage(0);
+    if (flag == "--help" || flag == "-h") program.usage(0);
     deflate_options_given |= flag.starts_with("--deflate-");
     wsframe::DeflateParameters& wishes = config.deflate_wishes;
+    bool whole_messages = false;  // the default
     bool* const switch_flag = flag == "--quiet"                                ? &config.quiet
-                              : flag == "--whole-messages"                     ? &config.whole_messages
+                              : flag == "--whole-messages"                     ? &whole_messages
+                              : flag == "--fragments"                          ? &config.fragments
+                              : flag == "--pubsub"                             ? &config.pubsub
                               : flag == "--deflate"                            ? &config.deflate
                               : flag == "--deflate-server-no-context-takeover" ? &wishes.server_no_context_takeover
                               : flag == "--deflate-client-no-context-takeover" ? &wishes.client_no_context_takeover
@@ -563,30 +678,31 @@ Config parse_arguments(int argc, char** argv) {
       *switch_flag = true;
       continue;
     }
-    if (i + 1 >= argc) usage(2);
+    if (i + 1 >= argc) program.usage(2);
     const char* value = argv[++i];
     if (flag == "--host") config.host = value;
-    else if (flag == "--port") config.port = parse_number<std::uint16_t>(flag, value);
-    else if (flag == "--threads") config.threads = parse_number<unsigned>(flag, value);
-    else if (flag == "--max-message") config.max_message = parse_number<std::size_t>(flag, value);
-    else if (flag == "--max-frame") config.max_frame = parse_number<std::size_t>(flag, value);
-    else if (flag == "--max-handshake") config.max_handshake = parse_number<std::size_t>(flag, value);
-    else if (flag == "--high-water") config.high_water = parse_number<std::size_t>(flag, value);
+    else if (flag == "--port") config.port = program.number<std::uint16_t>(flag, value);
+    else if (flag == "--threads") config.threads = program.number<unsigned>(flag, value);
+    else if (flag == "--max-message") config.max_message = program.number<std::size_t>(flag, value);
+    else if (flag == "--max-frame") config.max_frame = program.number<std::size_t>(flag, value);
+    else if (flag == "--max-handshake") config.max_handshake = program.number<std::size_t>(flag, value);
+    else if (flag == "--high-water") config.high_water = program.number<std::size_t>(flag, value);
     else if (flag == "--idle-timeout") config.idle_timeout = parse_seconds(flag, value);
+    else if (flag == "--max-output") config.max_output = program.number<std::size_t>(flag, value);
+    else if (flag == "--on-output-full") config.on_output_full = parse_output_full_policy(flag, value);
     else if (flag == "--deflate-server-max-window-bits")
-      wishes.server_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
+      wishes.server_max_window_bits = static_cast<std::uint8_t>(program.number_in(flag, value, 8, 15));
     else if (flag == "--deflate-client-max-window-bits")
-      wishes.client_max_window_bits = static_cast<std::uint8_t>(parse_small_number(flag, value, 8, 15));
-    else if (flag == "--deflate-level") config.compression.level = parse_small_number(flag, value, 0, 9);
-    else if (flag == "--deflate-mem-level") config.compression.mem_level = parse_small_number(flag, value, 1, 9);
-    else if (flag == "--deflate-threshold") config.compression.threshold = parse_number<std::size_t>(flag, value);
-    else usage(2);
+      wishes.client_max_window_bits = static_cast<std::uint8_t>(program.number_in(flag, value, 8, 15));
+    else if (flag == "--deflate-level") config.compression.level = program.number_in(flag, value, 0, 9);
+    else if (flag == "--deflate-mem-level") config.compression.mem_level = program.number_in(flag, value, 1, 9);
+    else if (flag == "--deflate-threshold") config.compression.threshold = program.number<std::size_t>(flag, value);
+    else program.usage(2);
   }
-  if (config.threads == 0 || config.threads > 256) usage(2);
-  if (deflate_options_given && !config.deflate) {
-    std::fprintf(stderr, "wsframe-echo: --deflate-* options need --deflate\n");
-    usage(2);
-  }
+  if (config.threads == 0 || config.threads > 256) program.usage(2);
+  if (config.pubsub && (config.threads != 1 || config.fragments))
+    program.bad_argument("--pubsub", "relays whole messages within one thread: no --threads, no --fragments");
+  if (deflate_options_given && !config.deflate) program.bad_argument("--deflate-*", "options need --deflate");
   if (config.deflate && !wsframe::deflate_available()) {
     std::fprintf(stderr, "wsframe-echo: --deflate: this wsframe was built without zlib\n");
     std::exit(2);

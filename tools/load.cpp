@@ -63,6 +63,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli.hpp"
 #include "wsframe/wsframe.hpp"
 
 namespace {
@@ -775,28 +776,14 @@ void raise_open_file_limit(const Config& config) {
 }
 
 // ---- arguments ------------------------------------------------------------------------------
-[[noreturn]] void usage(int status) {
-  std::fprintf(status == 0 ? stdout : stderr,
-               "usage: wsframe-load ws://HOST:PORT[/PATH] [--mode echo|broadcast] [--connections 100] [--size 20]\n"
-               "                    [--text] [--deflate] [--in-flight 1] [--duration 5] [--messages N]\n"
-               "                    [--timeout 10] [--threads 1] [--cpu LIST] [--server-pid PID] [--json]\n"
-               "  --connections  echo: connections; broadcast: subscribers (plus one publisher)\n"
-               "  --messages     echo: per connection; broadcast: published (the run ends earlier if they are done)\n"
-               "  --cpu 0,2-3    pins thread i to the i-th CPU of the list (cycling)\n");
-  std::exit(status);
-}
-
-template <class T>
-T parse_number(std::string_view flag, std::string_view s) {
-  T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) {
-    std::fprintf(stderr, "wsframe-load: %.*s needs a number, got '%.*s'\n", static_cast<int>(flag.size()), flag.data(),
-                 static_cast<int>(s.size()), s.data());
-    usage(2);
-  }
-  return value;
-}
+constexpr wsframe_tools::Program program{
+    "wsframe-load",
+    "usage: wsframe-load ws://HOST:PORT[/PATH] [--mode echo|broadcast] [--connections 100] [--size 20]\n"
+    "                    [--text] [--deflate] [--in-flight 1] [--duration 5] [--messages N]\n"
+    "                    [--timeout 10] [--threads 1] [--cpu LIST] [--server-pid PID] [--json]\n"
+    "  --connections  echo: connections; broadcast: subscribers (plus one publisher)\n"
+    "  --messages     echo: per connection; broadcast: published (the run ends earlier if they are done)\n"
+    "  --cpu 0,2-3    pins thread i to the i-th CPU of the list (cycling)\n"};
 
 std::vector<int> parse_cpus(std::string_view list) {
   std::vector<int> cpus;
@@ -805,9 +792,9 @@ std::vector<int> parse_cpus(std::string_view list) {
     const std::string_view item = list.substr(0, comma);
     list.remove_prefix(std::min(comma + 1, list.size()));
     const std::size_t dash = item.find('-');
-    const int first = parse_number<int>("--cpu", item.substr(0, dash));
-    const int last = dash == std::string_view::npos ? first : parse_number<int>("--cpu", item.substr(dash + 1));
-    if (first < 0 || last < first || last >= CPU_SETSIZE) usage(2);
+    const int first = program.number<int>("--cpu", item.substr(0, dash));
+    const int last = dash == std::string_view::npos ? first : program.number<int>("--cpu", item.substr(dash + 1));
+    if (first < 0 || last < first || last >= CPU_SETSIZE) program.usage(2);
     for (int c = first; c <= last; ++c) cpus.push_back(c);
   }
   return cpus;
@@ -815,15 +802,15 @@ std::vector<int> parse_cpus(std::string_view list) {
 
 // ws://HOST:PORT[/PATH]; HOST an IPv4 address or a name.
 void parse_uri(std::string_view uri, Config& config) {
-  if (!uri.starts_with("ws://")) usage(2);
+  if (!uri.starts_with("ws://")) program.usage(2);
   uri.remove_prefix(5);
   const std::size_t slash = std::min(uri.find('/'), uri.size());
   const std::string_view authority = uri.substr(0, slash);
   config.path = slash < uri.size() ? std::string(uri.substr(slash)) : "/";
   const std::size_t colon = authority.rfind(':');
-  if (colon == std::string_view::npos) usage(2);
+  if (colon == std::string_view::npos) program.usage(2);
   config.host = std::string(authority.substr(0, colon));
-  config.port = parse_number<std::uint16_t>("the port", authority.substr(colon + 1));
+  config.port = program.number<std::uint16_t>("the port", authority.substr(colon + 1));
 }
 
 Config parse_arguments(int argc, char** argv) {
@@ -831,7 +818,7 @@ Config parse_arguments(int argc, char** argv) {
   bool have_uri = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage(0);
+    if (flag == "--help" || flag == "-h") program.usage(0);
     if (!flag.starts_with("--")) {
       parse_uri(flag, config);
       have_uri = true;
@@ -840,26 +827,26 @@ Config parse_arguments(int argc, char** argv) {
     if (flag == "--text") { config.text = true; continue; }
     if (flag == "--deflate") { config.deflate = true; continue; }
     if (flag == "--json") { config.json = true; continue; }
-    if (i + 1 >= argc) usage(2);
+    if (i + 1 >= argc) program.usage(2);
     const std::string_view value = argv[++i];
     if (flag == "--mode") {
       if (value == "echo") config.mode = Mode::echo;
       else if (value == "broadcast") config.mode = Mode::broadcast;
-      else usage(2);
-    } else if (flag == "--connections") config.connections = parse_number<unsigned>(flag, value);
-    else if (flag == "--size") config.size = parse_number<std::size_t>(flag, value);
-    else if (flag == "--in-flight") config.in_flight = parse_number<unsigned>(flag, value);
-    else if (flag == "--duration") config.duration = parse_number<double>(flag, value);
-    else if (flag == "--messages") config.messages = parse_number<std::uint64_t>(flag, value);
-    else if (flag == "--timeout") config.timeout = parse_number<double>(flag, value);
-    else if (flag == "--threads") config.threads = parse_number<unsigned>(flag, value);
+      else program.usage(2);
+    } else if (flag == "--connections") config.connections = program.number<unsigned>(flag, value);
+    else if (flag == "--size") config.size = program.number<std::size_t>(flag, value);
+    else if (flag == "--in-flight") config.in_flight = program.number<unsigned>(flag, value);
+    else if (flag == "--duration") config.duration = program.number<double>(flag, value);
+    else if (flag == "--messages") config.messages = program.number<std::uint64_t>(flag, value);
+    else if (flag == "--timeout") config.timeout = program.number<double>(flag, value);
+    else if (flag == "--threads") config.threads = program.number<unsigned>(flag, value);
     else if (flag == "--cpu") config.cpus = parse_cpus(value);
-    else if (flag == "--server-pid") config.server_pid = parse_number<int>(flag, value);
-    else usage(2);
+    else if (flag == "--server-pid") config.server_pid = program.number<int>(flag, value);
+    else program.usage(2);
   }
   if (!have_uri || config.connections == 0 || config.in_flight == 0 || config.threads == 0 || config.threads > 256 ||
       !(config.duration > 0) || !(config.timeout > 0) || config.size > (64u << 20))
-    usage(2);
+    program.usage(2);
   if (config.mode == Mode::broadcast && config.size < broadcast_header_size) {
     std::fprintf(stderr, "wsframe-load: broadcast messages carry a %zu-byte header: --size must be at least that\n",
                  broadcast_header_size);

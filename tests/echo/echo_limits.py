@@ -4,6 +4,8 @@
     echo_limits.py fd-limit --server PATH
     echo_limits.py deadlines --server PATH
     echo_limits.py bomb-memory --server PATH
+    echo_limits.py idle-memory --server PATH [--connections 5000] [--max-bytes 1024]
+    echo_limits.py slow-subscriber-close|slow-subscriber-drop --server PATH
 
 Each scenario starts its own wsframe-echo on 127.0.0.1, port 0, talks to it with raw sockets
 (the standard library only: frames are built and parsed here), prints the figures it measured and
@@ -15,6 +17,7 @@ import base64
 import concurrent.futures
 import os
 import re
+import resource
 import signal
 import socket
 import struct
@@ -65,12 +68,15 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def rss_mib(self):
+    def rss_kib(self):
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+                    return int(line.split()[1])
         raise Failure("no VmRSS")
+
+    def rss_mib(self):
+        return self.rss_kib() / 1024
 
     def log_text(self):
         self.log.flush()
@@ -411,12 +417,90 @@ def bomb_memory(server_path):
     check(status == 0, f"the server exited with {status}")
 
 
+def idle_memory(server_path, connections, max_bytes):
+    """The server's RSS growth per idle connection, `connections` of them (after a warm-up of 100,
+    which touches the read buffer): just after the handshake, and again once each has had a 20-byte
+    message echoed. Each must stay within `max_bytes` per connection; the kernel's socket memory is
+    not in the RSS."""
+    def rss_growth_per_connection(conns, baseline):
+        time.sleep(0.5)  # the server has handled every byte sent
+        return (server.rss_kib() - baseline) * 1024 / len(conns)
+
+    # Each connection takes a descriptor here and one in the server (which inherits the limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = connections + 200
+    check(hard == resource.RLIM_INFINITY or hard >= needed, f"{connections} connections need ulimit -n {needed}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, needed), hard))
+    with Server(server_path, ["--quiet"]) as server:
+        warm_up = [Client(server.port) for _ in range(100)]
+        for c in warm_up:
+            c.send(frame(BINARY, b"w" * 20))
+            check(c.read_frame(5.0) == (BINARY, b"w" * 20), "no echo while warming up")
+        time.sleep(0.5)
+        baseline = server.rss_kib()
+        conns = [Client(server.port) for _ in range(connections)]
+        opened = rss_growth_per_connection(conns, baseline)
+        for c in conns:
+            c.send(frame(BINARY, b"x" * 20))
+        for c in conns:
+            check(c.read_frame(5.0) == (BINARY, b"x" * 20), "no echo")
+        echoed = rss_growth_per_connection(conns, baseline)
+        print(f"{connections} idle connections: RSS +{opened:.0f} B per connection after the handshake, "
+              f"+{echoed:.0f} B after an echo each")
+        check(opened <= max_bytes, f"{opened:.0f} B per idle connection, above {max_bytes}")
+        check(echoed <= max_bytes, f"{echoed:.0f} B per idle connection after an echo, above {max_bytes}")
+        for c in warm_up + conns:
+            c.close()
+        status = server.stop()
+    check(status == 0, f"the server exited with {status}")
+
+
+def slow_subscriber(server_path, policy):
+    """--pubsub with a subscriber that never reads: the publisher gets every one of its messages
+    back, in order, while the stalled subscriber's unsent output passes --max-output; then (close)
+    the stalled subscriber is failed: reading at last, it gets what the kernel held, then the end of
+    the connection; or (drop) it stays connected but misses messages."""
+    count, size = 400, 64 * 1024  # 25 MiB: more than the kernel's socket buffers hold
+    args = ["--quiet", "--pubsub", "--max-output", str(256 * 1024), "--on-output-full", policy]
+    with Server(server_path, args) as server:
+        stalled = Client(server.port)
+        publisher = Client(server.port)
+        time.sleep(0.2)  # both are subscribed before the first message
+        for i in range(count):
+            message = struct.pack("!I", i) + bytes(size - 4)
+            publisher.send(frame(BINARY, message))
+            check(publisher.read_frame(10.0) == (BINARY, message), f"message {i} did not come back to its publisher")
+        received, ended = [], False
+        try:
+            while (f := stalled.read_frame(2.0)) is not None:
+                if f[0] == BINARY:
+                    received.append(struct.unpack("!I", f[1][:4])[0])
+        except EOFError:
+            ended = True
+        print(f"{policy}: the stalled subscriber got {len(received)} of {count} messages, "
+              f"{'then the end of the connection' if ended else 'and is still connected'}")
+        check(received == sorted(received), "the stalled subscriber got messages out of order")
+        check(len(received) < count, "the stalled subscriber got every message: it never stalled")
+        check(ended == (policy == "close"), f"--on-output-full {policy}: the connection {'stayed' if not ended else 'ended'}")
+        check(echo_works(server.port), "no echo after the stalled subscriber")
+        stalled.close()
+        publisher.close()
+        status = server.stop()
+    check(status == 0, f"the server exited with {status}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=["fd-limit", "deadlines", "bomb-memory"])
+    parser.add_argument("scenario", choices=["fd-limit", "deadlines", "bomb-memory", "idle-memory",
+                                             "slow-subscriber-close", "slow-subscriber-drop"])
     parser.add_argument("--server", required=True, help="the wsframe-echo binary")
+    parser.add_argument("--connections", type=int, default=5000, help="idle-memory: how many")
+    parser.add_argument("--max-bytes", type=int, default=1024, help="idle-memory: the bound per connection")
     args = parser.parse_args()
-    run = {"fd-limit": fd_limit, "deadlines": deadlines, "bomb-memory": bomb_memory}[args.scenario]
+    run = {"fd-limit": fd_limit, "deadlines": deadlines, "bomb-memory": bomb_memory,
+           "idle-memory": lambda path: idle_memory(path, args.connections, args.max_bytes),
+           "slow-subscriber-close": lambda path: slow_subscriber(path, "close"),
+           "slow-subscriber-drop": lambda path: slow_subscriber(path, "drop")}[args.scenario]
     try:
         run(args.server)
     except Failure as e:
