@@ -62,6 +62,8 @@ def load(results_dir):
             continue
         with open(os.path.join(results_dir, file)) as f:
             data = json.load(f)
+        if "benchmarks" not in data:  # e2e.json: not Google Benchmark's
+            continue
         context.setdefault("files", []).append((file, data.get("context", {})))
         for b in data.get("benchmarks", []):
             if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
@@ -219,6 +221,100 @@ def plot(kernel, cases, path):
     return True
 
 
+E2E_NOTE = ("Real servers over TCP on 127.0.0.1, driven by `wsframe-load` (`tools/e2e.py`). Each server runs on one "
+            "thread pinned to CPU {server_cpu}, the generator on CPU {generator_cpu}; every byte received is checked, "
+            "and a cell with any error shows `failed`. Each cell is {duration_s} s of measurement; in parentheses the "
+            "server's CPU share over it (near 100%: the server is the bottleneck). Peers as their projects' examples "
+            "write an echo and a pub/sub server: `beast` (Boost.Beast 1.81 websocket::stream, async), `websocketpp` "
+            "(0.8.2 on Asio), `libwebsockets` (4.1, its default loop and buffers), `node_ws` (Node ws 8), "
+            "`python_websockets` (websockets 10.4; pub/sub with `websockets.broadcast()`). {cpu}, {date}.")
+
+
+def e2e_cell(cell, value_key, fmt_value, with_share):
+    if cell is None:
+        return "-"
+    if "failed" in cell:
+        return "failed"
+    share = cell.get("server_cpu_share")
+    return fmt_value(cell[value_key]) + (f" ({share:.0%})" if with_share and share is not None else "")
+
+
+def e2e_table(report, mode, header, value_key, fmt_value, higher_is_better=True):
+    """One grid (echo or broadcast): a row per connections x size, a column per server, wsframe's ratio."""
+    names = [n for n, r in report["servers"].items() if "cells" in r]
+    rows = OrderedDict()
+    for name in names:
+        for cell in report["servers"][name]["cells"]:
+            if cell["mode"] == mode:
+                rows.setdefault((cell["connections"], cell["size"]), {})[name] = cell
+    lines = [f"| {header} | " + " | ".join(f"`{n}`" for n in names) + " | wsframe / best peer |",
+             "|---" * (len(names) + 2) + "|"]
+    for (connections, size), cells in rows.items():
+        peers = [c[value_key] for n, c in cells.items() if n != "wsframe" and "failed" not in c]
+        ours = cells.get("wsframe", {}).get(value_key)
+        ratio = "-"
+        if ours and peers:  # > 1: wsframe better (more per second, or less latency)
+            ratio = f"{ours / max(peers):.2f}x" if higher_is_better else f"{min(peers) / ours:.2f}x"
+        lines.append(f"| {connections} x {size} B | " + " | ".join(
+            e2e_cell(cells.get(n), value_key, fmt_value, higher_is_better) for n in names) + f" | {ratio} |")
+    return lines
+
+
+def e2e_section(report, png):
+    md = ["", "## end to end", "", E2E_NOTE.format(**report), "",
+          "### echo: messages per second", "",
+          "Every connection sends one binary message, waits for the whole echo, and sends the next.", ""]
+    md += e2e_table(report, "echo", "connections x payload", "messages_per_s", lambda v: f"{v:,.0f}")
+    md += ["", "### broadcast: deliveries per second", "",
+           "One publisher, N subscribers; the server relays each message to every client, 8 messages in flight.", ""]
+    md += e2e_table(report, "broadcast", "subscribers x payload", "messages_per_s", lambda v: f"{v:,.0f}")
+    md += ["", "### broadcast: p99 latency, send to receipt (ms)", "", "The ratio is the best peer's latency over wsframe's.", ""]
+    md += e2e_table(report, "broadcast", "subscribers x payload", "p99_ms", lambda v: f"{v:.2f}", False)
+    md += ["", "### memory per idle connection", "",
+           "Resident memory growth of the server process with 5,000 idle connections (handshake done), per "
+           "connection, beside the kernel's socket buffers.", "", "| server | bytes per idle connection |", "|---|---|"]
+    for name, r in report["servers"].items():
+        idle = r.get("idle", {})
+        md.append(f"| `{name}` | " + (r.get("skipped") or idle.get("failed") or f"{idle['bytes_per_connection']:,.0f}")
+                  + " |")
+    if e2e_plot(report, png):
+        md += ["", f"![end to end]({png[1]})"]
+    return md
+
+
+def e2e_plot(report, png):
+    """Grouped bars: echo messages per second per cell, one bar per server."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    names = [n for n, r in report["servers"].items() if "cells" in r]
+    keys = []
+    for n in names:
+        for c in report["servers"][n]["cells"]:
+            if c["mode"] == "echo" and (c["connections"], c["size"]) not in keys:
+                keys.append((c["connections"], c["size"]))
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / max(1, len(names))
+    for i, n in enumerate(names):
+        by_key = {(c["connections"], c["size"]): c for c in report["servers"][n]["cells"] if c["mode"] == "echo"}
+        values = [by_key.get(k, {}).get("messages_per_s", 0) for k in keys]
+        ax.bar([j + i * width for j in range(len(keys))], values, width, label=n)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(keys))])
+    ax.set_xticklabels([f"{c} x {s} B" for c, s in keys], fontsize=8)
+    ax.set_ylabel("echoes per second")
+    ax.set_title("end to end: echo, one server thread")
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(png[0], dpi=90)
+    plt.close(fig)
+    return True
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -245,6 +341,16 @@ def main():
         png = os.path.join(results_dir, f"{kernel}.png")
         if plot(kernel, cases, png):
             md += ["", f"![{kernel}]({os.path.relpath(png, os.path.dirname(os.path.abspath(out_path)) or '.')})"]
+    e2e_path = os.path.join(results_dir, "e2e.json")
+    if os.path.exists(e2e_path):
+        with open(e2e_path) as f:
+            report = json.load(f)
+        for r in report["servers"].values():
+            for cell in r.get("cells", []):
+                if "latency_us" in cell:
+                    cell["p99_ms"] = cell["latency_us"]["p99"] / 1e3
+        png = os.path.join(results_dir, "e2e.png")
+        md += e2e_section(report, (png, os.path.relpath(png, os.path.dirname(os.path.abspath(out_path)) or ".")))
     text = "\n".join(md) + "\n"
     with open(out_path, "w") as f:
         f.write(text)
