@@ -13,7 +13,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
-#include <immintrin.h>
 #include <string>
 #include <vector>
 
@@ -21,24 +20,35 @@
 #include "ring.hpp"
 #include "wsframe/wsframe.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace {
 
 using namespace wsframe;
 using wsframe::bench::Ring;
 
 // --- the OR-reduce ceiling, one per vector width ------------------------------------------------
+// Each ORs every byte once (the tail as the vector ending at n, overlapping) and checks the
+// high bits at the end.
 bool ascii_or_scalar(const std::byte* p, std::size_t n) noexcept {
-  std::uint64_t acc = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  const auto word = [p](std::size_t at) {
     std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    acc |= w;
+    std::memcpy(&w, p + at, 8);
+    return w;
+  };
+  std::uint64_t acc = 0;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) acc |= static_cast<std::uint8_t>(p[i]);
+  } else {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) acc |= word(i);
+    acc |= word(n - 8);
   }
-  for (; i < n; ++i) acc |= static_cast<std::uint8_t>(p[i]);
   return (acc & 0x8080808080808080ull) == 0;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("sse4.2"))) bool ascii_or_sse42(const std::byte* p, std::size_t n) noexcept {
   __m128i acc = _mm_setzero_si128();
   std::size_t i = 0;
@@ -48,7 +58,8 @@ __attribute__((target("sse4.2"))) bool ascii_or_sse42(const std::byte* p, std::s
                                          _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 32)),
                                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 48)))));
   for (; i + 16 <= n; i += 16) acc = _mm_or_si128(acc, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
-  return _mm_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  if (i == n || n < 16) return _mm_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  return _mm_movemask_epi8(_mm_or_si128(acc, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)))) == 0;
 }
 
 __attribute__((target("avx2"))) bool ascii_or_avx2(const std::byte* p, std::size_t n) noexcept {
@@ -59,7 +70,8 @@ __attribute__((target("avx2"))) bool ascii_or_avx2(const std::byte* p, std::size
     acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_or_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)),
                                                _mm256_or_si256(_mm256_loadu_si256(v + 2), _mm256_loadu_si256(v + 3))));
   for (; i + 32 <= n; i += 32, ++v) acc = _mm256_or_si256(acc, _mm256_loadu_si256(v));
-  return _mm256_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  if (i == n || n < 32) return _mm256_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  return _mm256_movemask_epi8(_mm256_or_si256(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + n - 32)))) == 0;
 }
 
 __attribute__((target("avx512bw"))) bool ascii_or_avx512(const std::byte* p, std::size_t n) noexcept {
@@ -69,16 +81,21 @@ __attribute__((target("avx512bw"))) bool ascii_or_avx512(const std::byte* p, std
     acc = _mm512_or_si512(acc, _mm512_or_si512(_mm512_or_si512(_mm512_loadu_si512(p + i), _mm512_loadu_si512(p + i + 64)),
                                                _mm512_or_si512(_mm512_loadu_si512(p + i + 128), _mm512_loadu_si512(p + i + 192))));
   for (; i + 64 <= n; i += 64) acc = _mm512_or_si512(acc, _mm512_loadu_si512(p + i));
-  return _mm512_movepi8_mask(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  if (i == n || n < 64) return _mm512_movepi8_mask(acc) == 0 && ascii_or_scalar(p + i, n - i);
+  return _mm512_movepi8_mask(_mm512_or_si512(acc, _mm512_loadu_si512(p + n - 64))) == 0;
 }
+
+#endif
 
 using AsciiPass = bool (*)(const std::byte*, std::size_t) noexcept;
 // The pass of the same width as the backend of that name (nullptr: no such width here).
 AsciiPass ascii_pass_for(std::string_view backend) {
   if (backend == "scalar") return &ascii_or_scalar;
+#if defined(__x86_64__)
   if (backend == "sse42") return &ascii_or_sse42;
   if (backend == "avx2") return &ascii_or_avx2;
   if (backend == "avx512") return &ascii_or_avx512;
+#endif
   return nullptr;
 }
 
