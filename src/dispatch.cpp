@@ -34,9 +34,9 @@ struct CpuFeatures {
   bool avx2 = false;    // AVX + AVX2 + BMI1 + BMI2, and the OS saves YMM state
   bool avx512 = false;  // AVX-512 F/CD/DQ/BW/VL, and the OS saves opmask and ZMM state
   bool neon = false;    // Advanced SIMD (always present on aarch64)
+  bool avx512_vbmi = false;  // avx512, and AVX-512 VBMI (vpermb, vpermi2b, vpmultishiftqb)
   // Extensions patched into the backends above (src/kernels/extensions.hpp).
   bool sha_ni = false;       // x86 SHA extensions (with the SSSE3/SSE4.1 their code uses)
-  bool avx512_vbmi = false;  // AVX-512 VBMI (vpermb, vpermi2b, vpmultishiftqb)
   bool arm_sha1 = false;     // ARMv8 SHA1 instructions
 };
 
@@ -85,23 +85,20 @@ const CpuFeatures& cpu() noexcept {
   return features;
 }
 
+// Which SHA-1 kernels of the CPU's extension (SHA-NI, ARMv8 SHA1) a backend takes, said by its
+// registry entry. Scalar stays the portable oracle. avx2 and avx512 keep their multi-buffer
+// accept_keys (8 and 16 keys per vector): measured faster than SHA-NI on 4 interleaved keys
+// (AMD EPYC, Zen 4: 19.8 and 25.1 against 19.3 M keys/s); sse42 and neon have no multi-buffer form.
+enum class Sha1Extension { none, single_key, all };
+
 // A backend's table with the extension kernels this CPU has put in. The tables of the backend
 // TUs are constants; these copies are made once, before any kernel runs.
-Backend with_extensions(const Backend& base, [[maybe_unused]] const CpuFeatures& f) noexcept {
+Backend with_extensions(const Backend& base, const Sha1Kernels* extension, Sha1Extension use) noexcept {
   Backend b = base;
-  [[maybe_unused]] const auto use_sha1 = [&b](const Sha1Kernels& k, bool batch) {
-    b.sha1 = k.sha1;
-    b.accept_key = k.accept_key;
-    if (batch) b.accept_keys = k.accept_keys;
-  };
-#if defined(__x86_64__)
-  // Scalar stays the portable oracle. avx2 and avx512 keep their multi-buffer accept_keys (8 and
-  // 16 keys per vector): measured faster than SHA-NI on 4 interleaved keys (AMD EPYC, Zen 4:
-  // 19.8 and 25.1 against 19.3 M keys/s); sse42 has no multi-buffer form.
-  if (f.sha_ni && b.name != "scalar") use_sha1(sha_ni::kernels, b.name == "sse42");
-#elif defined(__aarch64__)
-  if (f.arm_sha1 && b.name == "neon") use_sha1(arm_sha1::kernels, true);
-#endif
+  if (extension == nullptr || use == Sha1Extension::none) return b;
+  b.sha1 = extension->sha1;
+  b.accept_key = extension->accept_key;
+  if (use == Sha1Extension::all) b.accept_keys = extension->accept_keys;
   return b;
 }
 
@@ -109,18 +106,24 @@ Backend with_extensions(const Backend& base, [[maybe_unused]] const CpuFeatures&
 std::span<const BackendInfo> registry() noexcept {
   static const auto table = [] {
     const CpuFeatures& f = cpu();
+    using enum Sha1Extension;
 #if defined(__x86_64__)
-    static const std::array<Backend, 4> tables{
-        with_extensions(scalar::backend, f), with_extensions(sse42::backend, f), with_extensions(avx2::backend, f),
-        with_extensions(f.avx512_vbmi ? avx512::backend_vbmi : avx512::backend, f)};
-    return std::array<BackendInfo, 4>{{
+    const Sha1Kernels* sha1 = f.sha_ni ? &sha_ni::kernels : nullptr;
+    static const std::array<Backend, 5> tables{
+        with_extensions(scalar::backend, sha1, none), with_extensions(sse42::backend, sha1, all),
+        with_extensions(avx2::backend, sha1, single_key), with_extensions(avx512::backend, sha1, single_key),
+        with_extensions(avx512::backend_vbmi, sha1, single_key)};
+    return std::array<BackendInfo, 5>{{
         {&tables[0], true, "nothing (x86-64 baseline)"},
         {&tables[1], f.sse42, "SSE4.2, SSSE3 and POPCNT"},
         {&tables[2], f.avx2, "AVX2, BMI1, BMI2 and OS support for YMM state"},
         {&tables[3], f.avx512, "AVX-512 F/CD/DQ/BW/VL and OS support for ZMM state"},
+        {&tables[4], f.avx512_vbmi, "AVX-512 F/CD/DQ/BW/VL and VBMI, and OS support for ZMM state"},
     }};
 #elif defined(__aarch64__)
-    static const std::array<Backend, 2> tables{with_extensions(scalar::backend, f), with_extensions(neon::backend, f)};
+    const Sha1Kernels* sha1 = f.arm_sha1 ? &arm_sha1::kernels : nullptr;
+    static const std::array<Backend, 2> tables{with_extensions(scalar::backend, sha1, none),
+                                               with_extensions(neon::backend, sha1, all)};
     return std::array<BackendInfo, 2>{{
         {&tables[0], true, "nothing (armv8-a baseline)"},
         {&tables[1], f.neon, "Advanced SIMD (HWCAP_ASIMD)"},

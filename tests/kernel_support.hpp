@@ -1,7 +1,7 @@
 // Helpers of the SHA-1 and base64 tests.
 //
 // The backend tables as their TUs define them, before dispatch patches in CPU extensions
-// (SHA-NI, AVX-512 VBMI, ARMv8 SHA1): the code paths a CPU *without* the extension runs, tested
+// (SHA-NI, ARMv8 SHA1): the code paths a CPU *without* the extension runs, tested
 // here on one that has it. Internal symbols (src/backends/instantiate.ipp), for tests only.
 #pragma once
 
@@ -17,7 +17,7 @@ namespace wsframe {
 #if defined(__x86_64__)
 namespace sse42 { extern const Backend backend; }
 namespace avx2 { extern const Backend backend; }
-namespace avx512 { extern const Backend backend; }
+namespace avx512 { extern const Backend backend, backend_vbmi; }
 #elif defined(__aarch64__)
 namespace neon { extern const Backend backend; }
 #endif
@@ -33,7 +33,7 @@ inline std::span<const std::byte> bytes_of(std::string_view s) {
 inline std::vector<const Backend*> unpatched_simd_tables() {
   std::vector<const Backend*> tables;
 #if defined(__x86_64__)
-  for (const Backend* b : {&sse42::backend, &avx2::backend, &avx512::backend})
+  for (const Backend* b : {&sse42::backend, &avx2::backend, &avx512::backend, &avx512::backend_vbmi})
 #elif defined(__aarch64__)
   for (const Backend* b : {&neon::backend})
 #else

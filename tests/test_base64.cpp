@@ -232,16 +232,29 @@ TEST_CASE("what we accept, OpenSSL decodes to the same bytes", "[base64]") {
 
 #if defined(__x86_64__)
 
-TEST_CASE("dispatch uses AVX-512 VBMI base64 exactly when the CPU has it", "[base64][dispatch]") {
-  const Backend* used = find_backend("avx512");
-  if (!supported(*used)) {
-    WARN("no AVX-512 here: the VBMI choice is not exercised");
-    return;
+TEST_CASE("avx512vbmi: the avx512 kernels with VBMI base64, supported exactly when the CPU has VBMI", "[base64][dispatch]") {
+  const Backend* plain = find_backend("avx512");
+  const Backend* vbmi = find_backend("avx512vbmi");
+  REQUIRE(plain != nullptr);
+  REQUIRE(vbmi != nullptr);
+  SECTION("supported with avx512 and the VBMI CPUID bit") {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    const bool has_vbmi = ((ecx >> 1) & 1) != 0;  // CPUID.(EAX=7,ECX=0):ECX bit 1
+    CHECK(supported(*vbmi) == (supported(*plain) && has_vbmi));
   }
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  __cpuid_count(7, 0, eax, ebx, ecx, edx);
-  const bool has_vbmi = ((ecx >> 1) & 1) != 0;  // CPUID.(EAX=7,ECX=0):ECX bit 1
-  CHECK((used->base64_encode != avx512::backend.base64_encode) == has_vbmi);
-  CHECK((used->base64_decode != avx512::backend.base64_decode) == has_vbmi);
+  SECTION("base64 is its own, every other kernel the avx512 one") {
+    CHECK(vbmi->base64_encode != plain->base64_encode);
+    CHECK(vbmi->base64_decode != plain->base64_decode);
+    CHECK(vbmi->mask == plain->mask);
+    CHECK(vbmi->mask_copy == plain->mask_copy);
+    CHECK(vbmi->utf8_feed == plain->utf8_feed);
+    CHECK(vbmi->utf8_validate == plain->utf8_validate);
+    CHECK(vbmi->unmask_utf8_validate == plain->unmask_utf8_validate);
+    CHECK(vbmi->sha1 == plain->sha1);
+    CHECK(vbmi->accept_key == plain->accept_key);
+    CHECK(vbmi->accept_keys == plain->accept_keys);
+    CHECK(vbmi->decode_header == plain->decode_header);
+  }
 }
 #endif

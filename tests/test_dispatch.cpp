@@ -61,7 +61,7 @@ TEST_CASE("the backend table", "[dispatch]") {
   }
   SECTION("the target's backends are compiled in") {
 #if defined(__x86_64__)
-    for (const char* name : {"scalar", "sse42", "avx2", "avx512"}) CHECK(find_backend(name) != nullptr);
+    for (const char* name : {"scalar", "sse42", "avx2", "avx512", "avx512vbmi"}) CHECK(find_backend(name) != nullptr);
 #elif defined(__aarch64__)
     CHECK(find_backend("neon") != nullptr);
     CHECK(supported(*find_backend("neon")));

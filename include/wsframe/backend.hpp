@@ -21,7 +21,7 @@ struct HeaderResult;  // frame.hpp
 // The kernel table of one instruction set. Kernels take raw pointers and lengths; the
 // span-based functions in kernels.hpp check arguments and call them.
 struct Backend {
-  std::string_view name;  // "scalar", "sse42", "avx2", "avx512", "neon"
+  std::string_view name;  // "scalar", "sse42", "avx2", "avx512", "avx512vbmi", "neon"
 
   // XOR n bytes with the 4-byte pattern `key_word` repeated (its memory image is the key
   // already rotated to the starting phase). mask_copy: src may equal dst, no partial overlap.

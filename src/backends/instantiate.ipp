@@ -1,5 +1,6 @@
 // Instantiates every kernel for one instruction set. A backend TU defines
-//   WSFRAME_ISA       the namespace and backend name (scalar, sse42, avx2, avx512, neon)
+//   WSFRAME_ISA       the namespace and backend name (scalar, sse42, avx2, avx512, neon; avx512
+//                     also defines avx512vbmi)
 //   WSFRAME_ARCH      the xsimd architecture (SIMD backends only; also defines WSFRAME_ARCH_SIMD)
 // and includes this file; CMakeLists.txt compiles it with the ISA's -m flags.
 #if defined(WSFRAME_ARCH)
@@ -39,11 +40,12 @@ constexpr Backend backend{
 };
 
 #if defined(__AVX512BW__)
-// The same with base64 on AVX-512 VBMI (vpermb), for CPUs that have it: dispatch.cpp picks it.
-// Derived from `backend`, so that it has every kernel the plain table has.
+// The avx512vbmi backend: the same kernels with base64 on AVX-512 VBMI (vpermb), for CPUs that
+// have it. Derived from `backend`, so that it has every kernel the plain table has.
 extern const Backend backend_vbmi;
 constinit const Backend backend_vbmi = [] {
   Backend b = backend;
+  b.name = WSFRAME_STRINGIFY(WSFRAME_ISA) "vbmi";
   b.base64_encode = &base64_encode_vbmi;
   b.base64_decode = &base64_decode_vbmi;
   return b;

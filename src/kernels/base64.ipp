@@ -366,6 +366,15 @@ __attribute__((target("avx512vbmi"))) inline Base64Status base64_decode_vbmi(con
 // The Backend entries: SIMD bulk (when this ISA has it), scalar for the rest.
 inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) noexcept {
 #if defined(WSFRAME_ARCH_SIMD) && defined(WSFRAME_BASE64_VEC)
+#if !defined(__AVX512BW__)
+  // A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2): too short for the bulk loop's
+  // over-read, so in one step of the accept key's own encoder instead of seven scalar groups.
+  if (n == 20) {
+    base64_encode_digest(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)),
+                         _mm_cvtsi32_si128(static_cast<int>(load_u32(in + 16))), out);
+    return 28;
+  }
+#endif
   const std::size_t done = base64_encode_bulk(in, n, out);
   return done / 3 * 4 + base64_encode_scalar(in + done, n - done, out + done / 3 * 4);
 #else

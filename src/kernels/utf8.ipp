@@ -110,6 +110,33 @@ inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::s
   return high == 0 ? n : first_high(n - 8, high);
 }
 
+// The k <= 16 bytes at p as two little-endian words (bytes 0..7, 8..15), zeros past k, read
+// without touching a byte outside [p, p + k): overlapping loads whose shared bytes agree, so
+// OR-ing them is exact. The short-tail load of the SIMD forms without masked loads: built in
+// registers, because a zeroed stack copy read back as one vector waits for the copy's stores
+// (no store-to-load forwarding from several smaller stores). Also the short-text check below.
+struct Utf8Words {
+  std::uint64_t lo, hi;
+};
+inline Utf8Words utf8_load_words(const std::byte* p, std::size_t k) noexcept {
+  if (k >= 8) {
+    const std::uint64_t last = load_u64(p + k - 8);  // bytes k-8 .. k-1
+    return {load_u64(p), k > 8 ? last >> (8 * (16 - k)) : 0};
+  }
+  if (k >= 4) return {load_u32(p) | std::uint64_t{load_u32(p + k - 4)} << (8 * (k - 4)), 0};
+  if (k == 0) return {0, 0};
+  const auto at = [p](std::size_t j) { return std::uint64_t{static_cast<std::uint8_t>(p[j])} << (8 * j); };
+  return {at(0) | at(k / 2) | at(k - 1), 0};  // k = 1..3
+}
+
+// True when the text is at most 16 bytes, all ASCII: a chat line, checked in two words before
+// any vector set-up (which, without masked loads, costs more than this whole check).
+inline bool utf8_short_ascii(const std::byte* p, std::size_t n) noexcept {
+  if (n > 16) return false;
+  const Utf8Words w = utf8_load_words(p, n);
+  return ((w.lo | w.hi) & 0x8080808080808080ull) == 0;
+}
+
 // Runs the automaton over p[i, n) from `state` (not rejected). Offsets are relative to p.
 inline Utf8Result utf8_run(std::uint8_t& state, const std::byte* p, std::size_t i, std::size_t n) noexcept {
   std::uint8_t s = state;
@@ -308,6 +335,17 @@ inline u8v v_prev(u8v cur, u8v prev) noexcept {
 using u8v = __m256i;
 inline constexpr std::size_t utf8_width = 32;
 inline u8v v_load(const std::byte* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+// The first min(k, 32) bytes at p, zeros above, reading nothing past them.
+inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {
+  if (k >= utf8_width) return v_load(p);
+  if (k < 16) {
+    const Utf8Words w = utf8_load_words(p, k);
+    return _mm256_set_epi64x(0, 0, static_cast<long long>(w.hi), static_cast<long long>(w.lo));
+  }
+  const Utf8Words w = utf8_load_words(p + 16, k - 16);
+  return _mm256_set_m128i(_mm_set_epi64x(static_cast<long long>(w.hi), static_cast<long long>(w.lo)),
+                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
 inline u8v v_splat(std::uint8_t b) noexcept { return _mm256_set1_epi8(static_cast<char>(b)); }
 inline u8v v_table(const std::uint8_t* t) noexcept { return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t))); }
 inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm256_shuffle_epi8(table, nibbles); }
@@ -327,6 +365,11 @@ inline u8v v_prev(u8v cur, u8v prev) noexcept {
 using u8v = __m128i;
 inline constexpr std::size_t utf8_width = 16;
 inline u8v v_load(const std::byte* p) noexcept { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {  // as on avx2
+  if (k >= utf8_width) return v_load(p);
+  const Utf8Words w = utf8_load_words(p, k);
+  return _mm_set_epi64x(static_cast<long long>(w.hi), static_cast<long long>(w.lo));
+}
 inline u8v v_splat(std::uint8_t b) noexcept { return _mm_set1_epi8(static_cast<char>(b)); }
 inline u8v v_table(const std::uint8_t* t) noexcept { return _mm_load_si128(reinterpret_cast<const __m128i*>(t)); }
 inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm_shuffle_epi8(table, nibbles); }
@@ -343,6 +386,11 @@ inline u8v v_prev(u8v cur, u8v prev) noexcept { return _mm_alignr_epi8(cur, prev
 using u8v = uint8x16_t;
 inline constexpr std::size_t utf8_width = 16;
 inline u8v v_load(const std::byte* p) noexcept { return vld1q_u8(reinterpret_cast<const std::uint8_t*>(p)); }
+inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {  // as on avx2
+  if (k >= utf8_width) return v_load(p);
+  const Utf8Words w = utf8_load_words(p, k);
+  return vreinterpretq_u8_u64(vcombine_u64(vcreate_u64(w.lo), vcreate_u64(w.hi)));
+}
 inline u8v v_splat(std::uint8_t b) noexcept { return vdupq_n_u8(b); }
 inline u8v v_table(const std::uint8_t* t) noexcept { return vld1q_u8(t); }
 inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return vqtbl1q_u8(table, nibbles); }
@@ -414,11 +462,10 @@ inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, st
     const u8v e = rules.block_errors(p, end - utf8_width);
     return utf8_ends_open(p, end) ? v_splat(1) : e;
   }
-  // Without masked loads: a zeroed copy of the bytes with their 3 bytes of context.
-  alignas(64) std::byte padded[utf8_width + 3] = {};
-  const std::size_t before = context ? 3 : 0;
-  __builtin_memcpy(padded + 3 - before, p + i - before, r + before);
-  return rules.block_errors(padded, 3);
+  // The bytes zero-padded in registers, with their 3 bytes of context, as the masked loads do.
+  const u8v cur = v_load_partial(p + i, r);
+  if (!context) return v_ascii(cur) ? v_splat(0) : rules.first_block_errors(cur);
+  return rules.errors(cur, v_load_partial(p + i - 1, r + 1), v_load_partial(p + i - 2, r + 2), v_load_partial(p + i - 3, r + 3));
 #endif
 }
 
@@ -499,7 +546,12 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
 // requires; the exact offset is not needed here.
-inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept { return utf8_check_blocks(p, 0, n) == n; }
+inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
+#if !defined(__AVX512BW__)
+  if (utf8_short_ascii(p, n)) return true;
+#endif
+  return utf8_check_blocks(p, 0, n) == n;
+}
 
 // Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one
 // complete text: the receive path's single-frame text message. With AVX-512 and n <= 128 the
@@ -533,6 +585,7 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 }
 
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
+  if (utf8_short_ascii(p, n)) return true;
   Utf8State st{};
   return utf8_feed_scalar(st, p, n).status == Utf8Status::valid;
 }
