@@ -4,7 +4,7 @@
 Benchmark names are `<kernel>/<impl>/<case>` (case may be empty or contain more slashes, e.g.
 `utf8/avx2/cjk/65536`). Only the median aggregates are used. Throughput is GB/s when the
 benchmark set bytes processed, millions of items per second (and ns per item) when it set items,
-else nanoseconds per call. Ratios compare the best backend (the fastest ISA present: avx512 >
+else nanoseconds per call. Ratios compare the best backend (the fastest ISA present: avx512vbmi > avx512 >
 avx2 > sse42 > neon > scalar) with scalar and with every implementation that is not a backend
 (ceilings, baselines, peers) in the same row: > 1 means the best backend is faster.
 
@@ -18,8 +18,8 @@ import re
 import sys
 from collections import OrderedDict
 
-BACKENDS = ["scalar", "sse42", "avx2", "avx512", "neon"]
-BEST_ORDER = ["avx512", "avx2", "sse42", "neon", "scalar"]
+BACKENDS = ["scalar", "sse42", "avx2", "avx512", "avx512vbmi", "neon"]
+BEST_ORDER = ["avx512vbmi", "avx512", "avx2", "sse42", "neon", "scalar"]
 
 # What each kernel's table should be read against; kernels not listed get no note.
 NOTES = {
