@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "byte_buffer.hpp"
@@ -42,13 +43,19 @@ class Connection::Impl {
   void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
+  std::optional<TimePoint> next_deadline() const noexcept;  // connection_timers.cpp
+  Event on_time(TimePoint now) noexcept;
+
   ConnectionState state() const noexcept;
+  bool should_close_transport() const noexcept;
   Error error() const noexcept { return error_; }
   bool receiving() const noexcept { return reader_.in_frame() || assembler_.in_message(); }
   Role role() const noexcept { return role_; }
 
  private:
+  static Event error_event(Error e) noexcept;
   Event fail(Error e) noexcept;
+  Event abandon(Error e) noexcept;
   Error start_frame() noexcept;
   Event deliver_in_place() noexcept;
   Event take_payload() noexcept;
@@ -58,17 +65,24 @@ class Connection::Impl {
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                    bool bypass_limit = false) noexcept;
+  Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0) noexcept;
+  std::size_t data_frames_size(std::size_t payload) const noexcept;
   Error send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept;
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;
   Error output_full() noexcept;
+  void configure_timers(const Timeouts& timeouts) noexcept;
+  bool timers_on() const noexcept;
+  TimePoint keepalive_due() const noexcept;
+  Event close_timer(TimePoint now) noexcept;
 
   const Backend* backend_;
   Role role_;
   bool auto_pong_;
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
   Limits limits_;
+  std::size_t fragment_size_;  // ConnectionOptions::fragment_size (0: never split)
 
   // The send path's state first, together: a broadcast touches these lines of each connection.
   bool sending_message_ = false;  // a fragmented message is being sent
@@ -77,6 +91,7 @@ class Connection::Impl {
   Utf8State send_utf8_{};
   bool close_sent_ = false;
   bool close_received_ = false;
+  bool traffic_ = false;  // receive() saw bytes since the last on_time()
   Error error_ = Error::ok;
   std::unique_ptr<detail::Extension> extension_;  // null without one
   mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
@@ -87,6 +102,18 @@ class Connection::Impl {
 
   std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
   detail::ByteBuffer transformed_;              // a message part transformed before it is framed
+
+  // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
+  struct Timers {
+    std::uint32_t ping_interval = 0, pong_timeout = 0, idle_timeout = 0, close_timeout = 0;
+    TimePoint last_traffic{};  // when traffic was last noted (first: the first on_time())
+    TimePoint mark{};          // our last keepalive Ping; once our Close is queued, its start
+    bool started = false;          // on_time() was called
+    bool ping_outstanding = false;  // a keepalive Ping and no traffic since
+    bool close_started = false;     // mark is the close timeout's start
+    bool expired = false;           // the close timeout passed: drop the transport
+  };
+  Timers timers_;
 };
 
 }  // namespace wsframe

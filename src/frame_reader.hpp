@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 
 #include "wsframe/backend.hpp"
@@ -41,7 +43,7 @@ class FrameReader {
   void start_payload() noexcept {
     frame_left_ = frame_.payload_length;
     mask_phase_ = 0;
-    control_have_ = 0;
+    if (control_) control_->have = 0;
     in_payload_ = true;
   }
   // Payload bytes of the frame not yet consumed, and those of them in this input.
@@ -67,7 +69,8 @@ class FrameReader {
   // copy) and consumed. Not after unmask_ahead() in the same input.
   void take_unmasked_into(const Backend& backend, std::size_t n, std::byte* dst) noexcept {
     if (frame_.masked)
-      mask_phase_ = mask_copy(backend, std::span<const std::byte>(in_, n), {dst, n}, frame_.mask_key, mask_phase_);
+      mask_phase_ = static_cast<std::uint8_t>(
+          mask_copy(backend, std::span<const std::byte>(in_, n), {dst, n}, frame_.mask_key, mask_phase_));
     else if (n != 0)
       std::memcpy(dst, in_, n);
     consume(n);
@@ -76,8 +79,8 @@ class FrameReader {
   // take only some of them); bytes already unmasked are not unmasked again.
   std::span<std::byte> unmask_ahead(const Backend& backend, std::size_t n) noexcept {
     if (frame_.masked && n > unmasked_ahead_) {
-      mask_phase_ = mask(backend, std::span<std::byte>(in_ + unmasked_ahead_, n - unmasked_ahead_), frame_.mask_key,
-                         mask_phase_);
+      mask_phase_ = static_cast<std::uint8_t>(mask(
+          backend, std::span<std::byte>(in_ + unmasked_ahead_, n - unmasked_ahead_), frame_.mask_key, mask_phase_));
       unmasked_ahead_ = n;
     }
     return {in_, n};
@@ -92,7 +95,14 @@ class FrameReader {
 
   // A control frame's unmasked payload piece: the whole payload once it is complete (in place
   // when it came in one piece, else from the internal copy), an empty span with false before.
-  bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept;
+  // False also when memory for the internal copy runs out (`out_of_memory` is then set).
+  bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload,
+                       bool& out_of_memory) noexcept;
+  // Between frames: the internal copy of a control payload is returned unless `keep` bytes
+  // hold it (it is rarely needed: only for a control frame straddling inputs).
+  void release(std::size_t keep) noexcept {
+    if (keep < sizeof(ControlBuffer)) control_.reset();
+  }
 
  private:
   void skip(std::size_t n) noexcept {
@@ -112,9 +122,12 @@ class FrameReader {
   std::uint8_t header_have_ = 0;
   bool in_payload_ = false;
   std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet consumed
-  std::size_t mask_phase_ = 0;
-  std::array<std::byte, max_control_payload> control_{};  // a control payload straddling inputs
-  std::size_t control_have_ = 0;
+  std::uint8_t mask_phase_ = 0;  // the key byte the next payload byte is masked with
+  struct ControlBuffer {  // a control payload straddling inputs
+    std::array<std::byte, max_control_payload> bytes;
+    std::uint8_t have;
+  };
+  std::unique_ptr<ControlBuffer> control_;  // allocated when first needed
 };
 
 [[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
@@ -148,16 +161,26 @@ class FrameReader {
   return HeaderStep::ready;
 }
 
-inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept {
-  if (frame_left_ == 0 && control_have_ == 0) {  // all here: in place
+inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload,
+                                         bool& out_of_memory) noexcept {
+  const std::size_t have = control_ ? control_->have : 0;
+  if (frame_left_ == 0 && have == 0) {  // all here: in place
     payload = piece;
     return true;
   }
-  std::memcpy(control_.data() + control_have_, piece.data(), piece.size());
-  control_have_ += piece.size();
+  if (!control_) {
+    control_.reset(new (std::nothrow) ControlBuffer);
+    if (!control_) {
+      out_of_memory = true;
+      return false;
+    }
+    control_->have = 0;
+  }
+  if (!piece.empty()) std::memcpy(control_->bytes.data() + have, piece.data(), piece.size());
+  control_->have = static_cast<std::uint8_t>(have + piece.size());  // <= 125 (check_header)
   if (frame_left_ != 0) return false;
-  payload = {control_.data(), control_have_};
-  control_have_ = 0;
+  payload = {control_->bytes.data(), control_->have};
+  control_->have = 0;
   return true;
 }
 

@@ -111,20 +111,28 @@ bool OutputQueue::reserve(std::size_t n, std::size_t cap) noexcept {
 }
 
 std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
+  if (extends_last_run(n)) {  // frames written one after another in a block are one run
+    std::byte* at = last_->data() + last_->used;
+    last_->used += n;
+    last_->pending += n;
+    run_at(count_ - 1).size += n;
+    size_ += n;
+    return at;
+  }
   if (!reserve(n, cap)) return nullptr;
   std::byte* at = last_->data() + last_->used;
   last_->used += n;
   last_->pending += n;
-  if (count_ != 0) {  // frames written one after another in a block are one run
-    Run& back = run_at(count_ - 1);
-    if (back.owned == last_ && back.data + back.size == at) {
-      back.size += n;
-      size_ += n;
-      return at;
-    }
-  }
   push({at, n, last_, nullptr});
   return at;
+}
+
+// n more bytes fit right after the last run, in its block: they extend it, needing no new run
+// (so appends after one reserve() never allocate).
+bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
+  if (count_ == 0 || last_ == nullptr || last_->capacity - last_->used < n) return false;
+  const Run& back = run_at(count_ - 1);
+  return back.owned == last_ && back.data + back.size == last_->data() + last_->used;
 }
 
 bool OutputQueue::append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {

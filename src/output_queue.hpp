@@ -53,6 +53,7 @@ class OutputQueue {
 
   Run& run_at(std::uint32_t i) const noexcept { return ring_[(head_ + i) & (capacity_ - 1)]; }
   bool make_room_for_run() noexcept;
+  bool extends_last_run(std::size_t n) const noexcept;
   void push(const Run& run) noexcept;
   Block* take_block(std::size_t n, std::size_t cap) noexcept;
   bool add_block(std::size_t n, std::size_t cap) noexcept;
