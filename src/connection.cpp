@@ -42,10 +42,13 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
       limits_(limits),
-      fragment_size_(options.fragment_size),
+      fragment_size_(detail::StoredLimits::clamp32(options.fragment_size)),
       extension_(make_extension(role, options)),
       assembler_(options.deliver_fragments) {
-  if (role_ == Role::client) keys_ = std::make_unique<detail::KeyStream>(options.mask_seed);
+  if (role_ == Role::client) {
+    rare_ = std::make_unique<Rare>();
+    rare_->keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  }
   if (extension_) extension_rsv_ |= extension_->rsv_bits();
   configure_timers(options.timeouts);
 }
@@ -225,7 +228,9 @@ bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
 Error Connection::Impl::output_full() noexcept {
   switch (limits_.on_output_full) {
     case OutputFullPolicy::refuse: return Error::output_full;
-    case OutputFullPolicy::drop: ++dropped_messages_; return Error::message_dropped;
+    case OutputFullPolicy::drop:
+      if (dropped_messages_ != UINT32_MAX) ++dropped_messages_;
+      return Error::message_dropped;
     case OutputFullPolicy::close: (void)fail(Error::output_stalled); return Error::output_stalled;
   }
   return Error::output_full;
@@ -235,7 +240,7 @@ Error Connection::Impl::output_full() noexcept {
 Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv,
                                    bool bypass_limit) noexcept {
   const bool masked = role_ == Role::client;  // RFC 6455 5.3: clients mask, servers never
-  if (masked && !keys_) return Error::connection_closed;  // a moved-from connection
+  if (masked && !rare_) return Error::connection_closed;  // a moved-from connection (no keys)
   const std::size_t frame_bytes = frame_size(payload.size());
   if (!bypass_limit && !output_has_room(frame_bytes)) return output_full();
   std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
@@ -247,7 +252,7 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   h.fin = fin;
   h.rsv = rsv;
   h.masked = masked;
-  if (masked) h.mask_key = keys_->next();
+  if (masked) h.mask_key = rare_->keys->next();
   std::array<std::byte, max_header_size> header;
   const std::size_t header_bytes = encode_header(h, header);
   std::memcpy(dst, header.data(), header_bytes);
@@ -275,7 +280,7 @@ Error Connection::Impl::send_data_frames(Opcode op, bool fin, std::span<const st
   if (!output_has_room(total)) return output_full();
   if (!output_.reserve(total, limits_.max_output_bytes)) return Error::out_of_memory;
   for (std::size_t at = 0; at < payload.size(); at += fragment_size_) {
-    const std::span<const std::byte> piece = payload.subspan(at, std::min(fragment_size_, payload.size() - at));
+    const std::span<const std::byte> piece = payload.subspan(at, std::min<std::size_t>(fragment_size_, payload.size() - at));
     const bool first = at == 0;
     const bool last = at + piece.size() == payload.size();
     const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0});
@@ -352,8 +357,9 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
   if (bound == 0) return Error::out_of_memory;
   const std::size_t frame_bytes = data_frames_size(bound);
   if (!output_has_room(frame_bytes)) return output_full();
-  transformed_.clear();
-  std::byte* out = transformed_.extend(bound, SIZE_MAX);
+  detail::ByteBuffer& transformed = extension_->outbound_buffer;
+  transformed.clear();
+  std::byte* out = transformed.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
   std::size_t size = 0;
   if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
@@ -362,7 +368,7 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
     return e;
   }
   const Error e = send_data_frames(op, fin, {out, size}, starts ? extension_->rsv_bits() : std::uint8_t{0});
-  transformed_.clear_and_trim(limits_.retained_buffer_bytes);
+  transformed.clear_and_trim(limits_.retained_buffer_bytes);
   return e;
 }
 
@@ -389,7 +395,7 @@ ConnectionState Connection::Impl::state() const noexcept {
 
 bool Connection::Impl::should_close_transport() const noexcept {
   // The peer does not read (not even our Close), or the close took too long.
-  if (error_ == Error::output_stalled || timers_.expired) return true;
+  if (error_ == Error::output_stalled || (timers_on() && rare_->timers->expired)) return true;
   return state() == ConnectionState::closed && buffered_amount() == 0 && (role_ == Role::server || error_ != Error::ok);
 }
 

@@ -14,6 +14,7 @@
 #include "key_stream.hpp"
 #include "message_assembler.hpp"
 #include "output_queue.hpp"
+#include "stored_limits.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe {
@@ -40,7 +41,10 @@ class Connection::Impl {
   std::size_t buffered_amount() const noexcept { return output_.size(); }
   bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
   std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
-  void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
+  void consume_output(std::size_t n) noexcept {
+    output_.consume(n, limits_.retained_buffer_bytes);
+    output_.trim(limits_.retained_buffer_bytes);
+  }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
   std::optional<TimePoint> next_deadline() const noexcept;  // connection_timers.cpp
@@ -72,19 +76,17 @@ class Connection::Impl {
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;
   Error output_full() noexcept;
-  void configure_timers(const Timeouts& timeouts) noexcept;
+  void configure_timers(const Timeouts& timeouts);
   bool timers_on() const noexcept;
   TimePoint keepalive_due() const noexcept;
   Event close_timer(TimePoint now) noexcept;
 
+  // Laid out for size (an idle connection's footprint) with the small fields together; the send
+  // path's state first: a broadcast touches these lines of each connection.
   const Backend* backend_;
   Role role_;
   bool auto_pong_;
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
-  Limits limits_;
-  std::size_t fragment_size_;  // ConnectionOptions::fragment_size (0: never split)
-
-  // The send path's state first, together: a broadcast touches these lines of each connection.
   bool sending_message_ = false;  // a fragmented message is being sent
   bool sending_transformed_ = false;  // the extension transforms the message being sent
   MessageKind send_kind_ = MessageKind::binary;
@@ -93,15 +95,15 @@ class Connection::Impl {
   bool close_received_ = false;
   bool traffic_ = false;  // receive() saw bytes since the last on_time()
   Error error_ = Error::ok;
+  std::uint32_t fragment_size_;  // ConnectionOptions::fragment_size, clamped (0: never split)
+  std::uint32_t dropped_messages_ = 0;  // saturates
+  detail::StoredLimits limits_;
   std::unique_ptr<detail::Extension> extension_;  // null without one
   mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
-  std::uint64_t dropped_messages_ = 0;
 
   detail::FrameReader reader_;
   detail::MessageAssembler assembler_;
 
-  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
-  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
 
   // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
   struct Timers {
@@ -113,7 +115,13 @@ class Connection::Impl {
     bool close_started = false;     // mark is the close timeout's start
     bool expired = false;           // the close timeout passed: drop the transport
   };
-  Timers timers_;
+  // What only some connections need, behind one pointer (null for a server without timers): a
+  // client's masking keys (RFC 6455 5.3) and the timers.
+  struct Rare {
+    std::optional<Timers> timers;
+    std::unique_ptr<detail::KeyStream> keys;  // its own: a server's timers do not carry it
+  };
+  std::unique_ptr<Rare> rare_;
 };
 
 }  // namespace wsframe

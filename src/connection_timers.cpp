@@ -18,60 +18,64 @@ TimePoint after(TimePoint t, std::uint32_t milliseconds) noexcept { return t + s
 
 }  // namespace
 
-void Connection::Impl::configure_timers(const Timeouts& timeouts) noexcept {
-  timers_.ping_interval = to_milliseconds(timeouts.ping_interval);
-  timers_.pong_timeout = to_milliseconds(timeouts.pong_timeout);
-  timers_.idle_timeout = to_milliseconds(timeouts.idle_timeout);
-  timers_.close_timeout = to_milliseconds(timeouts.close_timeout);
+// The timers' state is allocated only when a timeout is set: most of an idle connection's
+// footprint is its object.
+void Connection::Impl::configure_timers(const Timeouts& timeouts) {
+  Timers t;
+  t.ping_interval = to_milliseconds(timeouts.ping_interval);
+  t.pong_timeout = to_milliseconds(timeouts.pong_timeout);
+  t.idle_timeout = to_milliseconds(timeouts.idle_timeout);
+  t.close_timeout = to_milliseconds(timeouts.close_timeout);
+  if ((t.ping_interval | t.pong_timeout | t.idle_timeout | t.close_timeout) == 0) return;
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  rare_->timers = t;
 }
 
-bool Connection::Impl::timers_on() const noexcept {
-  return (timers_.ping_interval | timers_.pong_timeout | timers_.idle_timeout | timers_.close_timeout) != 0;
-}
+bool Connection::Impl::timers_on() const noexcept { return rare_ && rare_->timers; }
 
 // An interval of silence after the last traffic, or after the last unanswered keepalive Ping.
 TimePoint Connection::Impl::keepalive_due() const noexcept {
-  return after(timers_.ping_outstanding ? timers_.mark : timers_.last_traffic, timers_.ping_interval);
+  return after(rare_->timers->ping_outstanding ? rare_->timers->mark : rare_->timers->last_traffic, rare_->timers->ping_interval);
 }
 
 std::optional<TimePoint> Connection::Impl::next_deadline() const noexcept {
-  if (!timers_on() || timers_.expired) return std::nullopt;
-  if (!timers_.started) return TimePoint::min();
+  if (!timers_on() || rare_->timers->expired) return std::nullopt;
+  if (!rare_->timers->started) return TimePoint::min();
   if (close_sent_) {  // only the close timeout runs now
-    if (timers_.close_timeout == 0 || should_close_transport()) return std::nullopt;
-    return timers_.close_started ? after(timers_.mark, timers_.close_timeout) : TimePoint::min();
+    if (rare_->timers->close_timeout == 0 || should_close_transport()) return std::nullopt;
+    return rare_->timers->close_started ? after(rare_->timers->mark, rare_->timers->close_timeout) : TimePoint::min();
   }
   std::optional<TimePoint> due;
   const auto earliest = [&due](TimePoint t) { due = due ? std::min(*due, t) : t; };
-  if (timers_.ping_interval != 0) earliest(keepalive_due());
-  if (timers_.pong_timeout != 0 && timers_.ping_outstanding) earliest(after(timers_.mark, timers_.pong_timeout));
-  if (timers_.idle_timeout != 0) earliest(after(timers_.last_traffic, timers_.idle_timeout));
+  if (rare_->timers->ping_interval != 0) earliest(keepalive_due());
+  if (rare_->timers->pong_timeout != 0 && rare_->timers->ping_outstanding) earliest(after(rare_->timers->mark, rare_->timers->pong_timeout));
+  if (rare_->timers->idle_timeout != 0) earliest(after(rare_->timers->last_traffic, rare_->timers->idle_timeout));
   return due;
 }
 
 Event Connection::Impl::on_time(TimePoint now) noexcept {
   if (!timers_on()) return {};
-  if (!timers_.started) {  // the clocks start now
-    timers_.started = true;
-    timers_.last_traffic = now;
+  if (!rare_->timers->started) {  // the clocks start now
+    rare_->timers->started = true;
+    rare_->timers->last_traffic = now;
     traffic_ = false;
   }
   if (traffic_) {  // the peer is alive: its bytes came since the last call
     traffic_ = false;
-    timers_.last_traffic = now;
-    timers_.ping_outstanding = false;
+    rare_->timers->last_traffic = now;
+    rare_->timers->ping_outstanding = false;
   }
   if (close_sent_) return close_timer(now);
-  if (timers_.pong_timeout != 0 && timers_.ping_outstanding && now >= after(timers_.mark, timers_.pong_timeout))
+  if (rare_->timers->pong_timeout != 0 && rare_->timers->ping_outstanding && now >= after(rare_->timers->mark, rare_->timers->pong_timeout))
     return abandon(Error::pong_timeout);
-  if (timers_.idle_timeout != 0 && now >= after(timers_.last_traffic, timers_.idle_timeout))
+  if (rare_->timers->idle_timeout != 0 && now >= after(rare_->timers->last_traffic, rare_->timers->idle_timeout))
     return fail(Error::idle_timeout);  // a Close 1001 (going away)
-  if (timers_.ping_interval != 0 && now >= keepalive_due()) {
+  if (rare_->timers->ping_interval != 0 && now >= keepalive_due()) {
     // A Ping that finds the output full counts as sent: a peer that does not read is as good
     // as one that does not answer (unless the output's policy fails the connection at once).
     if (send_control(Opcode::ping, {}) == Error::output_stalled) return error_event(Error::output_stalled);
-    timers_.ping_outstanding = true;
-    timers_.mark = now;
+    rare_->timers->ping_outstanding = true;
+    rare_->timers->mark = now;
   }
   return {};
 }
@@ -79,13 +83,13 @@ Event Connection::Impl::on_time(TimePoint now) noexcept {
 // Our Close is queued: the close handshake (or the server's TCP close) has close_timeout from
 // the first on_time() after it.
 Event Connection::Impl::close_timer(TimePoint now) noexcept {
-  if (timers_.close_timeout == 0 || timers_.expired || should_close_transport()) return {};
-  if (!timers_.close_started) {
-    timers_.close_started = true;
-    timers_.mark = now;
+  if (rare_->timers->close_timeout == 0 || rare_->timers->expired || should_close_transport()) return {};
+  if (!rare_->timers->close_started) {
+    rare_->timers->close_started = true;
+    rare_->timers->mark = now;
   }
-  if (now < after(timers_.mark, timers_.close_timeout)) return {};
-  timers_.expired = true;
+  if (now < after(rare_->timers->mark, rare_->timers->close_timeout)) return {};
+  rare_->timers->expired = true;
   if (error_ == Error::ok) error_ = Error::close_timeout;  // else it keeps why it failed
   return error_event(Error::close_timeout);
 }

@@ -35,26 +35,26 @@ class FrameReader {
   // Between frames: reads the next header (completing one kept from earlier inputs). ready:
   // header() is the new frame's, its header bytes consumed; payload bytes then follow.
   HeaderStep read_header(const Backend& backend) noexcept;
+  // Its payload_length counts down as the payload is consumed (frame_left()).
   const FrameHeader& header() const noexcept { return frame_; }
   bool in_payload() const noexcept { return in_payload_; }
   // A frame is partly received: some of its header, or its payload is not complete.
   bool in_frame() const noexcept { return header_have_ != 0 || in_payload_; }
   // The header passed the connection's checks: its payload follows.
   void start_payload() noexcept {
-    frame_left_ = frame_.payload_length;
     mask_phase_ = 0;
     if (control_) control_->have = 0;
     in_payload_ = true;
   }
   // Payload bytes of the frame not yet consumed, and those of them in this input.
-  std::uint64_t frame_left() const noexcept { return frame_left_; }
+  std::uint64_t frame_left() const noexcept { return frame_.payload_length; }
   std::size_t chunk() const noexcept {
-    return static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
+    return static_cast<std::size_t>(std::min<std::uint64_t>(frame_.payload_length, in_left_));
   }
-  bool whole_payload_here() const noexcept { return frame_left_ <= in_left_; }
+  bool whole_payload_here() const noexcept { return frame_.payload_length <= in_left_; }
   // A new frame's whole payload, still masked, consumed (the caller unmasks it in place).
   std::span<std::byte> take_payload() noexcept {
-    const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
+    const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_.payload_length));
     skip(payload.size());  // nothing of a new frame was unmasked ahead
     return payload;
   }
@@ -108,7 +108,7 @@ class FrameReader {
   void skip(std::size_t n) noexcept {
     in_ += n;
     in_left_ -= n;
-    frame_left_ -= n;
+    frame_.payload_length -= n;
   }
 
   // Input lent by lend().
@@ -116,12 +116,11 @@ class FrameReader {
   std::size_t in_left_ = 0;
   std::size_t unmasked_ahead_ = 0;  // bytes at in_ unmasked but not yet consumed
 
-  // The frame being received.
+  // The frame being received; once its header is read, payload_length is what is left of it.
   FrameHeader frame_{};
   std::array<std::byte, max_header_size> header_bytes_{};  // a header straddling inputs
   std::uint8_t header_have_ = 0;
   bool in_payload_ = false;
-  std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet consumed
   std::uint8_t mask_phase_ = 0;  // the key byte the next payload byte is masked with
   struct ControlBuffer {  // a control payload straddling inputs
     std::array<std::byte, max_control_payload> bytes;
@@ -164,7 +163,7 @@ class FrameReader {
 inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload,
                                          bool& out_of_memory) noexcept {
   const std::size_t have = control_ ? control_->have : 0;
-  if (frame_left_ == 0 && have == 0) {  // all here: in place
+  if (frame_.payload_length == 0 && have == 0) {  // all here: in place
     payload = piece;
     return true;
   }
@@ -178,7 +177,7 @@ inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::
   }
   if (!piece.empty()) std::memcpy(control_->bytes.data() + have, piece.data(), piece.size());
   control_->have = static_cast<std::uint8_t>(have + piece.size());  // <= 125 (check_header)
-  if (frame_left_ != 0) return false;
+  if (frame_.payload_length != 0) return false;
   payload = {control_->bytes.data(), control_->have};
   control_->have = 0;
   return true;

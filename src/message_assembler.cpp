@@ -38,7 +38,7 @@ Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> pie
 // message buffer (with deliver_fragments, into fragments of at most decoded_fragment_size
 // bytes: the input is then consumed only as far as it was decoded). Decoded bytes count
 // against max_message_size.
-Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const Limits& limits,
+Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
                                      Event& ev) noexcept {
   const std::size_t chunk = reader.chunk();
   const std::span<const std::byte> in = reader.unmask_ahead(backend, chunk);
@@ -71,14 +71,14 @@ Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend
 // max_message_size a one-byte probe tells whether the message goes on, so a bomb never costs
 // more than the limit.
 Error MessageAssembler::decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext,
-                                           const Limits& limits, std::size_t& fed, bool& at_boundary) noexcept {
+                                           const StoredLimits& limits, std::size_t& fed, bool& at_boundary) noexcept {
   for (;;) {
     const std::span<const std::byte> rest = in.subspan(fed);
     if (rest.empty() && !ext.inbound_pending(message_ends)) return Error::ok;
     std::byte probe;
     std::byte* out = &probe;
     std::size_t room = 1;
-    const std::uint64_t budget = limits.max_message_size - decoded_;
+    const std::uint64_t budget = limits.max_message_size - ext.inbound_decoded;
     if (budget != 0) {
       if (fragments_ && message_.size() == decoded_fragment_size) return Error::ok;  // deliver these first
       room = fragments_ ? decoded_fragment_size - message_.size()
@@ -92,7 +92,7 @@ Error MessageAssembler::decode_into_buffer(std::span<const std::byte> in, bool m
       message_.shrink_by(room - step.produced);
     else if (step.produced != 0)  // one byte beyond max_message_size
       return Error::message_too_large;
-    decoded_ += step.produced;
+    ext.inbound_decoded += step.produced;
     fed += step.consumed;
     at_boundary = step.at_boundary;
     if (step.error != Error::ok) return step.error;

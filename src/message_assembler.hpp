@@ -12,6 +12,7 @@
 #include "byte_buffer.hpp"
 #include "extension.hpp"
 #include "frame_reader.hpp"
+#include "stored_limits.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe::detail {
@@ -24,7 +25,7 @@ class MessageAssembler {
   // the limits, and a new message's kind when it is a first frame. `ext` is the extension
   // owning RSV bits, or null. The connection's `limits` are passed in, not kept (they would be
   // a second copy in every connection).
-  Error start_frame(const FrameHeader& h, Extension* ext, const Limits& limits) noexcept;
+  Error start_frame(const FrameHeader& h, Extension* ext, const StoredLimits& limits) noexcept;
   bool in_message() const noexcept { return active_; }  // a fragmented message is not finished
   bool transformed() const noexcept { return transformed_; }
   bool check_utf8() const noexcept { return check_utf8_; }
@@ -34,9 +35,9 @@ class MessageAssembler {
 
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
-  Error take_chunk(FrameReader& reader, const Backend& backend, const Limits& limits, Event& ev) noexcept;
+  Error take_chunk(FrameReader& reader, const Backend& backend, const StoredLimits& limits, Event& ev) noexcept;
   // The same for a transformed message: decoded by `ext` as far as the output may go.
-  Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const Limits& limits,
+  Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
                      Event& ev) noexcept;
 
   // No frame in progress: the last reassembled message (valid until the next input) is done
@@ -45,10 +46,10 @@ class MessageAssembler {
 
  private:
   Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev) noexcept;
-  Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const Limits& limits,
+  Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const StoredLimits& limits,
                            std::size_t& fed, bool& at_boundary) noexcept;
   // The reassembly buffer never grows past max_message_size.
-  static std::size_t capacity_cap(const Limits& limits) noexcept {
+  static std::size_t capacity_cap(const StoredLimits& limits) noexcept {
     return static_cast<std::size_t>(std::min<std::uint64_t>(limits.max_message_size, SIZE_MAX));
   }
 
@@ -59,15 +60,14 @@ class MessageAssembler {
   std::uint8_t rsv_ = 0;
   bool check_utf8_ = false;
   bool transformed_ = false;       // an extension decodes it (its first frame had the bits)
-  std::uint64_t size_ = 0;         // payload bytes declared by its frames so far
-  std::uint64_t decoded_ = 0;      // transformed: bytes produced, counted against max_message_size
   Utf8State utf8_{};
+  std::uint64_t size_ = 0;         // payload bytes declared by its frames so far
   ByteBuffer message_;             // reassembly, or one fragment's decoded bytes
 };
 
 // Inline: it runs for every received data frame.
 [[gnu::always_inline]] inline Error MessageAssembler::start_frame(const FrameHeader& h, Extension* ext,
-                                                                         const Limits& limits) noexcept {
+                                                                         const StoredLimits& limits) noexcept {
   const bool continuation = h.opcode == Opcode::continuation;
   if (continuation && !active_) return Error::unexpected_continuation;  // RFC 6455 5.4
   if (!continuation && active_) return Error::expected_continuation;
@@ -86,7 +86,7 @@ class MessageAssembler {
     utf8_ = {};
     message_.clear();
     if (transformed_) {
-      decoded_ = 0;
+      ext->inbound_decoded = 0;
       if (const Error e = ext->begin_inbound(); e != Error::ok) return e;
     }
   }
@@ -107,7 +107,7 @@ inline Event MessageAssembler::whole_message(std::span<const std::byte> payload)
 
 // Inline: the receive path's loop calls it for every data frame off the fast path.
 [[gnu::always_inline]] inline Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend,
-                                                                        const Limits& limits, Event& ev) noexcept {
+                                                                        const StoredLimits& limits, Event& ev) noexcept {
   const std::size_t chunk = reader.chunk();
   std::span<std::byte> payload;
   if (!fragments_ && chunk != 0) {

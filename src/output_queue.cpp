@@ -32,10 +32,10 @@ OutputQueue::OutputQueue(OutputQueue&& other) noexcept
       capacity_(std::exchange(other.capacity_, 0)),
       head_(std::exchange(other.head_, 0)),
       count_(std::exchange(other.count_, 0)),
+      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
       first_(std::exchange(other.first_, nullptr)),
       last_(std::exchange(other.last_, nullptr)),
       spare_(std::exchange(other.spare_, nullptr)),
-      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
       size_(std::exchange(other.size_, 0)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
@@ -85,7 +85,7 @@ OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noex
   for (Block** at = &spare_; *at != nullptr; at = &(*at)->next) {  // smallest first
     if ((*at)->capacity < n) continue;
     Block* block = std::exchange(*at, (*at)->next);
-    spare_bytes_ -= block->capacity;
+    spare_bytes_ -= static_cast<std::uint32_t>(block->capacity);
     block->next = nullptr;
     return block;
   }
@@ -183,11 +183,11 @@ void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
   while (*at != nullptr && (*at)->capacity < block->capacity) at = &(*at)->next;
   block->next = *at;
   *at = block;
-  spare_bytes_ += block->capacity;
+  spare_bytes_ += static_cast<std::uint32_t>(block->capacity);  // capacity <= keep
   while (spare_bytes_ > keep) {  // the smallest go first
     Block* smallest = spare_;
     spare_ = smallest->next;
-    spare_bytes_ -= smallest->capacity;
+    spare_bytes_ -= static_cast<std::uint32_t>(smallest->capacity);
     ::operator delete(smallest);
   }
 }
@@ -214,6 +214,13 @@ void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
     if (block == last_) last_ = nullptr;
     retire(block, keep);
   }
+}
+
+void OutputQueue::trim(std::size_t keep) noexcept {
+  if (count_ != 0 || capacity_ * sizeof(Run) <= keep) return;
+  ::operator delete(ring_);
+  ring_ = nullptr;
+  capacity_ = head_ = 0;
 }
 
 }  // namespace wsframe::detail

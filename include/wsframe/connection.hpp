@@ -67,8 +67,12 @@ struct Limits {
   // Buffer capacity a connection keeps once a buffer is empty again; beyond it the memory is
   // returned, so one large message does not pin its size for the connection's lifetime (the
   // reassembly buffer on the next receive() with no frame in progress, the output buffer when
-  // it is drained). 0 keeps nothing; SIZE_MAX keeps everything.
+  // it is drained). 0 keeps nothing, not even the output's run ring once it is drained: an idle
+  // connection then holds no heap at all, at the price of allocating again for each message;
+  // SIZE_MAX keeps everything.
   std::size_t retained_buffer_bytes = 64u << 10;
+  // max_output_bytes, high_water_bytes and retained_buffer_bytes are kept in 32 bits per
+  // connection: values above 4 GiB - 1 act as 4 GiB - 1.
 };
 
 // The caller's clock. The library never reads a clock, starts a thread or sets a timer: the
@@ -84,6 +88,7 @@ using TimePoint = Clock::time_point;
 // a period may last up to one more interval). Each expiry fails the connection: on_time returns
 // an error event with the Error below and its close code, state() is closed, error() says why,
 // and should_close_transport() is true once the output (if any) is consumed.
+// A server connection with any timeout set allocates 56 bytes (64-bit) for the timers' state.
 struct Timeouts {
   // Keepalive (RFC 6455 5.5.2): after this long without traffic, on_time queues an empty Ping.
   // Without a pong timeout, it pings again each interval while the silence lasts.
@@ -301,7 +306,7 @@ class Connection {
   // buffered_amount() is above Limits::high_water_bytes (what send(prepared) reports as
   // SendStatus::backpressure; the other sends return Error::ok then and leave it to this).
   bool above_high_water() const noexcept;
-  // Messages dropped under OutputFullPolicy::drop.
+  // Messages dropped under OutputFullPolicy::drop (counted up to 2^32 - 1).
   std::uint64_t dropped_messages() const noexcept;
 
   // ---- timers ---- (ConnectionOptions::timeouts; the caller's clock, see Timeouts)
@@ -340,8 +345,10 @@ class Connection {
   const Impl& impl() const noexcept;
 
   // The state lives in place, with no allocation or indirection on the hot path; its layout
-  // is private to the library (the size leaves room to grow without changing this class).
-  static constexpr std::size_t storage_size = 512;
+  // is private to the library. Exactly its size: an idle server connection costs this object
+  // and no heap (with Limits::retained_buffer_bytes 0), which is what a server with many idle
+  // connections pays for each.
+  static constexpr std::size_t storage_size = 256;
   alignas(std::max_align_t) std::byte storage_[storage_size];
 };
 
