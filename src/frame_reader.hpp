@@ -43,7 +43,6 @@ class FrameReader {
   // The header passed the connection's checks: its payload follows.
   void start_payload() noexcept {
     mask_phase_ = 0;
-    if (control_) control_->have = 0;
     in_payload_ = true;
   }
   // Payload bytes of the frame not yet consumed, and those of them in this input.
@@ -124,7 +123,7 @@ class FrameReader {
   std::uint8_t mask_phase_ = 0;  // the key byte the next payload byte is masked with
   struct ControlBuffer {  // a control payload straddling inputs
     std::array<std::byte, max_control_payload> bytes;
-    std::uint8_t have;
+    std::uint8_t have;  // 0 between frames: collect_control() empties it when the payload completes
   };
   std::unique_ptr<ControlBuffer> control_;  // allocated when first needed
 };
