@@ -42,10 +42,15 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
       limits_(limits),
+      fragment_size_(detail::StoredLimits::clamp32(options.fragment_size)),
       extension_(make_extension(role, options)),
-      assembler_(limits, options.deliver_fragments) {
-  if (role_ == Role::client) keys_ = std::make_unique<detail::KeyStream>(options.mask_seed);
+      assembler_(options.deliver_fragments) {
+  if (role_ == Role::client) {
+    rare_ = std::make_unique<Rare>();
+    rare_->keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  }
   if (extension_) extension_rsv_ |= extension_->rsv_bits();
+  configure_timers(options.timeouts);
 }
 
 // ---- input -----------------------------------------------------------------------------------
@@ -53,7 +58,11 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
 void Connection::Impl::receive(std::span<std::byte> bytes) noexcept {
   // No frame or message in progress: the last reassembled message (valid until this call) is
   // done with.
-  if (!reader_.in_payload() && !assembler_.in_message()) assembler_.release(limits_.retained_buffer_bytes);
+  if (!reader_.in_payload() && !assembler_.in_message()) {
+    assembler_.release(limits_.retained_buffer_bytes);
+    reader_.release(limits_.retained_buffer_bytes);
+  }
+  if (!bytes.empty()) traffic_ = true;  // on_time() notes when
   reader_.lend(bytes);
 }
 
@@ -62,12 +71,21 @@ void Connection::Impl::receive(std::span<std::byte> bytes) noexcept {
 Event Connection::Impl::receive_eof() noexcept {
   reader_.drop_input();
   if (error_ != Error::ok || close_received_) return {};
-  error_ = Error::abnormal_closure;
+  return abandon(Error::abnormal_closure);
+}
+
+// Fails the connection without a Close frame: the peer is gone, or presumed gone.
+Event Connection::Impl::abandon(Error e) noexcept {
+  error_ = e;
   close_sent_ = true;  // nothing more may be queued either: there is no transport to carry it
+  return error_event(e);
+}
+
+Event Connection::Impl::error_event(Error e) noexcept {
   Event ev;
   ev.type = EventType::error;
-  ev.error = error_;
-  ev.close_code = close_code(error_);
+  ev.error = e;
+  ev.close_code = close_code(e);
   return ev;
 }
 
@@ -79,7 +97,7 @@ Event Connection::Impl::receive_eof() noexcept {
                           .allowed_rsv = control ? std::uint8_t{0} : extension_rsv_};
   if (const Error e = check_header(h, rules); e != Error::ok) return e;
   if (!control)
-    if (const Error e = assembler_.start_frame(h, extension_.get()); e != Error::ok) return e;
+    if (const Error e = assembler_.start_frame(h, extension_.get(), limits_); e != Error::ok) return e;
   reader_.start_payload();
   return Error::ok;
 }
@@ -133,8 +151,8 @@ Event Connection::Impl::receive_eof() noexcept {
 [[gnu::always_inline]] inline Event Connection::Impl::take_payload() noexcept {
   if (is_control(reader_.header().opcode)) return take_control();
   Event ev;
-  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension_, ev)
-                                           : assembler_.take_chunk(reader_, *backend_, ev);
+  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension_, limits_, ev)
+                                           : assembler_.take_chunk(reader_, *backend_, limits_, ev);
   return e != Error::ok ? fail(e) : ev;
 }
 
@@ -142,7 +160,8 @@ Event Connection::Impl::receive_eof() noexcept {
   const std::span<const std::byte> piece = reader_.take_unmasked(*backend_, reader_.chunk());
   if (reader_.frame_left() == 0) reader_.end_frame();
   std::span<const std::byte> payload;
-  if (!reader_.collect_control(piece, payload)) return {};
+  bool out_of_memory = false;
+  if (!reader_.collect_control(piece, payload, out_of_memory)) return out_of_memory ? fail(Error::out_of_memory) : Event{};
   return finish_control(payload);
 }
 
@@ -185,16 +204,11 @@ Event Connection::Impl::finish_close(std::span<const std::byte> payload) noexcep
 Event Connection::Impl::fail(Error e) noexcept {
   error_ = e;
   reader_.drop_input();
-  const std::uint16_t code = close_code(e);
   if (!close_sent_) {
-    (void)send_close(code, {});
+    (void)send_close(close_code(e), {});
     close_sent_ = true;
   }
-  Event ev;
-  ev.type = EventType::error;
-  ev.error = e;
-  ev.close_code = code;
-  return ev;
+  return error_event(e);
 }
 
 // ---- output ----------------------------------------------------------------------------------
@@ -214,7 +228,9 @@ bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
 Error Connection::Impl::output_full() noexcept {
   switch (limits_.on_output_full) {
     case OutputFullPolicy::refuse: return Error::output_full;
-    case OutputFullPolicy::drop: ++dropped_messages_; return Error::message_dropped;
+    case OutputFullPolicy::drop:
+      if (dropped_messages_ != UINT32_MAX) ++dropped_messages_;
+      return Error::message_dropped;
     case OutputFullPolicy::close: (void)fail(Error::output_stalled); return Error::output_stalled;
   }
   return Error::output_full;
@@ -235,7 +251,7 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   h.fin = fin;
   h.rsv = rsv;
   h.masked = masked;
-  if (masked) h.mask_key = keys_->next();
+  if (masked) h.mask_key = rare_->keys->next();
   std::array<std::byte, max_header_size> header;
   const std::size_t header_bytes = encode_header(h, header);
   std::memcpy(dst, header.data(), header_bytes);
@@ -243,6 +259,32 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
     mask_copy(*backend_, payload, {dst + header_bytes, payload.size()}, h.mask_key);
   else if (!payload.empty())
     std::memcpy(dst + header_bytes, payload.data(), payload.size());
+  return Error::ok;
+}
+
+// Bytes on the wire of a data frame with this much payload once split at fragment_size_.
+std::size_t Connection::Impl::data_frames_size(std::size_t payload) const noexcept {
+  if (fragment_size_ == 0 || payload <= fragment_size_) return frame_size(payload);
+  const std::size_t rest = payload % fragment_size_;
+  return payload / fragment_size_ * frame_size(fragment_size_) + (rest != 0 ? frame_size(rest) : 0);
+}
+
+// A data frame, split into frames of at most fragment_size_ payload bytes when it is larger
+// (RFC 6455 5.4): the opcode and RSV bits on the first, FIN (when `fin`) on the last. All or
+// nothing: the room for every frame is checked and reserved first.
+Error Connection::Impl::send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload,
+                                         std::uint8_t rsv) noexcept {
+  if (fragment_size_ == 0 || payload.size() <= fragment_size_) return send_frame(op, fin, payload, rsv);
+  const std::size_t total = data_frames_size(payload.size());
+  if (!output_has_room(total)) return output_full();
+  if (!output_.reserve(total, limits_.max_output_bytes)) return Error::out_of_memory;
+  for (std::size_t at = 0; at < payload.size(); at += fragment_size_) {
+    const std::span<const std::byte> piece = payload.subspan(at, std::min<std::size_t>(fragment_size_, payload.size() - at));
+    const bool first = at == 0;
+    const bool last = at + piece.size() == payload.size();
+    const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0});
+    if (e != Error::ok) return e;  // only the first can fail (a moved-from connection): the room is reserved
+  }
   return Error::ok;
 }
 
@@ -273,7 +315,7 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   const Opcode op = !starts ? Opcode::continuation : kind == MessageKind::text ? Opcode::text : Opcode::binary;
   const bool transform =
       starts ? extension_ && extension_->transforms_outbound(data.size(), ends) : sending_transformed_;
-  const Error e = transform ? send_transformed(op, ends, data, starts) : send_frame(op, ends, data);
+  const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data);
   if (e != Error::ok) return e;
   sending_transformed_ = transform;
   sending_message_ = !ends;
@@ -298,7 +340,9 @@ Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::P
   const std::span<const std::byte> payload = message.payload();
   if (extension_ && extension_->transforms_outbound(payload.size(), true))
     return send_transformed(op, true, payload, true);  // through this connection's window
-  if (role_ == Role::client) return send_frame(op, true, payload);  // RFC 6455 5.3: masked copy
+  // RFC 6455 5.3: a client masks, so it copies; a frame to split is not the shared one.
+  if (role_ == Role::client || (fragment_size_ != 0 && payload.size() > fragment_size_))
+    return send_data_frames(op, true, payload);
   const std::span<const std::byte> wire = message.wire();
   if (!output_has_room(wire.size())) return output_full();
   return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;
@@ -310,10 +354,11 @@ Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::P
 Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept {
   const std::size_t bound = extension_->outbound_bound(data.size());
   if (bound == 0) return Error::out_of_memory;
-  const std::size_t frame_bytes = frame_size(bound);
+  const std::size_t frame_bytes = data_frames_size(bound);
   if (!output_has_room(frame_bytes)) return output_full();
-  transformed_.clear();
-  std::byte* out = transformed_.extend(bound, SIZE_MAX);
+  detail::ByteBuffer& transformed = extension_->outbound_buffer;
+  transformed.clear();
+  std::byte* out = transformed.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
   std::size_t size = 0;
   if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
@@ -321,8 +366,8 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
     (void)fail(e);
     return e;
   }
-  const Error e = send_frame(op, fin, {out, size}, starts ? extension_->rsv_bits() : std::uint8_t{0});
-  transformed_.clear_and_trim(limits_.retained_buffer_bytes);
+  const Error e = send_data_frames(op, fin, {out, size}, starts ? extension_->rsv_bits() : std::uint8_t{0});
+  transformed.clear_and_trim(limits_.retained_buffer_bytes);
   return e;
 }
 
@@ -345,6 +390,12 @@ Error Connection::Impl::close(std::uint16_t code, std::string_view reason) noexc
 ConnectionState Connection::Impl::state() const noexcept {
   if (error_ != Error::ok || (close_sent_ && close_received_)) return ConnectionState::closed;
   return close_sent_ ? ConnectionState::closing : ConnectionState::open;
+}
+
+bool Connection::Impl::should_close_transport() const noexcept {
+  // The peer does not read (not even our Close), or the close took too long.
+  if (error_ == Error::output_stalled || (timers_on() && rare_->timers->expired)) return true;
+  return state() == ConnectionState::closed && buffered_amount() == 0 && (role_ == Role::server || error_ != Error::ok);
 }
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
@@ -377,7 +428,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
 // that every call on it is valid: sends are refused, nothing is received.
 void Connection::Impl::close_after_move() noexcept {
   reader_ = {};
-  assembler_ = detail::MessageAssembler(limits_, false);
+  assembler_ = detail::MessageAssembler(false);
   sending_message_ = sending_transformed_ = false;
   close_sent_ = close_received_ = true;
   error_ = Error::connection_closed;
@@ -424,10 +475,8 @@ Error Connection::error() const noexcept { return impl().error(); }
 Role Connection::role() const noexcept { return impl().role(); }
 bool Connection::receiving() const noexcept { return impl().receiving(); }
 
-bool Connection::should_close_transport() const noexcept {
-  if (error() == Error::output_stalled) return true;  // the peer does not read: not even our Close
-  return state() == ConnectionState::closed && buffered_amount() == 0 &&
-         (role() == Role::server || error() != Error::ok);
-}
+bool Connection::should_close_transport() const noexcept { return impl().should_close_transport(); }
+std::optional<TimePoint> Connection::next_deadline() const noexcept { return impl().next_deadline(); }
+Event Connection::on_time(TimePoint now) noexcept { return impl().on_time(now); }
 
 }  // namespace wsframe

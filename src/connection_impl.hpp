@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "byte_buffer.hpp"
@@ -13,6 +14,7 @@
 #include "key_stream.hpp"
 #include "message_assembler.hpp"
 #include "output_queue.hpp"
+#include "stored_limits.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe {
@@ -39,10 +41,17 @@ class Connection::Impl {
   std::size_t buffered_amount() const noexcept { return output_.size(); }
   bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
   std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
-  void consume_output(std::size_t n) noexcept { output_.consume(n, limits_.retained_buffer_bytes); }
+  void consume_output(std::size_t n) noexcept {
+    output_.consume(n, limits_.retained_buffer_bytes);
+    output_.trim(limits_.retained_buffer_bytes);
+  }
   MessageKind send_kind() const noexcept { return send_kind_; }
 
+  std::optional<TimePoint> next_deadline() const noexcept;  // connection_timers.cpp
+  Event on_time(TimePoint now) noexcept;
+
   ConnectionState state() const noexcept;
+  bool should_close_transport() const noexcept;
   Error error() const noexcept { return error_; }
   bool receiving() const noexcept { return reader_.in_frame() || assembler_.in_message(); }
   Role role() const noexcept { return role_; }
@@ -50,7 +59,9 @@ class Connection::Impl {
   void close_after_move() noexcept;
 
  private:
+  static Event error_event(Error e) noexcept;
   Event fail(Error e) noexcept;
+  Event abandon(Error e) noexcept;
   Error start_frame() noexcept;
   Event deliver_in_place() noexcept;
   Event take_payload() noexcept;
@@ -60,35 +71,59 @@ class Connection::Impl {
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                    bool bypass_limit = false) noexcept;
+  Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0) noexcept;
+  std::size_t data_frames_size(std::size_t payload) const noexcept;
   Error send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept;
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;
   Error output_full() noexcept;
+  void configure_timers(const Timeouts& timeouts);
+  bool timers_on() const noexcept;
+  TimePoint keepalive_due() const noexcept;
+  Event close_timer(TimePoint now) noexcept;
 
+  // Laid out for size (an idle connection's footprint) with the small fields together; the send
+  // path's state first: a broadcast touches these lines of each connection.
   const Backend* backend_;
   Role role_;
   bool auto_pong_;
   std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
-  Limits limits_;
-
-  // The send path's state first, together: a broadcast touches these lines of each connection.
   bool sending_message_ = false;  // a fragmented message is being sent
   bool sending_transformed_ = false;  // the extension transforms the message being sent
   MessageKind send_kind_ = MessageKind::binary;
   Utf8State send_utf8_{};
   bool close_sent_ = false;
   bool close_received_ = false;
+  bool traffic_ = false;  // receive() saw bytes since the last on_time()
   Error error_ = Error::ok;
+  std::uint32_t fragment_size_;  // ConnectionOptions::fragment_size, clamped (0: never split)
+  std::uint32_t dropped_messages_ = 0;  // saturates
+  detail::StoredLimits limits_;
   std::unique_ptr<detail::Extension> extension_;  // null without one
   mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
-  std::uint64_t dropped_messages_ = 0;
 
   detail::FrameReader reader_;
   detail::MessageAssembler assembler_;
 
-  std::unique_ptr<detail::KeyStream> keys_;     // clients only (RFC 6455 5.3: they mask)
-  detail::ByteBuffer transformed_;              // a message part transformed before it is framed
+
+  // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
+  struct Timers {
+    std::uint32_t ping_interval = 0, pong_timeout = 0, idle_timeout = 0, close_timeout = 0;
+    TimePoint last_traffic{};  // when traffic was last noted (first: the first on_time())
+    TimePoint mark{};          // our last keepalive Ping; once our Close is queued, its start
+    bool started = false;          // on_time() was called
+    bool ping_outstanding = false;  // a keepalive Ping and no traffic since
+    bool close_started = false;     // mark is the close timeout's start
+    bool expired = false;           // the close timeout passed: drop the transport
+  };
+  // What only some connections need, behind one pointer (null for a server without timers): a
+  // client's masking keys (RFC 6455 5.3) and the timers.
+  struct Rare {
+    std::optional<Timers> timers;
+    std::unique_ptr<detail::KeyStream> keys;  // its own: a server's timers do not carry it
+  };
+  std::unique_ptr<Rare> rare_;
 };
 
 }  // namespace wsframe

@@ -15,8 +15,8 @@ struct ErrorInfo {
 };
 
 // One row per Error, in declaration order (checked below). Close codes: 1002 protocol error,
-// 1007 inconsistent data, 1009 message too big, 1011 internal error; 1006
-// (abnormal closure) is reported, never sent.
+// 1001 going away (idle timeout), 1007 inconsistent data, 1009 message too big, 1011 internal
+// error; 1006 (abnormal closure, and the pong and close timeouts) is reported, never sent.
 constexpr ErrorInfo error_table[] = {
     {Error::ok,                                    0,   0, "no error"},
     {Error::unknown_backend,                       0,   0, "no backend of that name is compiled in"},
@@ -85,6 +85,9 @@ constexpr ErrorInfo error_table[] = {
     {Error::not_prepared,                          0,   0, "the prepared message holds no message"},
     {Error::message_dropped,                       0,   0, "output buffer limit reached; the message was dropped"},
     {Error::output_stalled,                     1008,   0, "output buffer limit reached; the connection is closed"},
+    {Error::pong_timeout,                       1006,   0, "no answer from the peer within the pong timeout"},
+    {Error::idle_timeout,                       1001,   0, "nothing received from the peer within the idle timeout"},
+    {Error::close_timeout,                      1006,   0, "the close handshake did not complete within the close timeout"},
 };
 
 constexpr bool table_in_order() noexcept {
@@ -93,7 +96,7 @@ constexpr bool table_in_order() noexcept {
   return true;
 }
 static_assert(table_in_order(), "error_table: one row per Error, in declaration order");
-static_assert(std::size(error_table) == static_cast<std::size_t>(Error::output_stalled) + 1,
+static_assert(std::size(error_table) == static_cast<std::size_t>(Error::close_timeout) + 1,
               "error_table: a row for every Error");
 
 const ErrorInfo* info(Error e) noexcept {

@@ -19,6 +19,8 @@
 #include <span>
 #include <string_view>
 
+#include "byte_buffer.hpp"
+
 #include "wsframe/error.hpp"
 
 namespace wsframe {
@@ -106,6 +108,12 @@ class Extension {
   // Error::compression_failed (its state, and the peer's, are then unknown).
   virtual Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
                          std::size_t& size) noexcept = 0;
+
+  // Kept here, so that a connection without an extension does not carry them: the buffer for a
+  // message part transformed before it is framed, and the bytes decoded of the message being
+  // received (counted against Limits::max_message_size).
+  ByteBuffer outbound_buffer;
+  std::uint64_t inbound_decoded = 0;
 };
 
 }  // namespace wsframe::detail

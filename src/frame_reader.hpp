@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 
 #include "wsframe/backend.hpp"
@@ -33,26 +35,25 @@ class FrameReader {
   // Between frames: reads the next header (completing one kept from earlier inputs). ready:
   // header() is the new frame's, its header bytes consumed; payload bytes then follow.
   HeaderStep read_header(const Backend& backend) noexcept;
+  // Its payload_length counts down as the payload is consumed (frame_left()).
   const FrameHeader& header() const noexcept { return frame_; }
   bool in_payload() const noexcept { return in_payload_; }
   // A frame is partly received: some of its header, or its payload is not complete.
   bool in_frame() const noexcept { return header_have_ != 0 || in_payload_; }
   // The header passed the connection's checks: its payload follows.
   void start_payload() noexcept {
-    frame_left_ = frame_.payload_length;
     mask_phase_ = 0;
-    control_have_ = 0;
     in_payload_ = true;
   }
   // Payload bytes of the frame not yet consumed, and those of them in this input.
-  std::uint64_t frame_left() const noexcept { return frame_left_; }
+  std::uint64_t frame_left() const noexcept { return frame_.payload_length; }
   std::size_t chunk() const noexcept {
-    return static_cast<std::size_t>(std::min<std::uint64_t>(frame_left_, in_left_));
+    return static_cast<std::size_t>(std::min<std::uint64_t>(frame_.payload_length, in_left_));
   }
-  bool whole_payload_here() const noexcept { return frame_left_ <= in_left_; }
+  bool whole_payload_here() const noexcept { return frame_.payload_length <= in_left_; }
   // A new frame's whole payload, still masked, consumed (the caller unmasks it in place).
   std::span<std::byte> take_payload() noexcept {
-    const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_left_));
+    const std::span<std::byte> payload(in_, static_cast<std::size_t>(frame_.payload_length));
     skip(payload.size());  // nothing of a new frame was unmasked ahead
     return payload;
   }
@@ -67,7 +68,8 @@ class FrameReader {
   // copy) and consumed. Not after unmask_ahead() in the same input.
   void take_unmasked_into(const Backend& backend, std::size_t n, std::byte* dst) noexcept {
     if (frame_.masked)
-      mask_phase_ = mask_copy(backend, std::span<const std::byte>(in_, n), {dst, n}, frame_.mask_key, mask_phase_);
+      mask_phase_ = static_cast<std::uint8_t>(
+          mask_copy(backend, std::span<const std::byte>(in_, n), {dst, n}, frame_.mask_key, mask_phase_));
     else if (n != 0)
       std::memcpy(dst, in_, n);
     consume(n);
@@ -76,8 +78,8 @@ class FrameReader {
   // take only some of them); bytes already unmasked are not unmasked again.
   std::span<std::byte> unmask_ahead(const Backend& backend, std::size_t n) noexcept {
     if (frame_.masked && n > unmasked_ahead_) {
-      mask_phase_ = mask(backend, std::span<std::byte>(in_ + unmasked_ahead_, n - unmasked_ahead_), frame_.mask_key,
-                         mask_phase_);
+      mask_phase_ = static_cast<std::uint8_t>(mask(
+          backend, std::span<std::byte>(in_ + unmasked_ahead_, n - unmasked_ahead_), frame_.mask_key, mask_phase_));
       unmasked_ahead_ = n;
     }
     return {in_, n};
@@ -92,13 +94,20 @@ class FrameReader {
 
   // A control frame's unmasked payload piece: the whole payload once it is complete (in place
   // when it came in one piece, else from the internal copy), an empty span with false before.
-  bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept;
+  // False also when memory for the internal copy runs out (`out_of_memory` is then set).
+  bool collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload,
+                       bool& out_of_memory) noexcept;
+  // Between frames: the internal copy of a control payload is returned unless `keep` bytes
+  // hold it (it is rarely needed: only for a control frame straddling inputs).
+  void release(std::size_t keep) noexcept {
+    if (keep < sizeof(ControlBuffer)) control_.reset();
+  }
 
  private:
   void skip(std::size_t n) noexcept {
     in_ += n;
     in_left_ -= n;
-    frame_left_ -= n;
+    frame_.payload_length -= n;
   }
 
   // Input lent by lend().
@@ -106,15 +115,17 @@ class FrameReader {
   std::size_t in_left_ = 0;
   std::size_t unmasked_ahead_ = 0;  // bytes at in_ unmasked but not yet consumed
 
-  // The frame being received.
+  // The frame being received; once its header is read, payload_length is what is left of it.
   FrameHeader frame_{};
   std::array<std::byte, max_header_size> header_bytes_{};  // a header straddling inputs
   std::uint8_t header_have_ = 0;
   bool in_payload_ = false;
-  std::uint64_t frame_left_ = 0;  // payload bytes of frame_ not yet consumed
-  std::size_t mask_phase_ = 0;
-  std::array<std::byte, max_control_payload> control_{};  // a control payload straddling inputs
-  std::size_t control_have_ = 0;
+  std::uint8_t mask_phase_ = 0;  // the key byte the next payload byte is masked with
+  struct ControlBuffer {  // a control payload straddling inputs
+    std::array<std::byte, max_control_payload> bytes;
+    std::uint8_t have;  // 0 between frames: collect_control() empties it when the payload completes
+  };
+  std::unique_ptr<ControlBuffer> control_;  // allocated when first needed
 };
 
 [[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
@@ -148,16 +159,26 @@ class FrameReader {
   return HeaderStep::ready;
 }
 
-inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload) noexcept {
-  if (frame_left_ == 0 && control_have_ == 0) {  // all here: in place
+inline bool FrameReader::collect_control(std::span<const std::byte> piece, std::span<const std::byte>& payload,
+                                         bool& out_of_memory) noexcept {
+  const std::size_t have = control_ ? control_->have : 0;
+  if (frame_.payload_length == 0 && have == 0) {  // all here: in place
     payload = piece;
     return true;
   }
-  std::memcpy(control_.data() + control_have_, piece.data(), piece.size());
-  control_have_ += piece.size();
-  if (frame_left_ != 0) return false;
-  payload = {control_.data(), control_have_};
-  control_have_ = 0;
+  if (!control_) {
+    control_.reset(new (std::nothrow) ControlBuffer);
+    if (!control_) {
+      out_of_memory = true;
+      return false;
+    }
+    control_->have = 0;
+  }
+  if (!piece.empty()) std::memcpy(control_->bytes.data() + have, piece.data(), piece.size());
+  control_->have = static_cast<std::uint8_t>(have + piece.size());  // <= 125 (check_header)
+  if (frame_.payload_length != 0) return false;
+  payload = {control_->bytes.data(), control_->have};
+  control_->have = 0;
   return true;
 }
 

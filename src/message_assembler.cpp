@@ -38,7 +38,8 @@ Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> pie
 // message buffer (with deliver_fragments, into fragments of at most decoded_fragment_size
 // bytes: the input is then consumed only as far as it was decoded). Decoded bytes count
 // against max_message_size.
-Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, Event& ev) noexcept {
+Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
+                                     Event& ev) noexcept {
   const std::size_t chunk = reader.chunk();
   const std::span<const std::byte> in = reader.unmask_ahead(backend, chunk);
   if (fragments_) message_.clear();  // the last fragment event is done with
@@ -50,7 +51,7 @@ Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend
   if (message_ends && size_ == 0) ext.inbound_is_empty();
   std::size_t fed = 0;
   bool at_boundary = true;
-  Error error = decode_into_buffer(in, message_ends, ext, fed, at_boundary);
+  Error error = decode_into_buffer(in, message_ends, ext, limits, fed, at_boundary);
   reader.consume(fed);
   const bool message_done = error == Error::ok && message_ends && fed == chunk && !ext.inbound_pending(true);
   if (message_done) error = ext.finish_inbound(at_boundary);
@@ -70,20 +71,20 @@ Error MessageAssembler::decode_chunk(FrameReader& reader, const Backend& backend
 // max_message_size a one-byte probe tells whether the message goes on, so a bomb never costs
 // more than the limit.
 Error MessageAssembler::decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext,
-                                           std::size_t& fed, bool& at_boundary) noexcept {
+                                           const StoredLimits& limits, std::size_t& fed, bool& at_boundary) noexcept {
   for (;;) {
     const std::span<const std::byte> rest = in.subspan(fed);
     if (rest.empty() && !ext.inbound_pending(message_ends)) return Error::ok;
     std::byte probe;
     std::byte* out = &probe;
     std::size_t room = 1;
-    const std::uint64_t budget = limits_.max_message_size - decoded_;
+    const std::uint64_t budget = limits.max_message_size - ext.inbound_decoded;
     if (budget != 0) {
       if (fragments_ && message_.size() == decoded_fragment_size) return Error::ok;  // deliver these first
       room = fragments_ ? decoded_fragment_size - message_.size()
                         : std::max(message_.spare(), std::max(message_.size(), min_decode_room));
       room = static_cast<std::size_t>(std::min<std::uint64_t>(room, budget));
-      out = message_.extend(room, capacity_cap());
+      out = message_.extend(room, capacity_cap(limits));
       if (out == nullptr) return Error::out_of_memory;
     }
     const InboundStep step = ext.inbound(rest, message_ends, out, room);
@@ -91,7 +92,7 @@ Error MessageAssembler::decode_into_buffer(std::span<const std::byte> in, bool m
       message_.shrink_by(room - step.produced);
     else if (step.produced != 0)  // one byte beyond max_message_size
       return Error::message_too_large;
-    decoded_ += step.produced;
+    ext.inbound_decoded += step.produced;
     fed += step.consumed;
     at_boundary = step.at_boundary;
     if (step.error != Error::ok) return step.error;

@@ -12,19 +12,20 @@
 #include "byte_buffer.hpp"
 #include "extension.hpp"
 #include "frame_reader.hpp"
+#include "stored_limits.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe::detail {
 
 class MessageAssembler {
  public:
-  MessageAssembler(const Limits& limits, bool deliver_fragments) noexcept
-      : limits_(limits), fragments_(deliver_fragments) {}
+  explicit MessageAssembler(bool deliver_fragments) noexcept : fragments_(deliver_fragments) {}
 
   // A data frame's header (check_header() passed): the continuation rules (RFC 6455 5.4),
   // the limits, and a new message's kind when it is a first frame. `ext` is the extension
-  // owning RSV bits, or null.
-  Error start_frame(const FrameHeader& h, Extension* ext) noexcept;
+  // owning RSV bits, or null. The connection's `limits` are passed in, not kept (they would be
+  // a second copy in every connection).
+  Error start_frame(const FrameHeader& h, Extension* ext, const StoredLimits& limits) noexcept;
   bool in_message() const noexcept { return active_; }  // a fragmented message is not finished
   bool transformed() const noexcept { return transformed_; }
   bool check_utf8() const noexcept { return check_utf8_; }
@@ -34,9 +35,10 @@ class MessageAssembler {
 
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
-  Error take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept;
+  Error take_chunk(FrameReader& reader, const Backend& backend, const StoredLimits& limits, Event& ev) noexcept;
   // The same for a transformed message: decoded by `ext` as far as the output may go.
-  Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, Event& ev) noexcept;
+  Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
+                     Event& ev) noexcept;
 
   // No frame in progress: the last reassembled message (valid until the next input) is done
   // with, and its buffer need not keep a large capacity.
@@ -44,14 +46,13 @@ class MessageAssembler {
 
  private:
   Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev) noexcept;
-  Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, std::size_t& fed,
-                           bool& at_boundary) noexcept;
+  Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const StoredLimits& limits,
+                           std::size_t& fed, bool& at_boundary) noexcept;
   // The reassembly buffer never grows past max_message_size.
-  std::size_t capacity_cap() const noexcept {
-    return static_cast<std::size_t>(std::min<std::uint64_t>(limits_.max_message_size, SIZE_MAX));
+  static std::size_t capacity_cap(const StoredLimits& limits) noexcept {
+    return static_cast<std::size_t>(std::min<std::uint64_t>(limits.max_message_size, SIZE_MAX));
   }
 
-  Limits limits_;
   bool fragments_;                 // ConnectionOptions::deliver_fragments
   bool active_ = false;            // a fragmented message started and is not finished
   bool reported_ = false;          // deliver_fragments: its first fragment was delivered
@@ -59,20 +60,20 @@ class MessageAssembler {
   std::uint8_t rsv_ = 0;
   bool check_utf8_ = false;
   bool transformed_ = false;       // an extension decodes it (its first frame had the bits)
-  std::uint64_t size_ = 0;         // payload bytes declared by its frames so far
-  std::uint64_t decoded_ = 0;      // transformed: bytes produced, counted against max_message_size
   Utf8State utf8_{};
+  std::uint64_t size_ = 0;         // payload bytes declared by its frames so far
   ByteBuffer message_;             // reassembly, or one fragment's decoded bytes
 };
 
 // Inline: it runs for every received data frame.
-[[gnu::always_inline]] inline Error MessageAssembler::start_frame(const FrameHeader& h, Extension* ext) noexcept {
+[[gnu::always_inline]] inline Error MessageAssembler::start_frame(const FrameHeader& h, Extension* ext,
+                                                                         const StoredLimits& limits) noexcept {
   const bool continuation = h.opcode == Opcode::continuation;
   if (continuation && !active_) return Error::unexpected_continuation;  // RFC 6455 5.4
   if (!continuation && active_) return Error::expected_continuation;
   // RFC 7692 6.1: only the first frame of a message says it is transformed.
   if (continuation && ext != nullptr && (h.rsv & ext->rsv_bits()) != 0) return Error::reserved_bits_set;
-  if (h.payload_length > limits_.max_frame_size) return Error::frame_too_large;
+  if (h.payload_length > limits.max_frame_size) return Error::frame_too_large;
   if (!continuation) {
     kind_ = h.opcode == Opcode::text ? MessageKind::text : MessageKind::binary;
     rsv_ = h.rsv;
@@ -85,11 +86,11 @@ class MessageAssembler {
     utf8_ = {};
     message_.clear();
     if (transformed_) {
-      decoded_ = 0;
+      ext->inbound_decoded = 0;
       if (const Error e = ext->begin_inbound(); e != Error::ok) return e;
     }
   }
-  if (h.payload_length > limits_.max_message_size - size_) return Error::message_too_large;
+  if (h.payload_length > limits.max_message_size - size_) return Error::message_too_large;
   size_ += h.payload_length;
   active_ = !h.fin;
   return Error::ok;
@@ -105,13 +106,14 @@ inline Event MessageAssembler::whole_message(std::span<const std::byte> payload)
 }
 
 // Inline: the receive path's loop calls it for every data frame off the fast path.
-[[gnu::always_inline]] inline Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend, Event& ev) noexcept {
+[[gnu::always_inline]] inline Error MessageAssembler::take_chunk(FrameReader& reader, const Backend& backend,
+                                                                        const StoredLimits& limits, Event& ev) noexcept {
   const std::size_t chunk = reader.chunk();
   std::span<std::byte> payload;
   if (!fragments_ && chunk != 0) {
     // Reassembled data: unmasked straight into the message buffer, one pass instead of
     // unmasking in place and copying.
-    std::byte* dst = message_.extend(chunk, capacity_cap());
+    std::byte* dst = message_.extend(chunk, capacity_cap(limits));
     if (dst == nullptr) return Error::out_of_memory;
     reader.take_unmasked_into(backend, chunk, dst);
     payload = {dst, chunk};

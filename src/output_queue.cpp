@@ -32,10 +32,10 @@ OutputQueue::OutputQueue(OutputQueue&& other) noexcept
       capacity_(std::exchange(other.capacity_, 0)),
       head_(std::exchange(other.head_, 0)),
       count_(std::exchange(other.count_, 0)),
+      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
       first_(std::exchange(other.first_, nullptr)),
       last_(std::exchange(other.last_, nullptr)),
       spare_(std::exchange(other.spare_, nullptr)),
-      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
       size_(std::exchange(other.size_, 0)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
@@ -85,7 +85,7 @@ OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noex
   for (Block** at = &spare_; *at != nullptr; at = &(*at)->next) {  // smallest first
     if ((*at)->capacity < n) continue;
     Block* block = std::exchange(*at, (*at)->next);
-    spare_bytes_ -= block->capacity;
+    spare_bytes_ -= static_cast<std::uint32_t>(block->capacity);
     block->next = nullptr;
     return block;
   }
@@ -111,20 +111,28 @@ bool OutputQueue::reserve(std::size_t n, std::size_t cap) noexcept {
 }
 
 std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
+  if (extends_last_run(n)) {  // frames written one after another in a block are one run
+    std::byte* at = last_->data() + last_->used;
+    last_->used += n;
+    last_->pending += n;
+    run_at(count_ - 1).size += n;
+    size_ += n;
+    return at;
+  }
   if (!reserve(n, cap)) return nullptr;
   std::byte* at = last_->data() + last_->used;
   last_->used += n;
   last_->pending += n;
-  if (count_ != 0) {  // frames written one after another in a block are one run
-    Run& back = run_at(count_ - 1);
-    if (back.owned == last_ && back.data + back.size == at) {
-      back.size += n;
-      size_ += n;
-      return at;
-    }
-  }
   push({at, n, last_, nullptr});
   return at;
+}
+
+// n more bytes fit right after the last run, in its block: they extend it, needing no new run
+// (so appends after one reserve() never allocate).
+bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
+  if (count_ == 0 || last_ == nullptr || last_->capacity - last_->used < n) return false;
+  const Run& back = run_at(count_ - 1);
+  return back.owned == last_ && back.data + back.size == last_->data() + last_->used;
 }
 
 bool OutputQueue::append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {
@@ -175,11 +183,11 @@ void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
   while (*at != nullptr && (*at)->capacity < block->capacity) at = &(*at)->next;
   block->next = *at;
   *at = block;
-  spare_bytes_ += block->capacity;
+  spare_bytes_ += static_cast<std::uint32_t>(block->capacity);  // capacity <= keep
   while (spare_bytes_ > keep) {  // the smallest go first
     Block* smallest = spare_;
     spare_ = smallest->next;
-    spare_bytes_ -= smallest->capacity;
+    spare_bytes_ -= static_cast<std::uint32_t>(smallest->capacity);
     ::operator delete(smallest);
   }
 }
@@ -206,6 +214,13 @@ void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
     if (block == last_) last_ = nullptr;
     retire(block, keep);
   }
+}
+
+void OutputQueue::trim(std::size_t keep) noexcept {
+  if (count_ != 0 || capacity_ * sizeof(Run) <= keep) return;
+  ::operator delete(ring_);
+  ring_ = nullptr;
+  capacity_ = head_ = 0;
 }
 
 }  // namespace wsframe::detail

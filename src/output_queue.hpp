@@ -41,6 +41,8 @@ class OutputQueue {
   // Drops the first n pending bytes (all of them when n is larger). Owned memory beyond `keep`
   // bytes is returned once unused.
   void consume(std::size_t n, std::size_t keep) noexcept;
+  // With nothing pending, the run ring is returned too unless `keep` bytes hold it.
+  void trim(std::size_t keep) noexcept;
 
  private:
   struct Block;  // owned bytes: a header, then the bytes
@@ -53,6 +55,7 @@ class OutputQueue {
 
   Run& run_at(std::uint32_t i) const noexcept { return ring_[(head_ + i) & (capacity_ - 1)]; }
   bool make_room_for_run() noexcept;
+  bool extends_last_run(std::size_t n) const noexcept;
   void push(const Run& run) noexcept;
   Block* take_block(std::size_t n, std::size_t cap) noexcept;
   bool add_block(std::size_t n, std::size_t cap) noexcept;
@@ -61,10 +64,10 @@ class OutputQueue {
 
   Run* ring_ = nullptr;            // capacity_ (a power of two) runs, count_ of them from head_
   std::uint32_t capacity_ = 0, head_ = 0, count_ = 0;
+  std::uint32_t spare_bytes_ = 0;  // <= keep, which is 32 bits
   Block* first_ = nullptr;         // the oldest block with pending bytes
   Block* last_ = nullptr;          // the block appended to
   Block* spare_ = nullptr;         // emptied blocks kept for reuse (at most `keep` bytes)
-  std::size_t spare_bytes_ = 0;
   std::size_t size_ = 0;
 };
 

@@ -246,27 +246,56 @@ TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no p
   }
 }
 
-TEST_CASE("footprint: what an idle server Connection costs, object and heap", "[allocations][footprint]") {
+namespace {
+
+// One message of `size` bytes in, in one read, and its echo out, the output consumed: what each
+// idle connection then keeps on the heap, on average over `idle`.
+std::size_t heap_after_echo(std::vector<Connection>& idle, std::size_t size) {
+  Connection client(Role::client, {}, {.mask_seed = 2});
+  REQUIRE(client.send_text(std::string(size, 'e')) == Error::ok);
+  const std::vector<std::byte> message(client.pending_output().begin(), client.pending_output().end());
+  const std::size_t before = live_bytes.load();
+  for (Connection& c : idle) {
+    std::vector<std::byte> wire = message;
+    c.receive(wire);
+    const Event ev = c.next_event();
+    REQUIRE(ev.type == EventType::message);
+    REQUIRE(c.send_text(ev.text()) == Error::ok);
+    c.consume_output(c.buffered_amount());
+    REQUIRE_FALSE(c.next_event());
+  }
+  return (live_bytes.load() - before) / idle.size();
+}
+
+// 1000 server connections; `heap` is set to what they allocated (the vector aside).
+std::vector<Connection> idle_servers(const Limits& limits, std::size_t& heap) {
   std::vector<Connection> idle;
   idle.reserve(1000);
   const std::size_t before = live_bytes.load();
-  for (int i = 0; i < 1000; ++i) idle.emplace_back(Role::server);
-  const std::size_t fresh_heap = live_bytes.load() - before;
-  CHECK(fresh_heap == 0);  // a fresh server connection allocates nothing
-  // One small message in and its echo out, all consumed: what an idle connection keeps.
-  Connection client(Role::client, {}, {.mask_seed = 2});
-  REQUIRE(client.send_text("hello") == Error::ok);
-  const std::vector<std::byte> hello(client.pending_output().begin(), client.pending_output().end());
-  const std::size_t before_traffic = live_bytes.load();
-  for (Connection& c : idle) {
-    std::vector<std::byte> wire = hello;
-    c.receive(wire);
-    const Event ev = c.next_event();
-    REQUIRE(c.send_text(ev.text()) == Error::ok);
-    c.consume_output(c.buffered_amount());
+  for (int i = 0; i < 1000; ++i) idle.emplace_back(Role::server, limits);
+  heap = live_bytes.load() - before;
+  return idle;
+}
+
+}  // namespace
+
+TEST_CASE("footprint: an idle server Connection costs at most 256 bytes, object and heap", "[allocations][footprint]") {
+  std::size_t fresh_heap = 0;
+  SECTION("fresh, it allocates nothing") {
+    const std::vector<Connection> idle = idle_servers({}, fresh_heap);
+    CHECK(fresh_heap == 0);
   }
-  const std::size_t heap_after_traffic = (live_bytes.load() - before_traffic) / idle.size();
-  WARN("sizeof(Connection) = " << sizeof(Connection) << " B; idle heap: " << fresh_heap / idle.size()
-                               << " B fresh, " << heap_after_traffic << " B after one echo");
-  CHECK(heap_after_traffic <= 512);  // the run ring and one spare output block
+  SECTION("retained_buffer_bytes 0: after echoing 16 KiB it holds no heap") {
+    std::vector<Connection> idle = idle_servers({.retained_buffer_bytes = 0}, fresh_heap);
+    const std::size_t heap = heap_after_echo(idle, 16u << 10);
+    WARN("sizeof(Connection) = " << sizeof(Connection) << " B; idle heap after a 16 KiB echo: " << heap
+                                 << " B (retained_buffer_bytes 0)");
+    CHECK(sizeof(Connection) + heap <= 256);
+  }
+  SECTION("the default keeps its output buffers (up to 64 KiB) for the next message") {
+    std::vector<Connection> idle = idle_servers({}, fresh_heap);
+    const std::size_t small = heap_after_echo(idle, 5);
+    WARN("default limits, idle heap after a 5-byte echo: " << small << " B");
+    CHECK(small <= 512);  // the run ring and one small output block
+  }
 }

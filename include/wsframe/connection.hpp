@@ -28,6 +28,7 @@
 // Every span in an event stays valid until the next call to receive() or next_event().
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -66,8 +67,46 @@ struct Limits {
   // Buffer capacity a connection keeps once a buffer is empty again; beyond it the memory is
   // returned, so one large message does not pin its size for the connection's lifetime (the
   // reassembly buffer on the next receive() with no frame in progress, the output buffer when
-  // it is drained). 0 keeps nothing; SIZE_MAX keeps everything.
+  // it is drained). 0 keeps nothing, not even the output's run ring once it is drained: an idle
+  // connection then holds no heap at all, at the price of allocating again for each message;
+  // SIZE_MAX keeps everything.
   std::size_t retained_buffer_bytes = 64u << 10;
+  // max_output_bytes, high_water_bytes and retained_buffer_bytes are kept in 32 bits per
+  // connection: values above 4 GiB - 1 act as 4 GiB - 1.
+};
+
+// The caller's clock. The library never reads a clock, starts a thread or sets a timer: the
+// embedder passes the time to Connection::on_time and asks next_deadline() when to call next.
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// Timers (Connection::on_time); each is off at 0, and all are off by default. Milliseconds,
+// stored in 32 bits (longer values are clamped to about 49 days). "Traffic" below is any byte
+// received: receive() only notes that bytes came, and the next on_time(now) takes `now` as the
+// moment they came, so a quiet period is measured from the on_time call after the last
+// receive() (call on_time after each read for exact intervals, or only at next_deadline(): then
+// a period may last up to one more interval). Each expiry fails the connection: on_time returns
+// an error event with the Error below and its close code, state() is closed, error() says why,
+// and should_close_transport() is true once the output (if any) is consumed.
+// A server connection with any timeout set allocates 56 bytes (64-bit) for the timers' state.
+struct Timeouts {
+  // Keepalive (RFC 6455 5.5.2): after this long without traffic, on_time queues an empty Ping.
+  // Without a pong timeout, it pings again each interval while the silence lasts.
+  std::chrono::milliseconds ping_interval{0};
+  // A keepalive Ping unanswered by any traffic (its Pong, RFC 6455 5.5.3, or anything else)
+  // for this long: Error::pong_timeout, close code 1006, nothing sent (the peer is presumed
+  // gone, so the transport should be dropped at once).
+  std::chrono::milliseconds pong_timeout{0};
+  // No traffic for this long (pongs count): Error::idle_timeout, a Close 1001 (going away) is
+  // queued, then the transport should be closed.
+  std::chrono::milliseconds idle_timeout{0};
+  // Our Close was queued (by close(), an echo, or a failure) and the close did not finish in
+  // this long: Error::close_timeout (1006), and should_close_transport() is true at once, even
+  // with output pending. Finished means: for a server, both Close frames exchanged and the
+  // output consumed; for a client, the server closed TCP (RFC 6455 7.1.1: the server closes
+  // first, the client waits, but only so long), which the embedder sees and the connection does
+  // not: a client that still exists when the timeout passes gets it.
+  std::chrono::milliseconds close_timeout{0};
 };
 
 struct ConnectionOptions {
@@ -90,6 +129,15 @@ struct ConnectionOptions {
   std::uint64_t mask_seed = 0;
   // The kernels to use; nullptr means active() at construction.
   const Backend* backend = nullptr;
+  // Automatic fragmentation: a data frame of more than this many payload bytes is sent as
+  // frames of at most this many (RFC 6455 5.4), the first with the opcode (and the extension's
+  // RSV bits), the others continuations, FIN on the last. It applies to every data send: a
+  // whole message, each begin/continue/finish_message piece (which then becomes several frames)
+  // and a prepared message (which then is copied and framed for this connection, not shared).
+  // With permessage-deflate the compressed bytes are split. UTF-8 is still checked once, over
+  // what the caller passed. 0: never split.
+  std::size_t fragment_size = 0;
+  Timeouts timeouts = {};
 };
 
 enum class EventType : std::uint8_t {
@@ -261,8 +309,23 @@ class Connection {
   // buffered_amount() is above Limits::high_water_bytes (what send(prepared) reports as
   // SendStatus::backpressure; the other sends return Error::ok then and leave it to this).
   bool above_high_water() const noexcept;
-  // Messages dropped under OutputFullPolicy::drop.
+  // Messages dropped under OutputFullPolicy::drop (counted up to 2^32 - 1).
   std::uint64_t dropped_messages() const noexcept;
+
+  // ---- timers ---- (ConnectionOptions::timeouts; the caller's clock, see Timeouts)
+  // The time to call on_time next; nullopt when no timer runs (all off, or the connection is
+  // closed). TimePoint::min() asks for a call now: the timers start at the first on_time(), and
+  // a Close queued since the last call starts the close timeout at the next one.
+  std::optional<TimePoint> next_deadline() const noexcept;
+  // Tells the connection the time: it notes the traffic seen since the last call, queues a
+  // keepalive Ping when one is due (write the output), and reports an expiry as an error event
+  // (type none otherwise). Calling it early or often is harmless.
+  //
+  //   const wsframe::TimePoint now = wsframe::Clock::now();     // the embedder's clock read
+  //   if (auto due = conn.next_deadline(); due && *due <= now)
+  //     if (wsframe::Event ev = conn.on_time(now)) handle(ev);  // a timeout: close the socket
+  //   // then sleep in epoll_wait / io_uring until the earliest deadline of all connections
+  Event on_time(TimePoint now) noexcept;
 
   // ---- state ----
   ConnectionState state() const noexcept;
@@ -270,7 +333,8 @@ class Connection {
   // True when the embedding server should now close the TCP connection: the close handshake is
   // complete (or the connection failed) and all output was consumed. RFC 6455 7.1.1: the server
   // closes first, so for a client after a clean close handshake this stays false (wait for the
-  // server to close, with a timeout of your own); a failed client connection may close.
+  // server to close, bounded by Timeouts::close_timeout); a failed client connection may close.
+  // True at once, output pending or not, after Error::output_stalled or Error::close_timeout.
   bool should_close_transport() const noexcept;
   // True while a frame (its header or payload) or a fragmented message is partly received: the
   // peer owes the rest. The connection sets no deadline; an embedder bounds how long this may
@@ -284,8 +348,10 @@ class Connection {
   const Impl& impl() const noexcept;
 
   // The state lives in place, with no allocation or indirection on the hot path; its layout
-  // is private to the library (the size leaves room to grow without changing this class).
-  static constexpr std::size_t storage_size = 512;
+  // is private to the library. Exactly its size: an idle server connection costs this object
+  // and no heap (with Limits::retained_buffer_bytes 0), which is what a server with many idle
+  // connections pays for each.
+  static constexpr std::size_t storage_size = 256;
   alignas(std::max_align_t) std::byte storage_[storage_size];
 };
 

@@ -89,6 +89,12 @@ enum class Error : std::uint8_t {
   not_prepared,               // send() of a PreparedMessage that holds no message
   message_dropped,            // not queued: the output is full (OutputFullPolicy::drop)
   output_stalled,             // the output is full (OutputFullPolicy::close): failed, Close 1008 sent
+  // Timers (Connection::on_time, ConnectionOptions::timeouts): the connection failed.
+  pong_timeout,               // no bytes from the peer within pong_timeout of a keepalive ping -> 1006,
+                              // reported, never sent (the peer is presumed gone)
+  idle_timeout,               // no bytes from the peer for idle_timeout -> Close 1001 (going away) sent
+  close_timeout,              // the close handshake (or, for a client, the server's TCP close) did not
+                              // complete within close_timeout of our Close -> 1006, drop the transport
 };
 
 // Each error's message, close code and HTTP status come from one table (src/error.cpp).
