@@ -5,6 +5,8 @@
 //
 // Echoes each message to its sender with the sender's message kind; with --pubsub sends it to every
 // connected client instead. Prints `listening on 127.0.0.1:P` once ready.
+#include "peer_options.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -31,7 +33,7 @@ struct Message {
 
 class Session;
 std::unordered_set<Session*> sessions;  // the one thread's connected clients
-bool pubsub = false;
+PeerOptions options;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -60,7 +62,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto message = std::make_shared<const Message>(
           Message{beast::buffers_to_string(self->buffer_.data()), self->ws_.got_text()});
       self->buffer_.consume(self->buffer_.size());
-      if (pubsub) {
+      if (options.pubsub) {
         for (Session* s : sessions) s->send(message);
       } else {
         self->send(message);
@@ -97,18 +99,9 @@ void accept(tcp::acceptor& acceptor) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned short port = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--pubsub") pubsub = true;
-    else if (flag == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::atoi(argv[++i]));
-    else {
-      std::fprintf(stderr, "usage: bench-beast-echo --port P [--pubsub]\n");
-      return 2;
-    }
-  }
+  options = parse_peer_options(argc, argv);
   asio::io_context io(1);
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), port});
+  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), options.port});
   acceptor.listen(asio::socket_base::max_listen_connections);
   std::printf("listening on 127.0.0.1:%u\n", acceptor.local_endpoint().port());
   std::fflush(stdout);

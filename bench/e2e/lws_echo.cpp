@@ -5,6 +5,8 @@
 //
 // Echoes each message to its sender with the sender's message kind; with --pubsub sends it to every
 // connected client instead. Prints `listening on 127.0.0.1:P` once ready.
+#include "peer_options.hpp"
+
 #include <libwebsockets.h>
 
 #include <csignal>
@@ -28,7 +30,7 @@ struct Session {
   std::deque<std::shared_ptr<const Message>> queue;
 };
 
-bool pubsub = false;
+PeerOptions options;
 std::unordered_set<lws*> clients;
 volatile std::sig_atomic_t stopping = 0;
 
@@ -44,7 +46,7 @@ void received(lws* wsi, Session& session, const void* in, std::size_t len) {
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) != 0) return;
   auto message = std::make_shared<const Message>(Message{std::move(session.partial), !lws_frame_is_binary(wsi)});
   session.partial.clear();
-  if (!pubsub) return queue_message(wsi, message);
+  if (!options.pubsub) return queue_message(wsi, message);
   for (lws* client : clients) queue_message(client, message);
 }
 
@@ -86,23 +88,14 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  int port = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--pubsub") pubsub = true;
-    else if (flag == "--port" && i + 1 < argc) port = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: bench-lws-echo --port P [--pubsub]\n");
-      return 2;
-    }
-  }
+  options = parse_peer_options(argc, argv);
   lws_set_log_level(LLL_ERR, nullptr);
   const lws_protocols protocols[] = {
       {"echo", callback, sizeof(Session*), 0, 0, nullptr, 0},
       {nullptr, nullptr, 0, 0, 0, nullptr, 0},
   };
   lws_context_creation_info info{};
-  info.port = port;
+  info.port = options.port;
   info.iface = "127.0.0.1";
   info.protocols = protocols;
   info.gid = -1;
@@ -110,7 +103,7 @@ int main(int argc, char** argv) {
   info.fd_limit_per_thread = 1 + 20000;
   lws_context* context = lws_create_context(&info);
   if (context == nullptr) return 1;
-  std::printf("listening on 127.0.0.1:%d\n", port);
+  std::printf("listening on 127.0.0.1:%d\n", options.port);
   std::fflush(stdout);
   std::signal(SIGINT, [](int) { stopping = 1; });
   std::signal(SIGTERM, [](int) { stopping = 1; });

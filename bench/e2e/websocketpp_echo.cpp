@@ -5,6 +5,8 @@
 //
 // Echoes each message to its sender with the sender's opcode; with --pubsub sends it to every
 // connected client instead. Prints `listening on 127.0.0.1:P` once ready.
+#include "peer_options.hpp"
+
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
@@ -16,17 +18,7 @@
 using Server = websocketpp::server<websocketpp::config::asio>;
 
 int main(int argc, char** argv) {
-  unsigned short port = 0;
-  bool pubsub = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--pubsub") pubsub = true;
-    else if (flag == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::atoi(argv[++i]));
-    else {
-      std::fprintf(stderr, "usage: bench-websocketpp-echo --port P [--pubsub]\n");
-      return 2;
-    }
-  }
+  const PeerOptions options = parse_peer_options(argc, argv);
   Server server;
   server.clear_access_channels(websocketpp::log::alevel::all);
   server.clear_error_channels(websocketpp::log::elevel::all);
@@ -43,14 +35,14 @@ int main(int argc, char** argv) {
   server.set_fail_handler([&](websocketpp::connection_hdl h) { clients.erase(h); });
   server.set_message_handler([&](websocketpp::connection_hdl h, Server::message_ptr message) {
     websocketpp::lib::error_code ignored;  // a client gone meanwhile is not this peer's concern
-    if (!pubsub) {
+    if (!options.pubsub) {
       server.send(h, message, ignored);
       return;
     }
     for (const auto& client : clients) server.send(client, message, ignored);
   });
   server.set_listen_backlog(4096);
-  server.listen(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  server.listen(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), options.port));
   server.start_accept();
   boost::system::error_code ec;
   std::printf("listening on 127.0.0.1:%u\n", server.get_local_endpoint(ec).port());
