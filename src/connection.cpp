@@ -41,8 +41,8 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       role_(role),
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
-      limits_(limits),
       fragment_size_(detail::StoredLimits::clamp32(options.fragment_size)),
+      limits_(limits),
       extension_(make_extension(role, options)),
       assembler_(options.deliver_fragments) {
   if (role_ == Role::client) {
