@@ -55,6 +55,15 @@ void receive_bytes(Connection& c, Bytes stream) {  // a copy: receive() unmasks 
 
 const Bytes client_pong = frame(Opcode::pong, {});
 
+// An expiry is one error event from on_time(); the connection is then closed with that error.
+void check_expiry(const Event& ev, const Connection& c, Error expected, std::uint16_t close_code) {
+  CHECK(ev.type == EventType::error);
+  CHECK(ev.error == expected);
+  CHECK(ev.close_code == close_code);
+  CHECK(c.error() == expected);
+  CHECK(c.state() == ConnectionState::closed);
+}
+
 }  // namespace
 
 TEST_CASE("timers are off by default: no deadline, on_time does nothing", "[timers]") {
@@ -107,11 +116,7 @@ TEST_CASE("keepalive: a Ping after ping_interval of silence, and a pong timeout"
     (void)take_output(c);
     CHECK_FALSE(c.on_time(t0 + 1299ms));
     const Event ev = c.on_time(t0 + 1300ms);
-    CHECK(ev.type == EventType::error);
-    CHECK(ev.error == Error::pong_timeout);
-    CHECK(ev.close_code == 1006);
-    CHECK(c.error() == Error::pong_timeout);
-    CHECK(c.state() == ConnectionState::closed);
+    check_expiry(ev, c, Error::pong_timeout, 1006);
     CHECK(c.buffered_amount() == 0);  // no Close: the peer is presumed gone
     CHECK(c.should_close_transport());
     CHECK(c.send_text("late") == Error::connection_closed);
@@ -143,10 +148,7 @@ TEST_CASE("idle timeout: nothing received for idle_timeout sends Close 1001 and 
   CHECK(c.next_deadline() == t0 + 3000ms);
   CHECK_FALSE(c.on_time(t0 + 2999ms));
   const Event ev = c.on_time(t0 + 3000ms);
-  CHECK(ev.type == EventType::error);
-  CHECK(ev.error == Error::idle_timeout);
-  CHECK(ev.close_code == 1001);
-  CHECK(c.state() == ConnectionState::closed);
+  check_expiry(ev, c, Error::idle_timeout, 1001);
   CHECK_FALSE(c.should_close_transport());  // the Close is still to be written
   CHECK(take_output(c) == server_frame(Opcode::close, close_payload(1001)));
   CHECK(c.should_close_transport());
@@ -163,11 +165,7 @@ TEST_CASE("close timeout: a close that does not finish in time is reported", "[t
     CHECK(c.next_deadline() == t0 + 6s);
     CHECK_FALSE(c.on_time(t0 + 6s - 1ms));
     const Event ev = c.on_time(t0 + 6s);
-    CHECK(ev.type == EventType::error);
-    CHECK(ev.error == Error::close_timeout);
-    CHECK(ev.close_code == 1006);
-    CHECK(c.error() == Error::close_timeout);
-    CHECK(c.state() == ConnectionState::closed);
+    check_expiry(ev, c, Error::close_timeout, 1006);
     CHECK(c.buffered_amount() != 0);      // our Close was never written: the peer does not read
     CHECK(c.should_close_transport());    // drop the transport anyway
     CHECK_FALSE(c.next_deadline());
