@@ -22,9 +22,13 @@ using u8v = __m256i;
 inline constexpr std::size_t width = 32;
 inline constexpr bool masked_memory = false;  // no masked loads: overlapping or word-built ones
 
-// Loads and stores.
-inline u8v load(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline void store(void* p, u8v v) noexcept { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+}  // namespace wsframe::WSFRAME_ISA::simd
+
+#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+
+namespace wsframe::WSFRAME_ISA::simd {
+
+// Partial loads and stores.
 // The first min(k, 32) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   const auto* b = static_cast<const std::byte*>(p);
@@ -56,18 +60,12 @@ inline u8v join_halves(__m128i low, __m128i high) noexcept { return _mm256_set_m
 // A 16-byte vector as one: on 16-byte layers only (named in discarded branches here).
 u8v from_xmm(__m128i v) noexcept;
 
-// Constants.
-inline u8v splat(std::uint8_t b) noexcept { return bytes(b); }
+// Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return _mm256_set1_epi32(static_cast<int>(v)); }
 // A 16-byte table (for lookup()) in every lane.
 inline u8v table(const void* t16) noexcept { return _mm256_broadcastsi128_si256(_mm_loadu_si128(static_cast<const __m128i*>(t16))); }
 
-// Bitwise and arithmetic, per byte unless named otherwise.
-inline u8v bit_and(u8v a, u8v b) noexcept { return bytes(a) & bytes(b); }
-inline u8v bit_or(u8v a, u8v b) noexcept { return bytes(a) | bytes(b); }
-inline u8v bit_xor(u8v a, u8v b) noexcept { return bytes(a) ^ bytes(b); }
-inline u8v add(u8v a, u8v b) noexcept { return bytes(a) + bytes(b); }
-inline u8v sub(u8v a, u8v b) noexcept { return bytes(a) - bytes(b); }
+// Arithmetic, per byte unless named otherwise (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return _mm256_subs_epu8(a, b); }  // unsigned, saturating
 inline u8v greater(u8v a, u8v b) noexcept { return _mm256_cmpgt_epi8(a, b); }  // signed; 0xFF where a > b
 inline u8v equal(u8v a, u8v b) noexcept { return _mm256_cmpeq_epi8(a, b); }

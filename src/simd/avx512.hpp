@@ -27,9 +27,13 @@ inline constexpr std::size_t width = 64;
 inline constexpr bool masked_memory = true;  // short inputs and tails are one masked access
 inline constexpr __mmask64 all_bytes = ~0ull;
 
-// Loads and stores.
-inline u8v load(const void* p) noexcept { return _mm512_loadu_si512(p); }
-inline void store(void* p, u8v v) noexcept { _mm512_storeu_si512(p, v); }
+}  // namespace wsframe::WSFRAME_ISA::simd
+
+#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+
+namespace wsframe::WSFRAME_ISA::simd {
+
+// Partial loads and stores.
 // The mask of the first k bytes (k >= 64: all).
 inline __mmask64 first_bytes(std::size_t k) noexcept { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); }
 // The first min(k, 64) bytes at p, zeros above; masked-off bytes are not read.
@@ -55,18 +59,12 @@ inline u8v join_halves(__m128i low, __m128i high) noexcept { return _mm512_inser
 // A 16-byte vector as one: on 16-byte layers only (named in discarded branches here).
 u8v from_xmm(__m128i v) noexcept;
 
-// Constants.
-inline u8v splat(std::uint8_t b) noexcept { return bytes(b); }
+// Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return _mm512_set1_epi32(static_cast<int>(v)); }
 // A 16-byte table (for lookup()) in every lane.
 inline u8v table(const void* t16) noexcept { return _mm512_maskz_broadcast_i32x4(0xffff, _mm_loadu_si128(static_cast<const __m128i*>(t16))); }
 
-// Bitwise and arithmetic, per byte unless named otherwise.
-inline u8v bit_and(u8v a, u8v b) noexcept { return bytes(a) & bytes(b); }
-inline u8v bit_or(u8v a, u8v b) noexcept { return bytes(a) | bytes(b); }
-inline u8v bit_xor(u8v a, u8v b) noexcept { return bytes(a) ^ bytes(b); }
-inline u8v add(u8v a, u8v b) noexcept { return bytes(a) + bytes(b); }
-inline u8v sub(u8v a, u8v b) noexcept { return bytes(a) - bytes(b); }
+// Arithmetic, per byte unless named otherwise (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return _mm512_subs_epu8(a, b); }  // unsigned, saturating
 inline u8v greater(u8v a, u8v b) noexcept { return _mm512_movm_epi8(_mm512_cmpgt_epi8_mask(a, b)); }  // signed
 inline u8v equal(u8v a, u8v b) noexcept { return _mm512_movm_epi8(_mm512_cmpeq_epi8_mask(a, b)); }

@@ -19,9 +19,13 @@ using u8v = uint8x16_t;
 inline constexpr std::size_t width = 16;
 inline constexpr bool masked_memory = false;  // no masked loads: overlapping or word-built ones
 
-// Loads and stores.
-inline u8v load(const void* p) noexcept { return vld1q_u8(static_cast<const std::uint8_t*>(p)); }
-inline void store(void* p, u8v v) noexcept { vst1q_u8(static_cast<std::uint8_t*>(p), v); }
+}  // namespace wsframe::WSFRAME_ISA::simd
+
+#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+
+namespace wsframe::WSFRAME_ISA::simd {
+
+// Partial loads and stores.
 // The first min(k, 16) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   if (k >= width) return load(p);
@@ -34,16 +38,12 @@ void store_first(void* p, std::size_t k, u8v v) noexcept;
 u8v keep_first(u8v v, std::size_t k) noexcept;
 std::uint64_t load_first_u64(const void* p, std::size_t k) noexcept;
 
-// Constants.
-inline u8v splat(std::uint8_t b) noexcept { return bytes(b); }
+// Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return vreinterpretq_u8_u32(vdupq_n_u32(v)); }
 // A 16-byte table (for lookup()).
-inline u8v table(const void* t16) noexcept { return load(t16); }
+inline u8v table(const void* t16) noexcept { return vld1q_u8(static_cast<const std::uint8_t*>(t16)); }
 
-// Bitwise and arithmetic, per byte.
-inline u8v bit_and(u8v a, u8v b) noexcept { return bytes(a) & bytes(b); }
-inline u8v bit_or(u8v a, u8v b) noexcept { return bytes(a) | bytes(b); }
-inline u8v bit_xor(u8v a, u8v b) noexcept { return bytes(a) ^ bytes(b); }
+// Arithmetic, per byte (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return vqsubq_u8(a, b); }  // unsigned, saturating
 // Each byte's high nibble (0..15).
 inline u8v high_nibbles(u8v v) noexcept { return vshrq_n_u8(v, 4); }

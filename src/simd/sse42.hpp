@@ -21,9 +21,13 @@ using u8v = __m128i;
 inline constexpr std::size_t width = 16;
 inline constexpr bool masked_memory = false;  // no masked loads: overlapping or word-built ones
 
-// Loads and stores.
-inline u8v load(const void* p) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-inline void store(void* p, u8v v) noexcept { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
+}  // namespace wsframe::WSFRAME_ISA::simd
+
+#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+
+namespace wsframe::WSFRAME_ISA::simd {
+
+// Partial loads and stores.
 // The first min(k, 16) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   if (k >= width) return load(p);
@@ -40,18 +44,12 @@ std::uint64_t load_first_u64(const void* p, std::size_t k) noexcept;
 u8v join_halves(__m128i low, __m128i high) noexcept;
 inline u8v from_xmm(__m128i v) noexcept { return v; }
 
-// Constants.
-inline u8v splat(std::uint8_t b) noexcept { return bytes(b); }
+// Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return _mm_set1_epi32(static_cast<int>(v)); }
 // A 16-byte table (for lookup()).
-inline u8v table(const void* t16) noexcept { return load(t16); }
+inline u8v table(const void* t16) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(t16)); }  // not xsimd: GCC folds this load of a constant table, not xsimd's
 
-// Bitwise and arithmetic, per byte unless named otherwise.
-inline u8v bit_and(u8v a, u8v b) noexcept { return bytes(a) & bytes(b); }
-inline u8v bit_or(u8v a, u8v b) noexcept { return bytes(a) | bytes(b); }
-inline u8v bit_xor(u8v a, u8v b) noexcept { return bytes(a) ^ bytes(b); }
-inline u8v add(u8v a, u8v b) noexcept { return bytes(a) + bytes(b); }
-inline u8v sub(u8v a, u8v b) noexcept { return bytes(a) - bytes(b); }
+// Arithmetic, per byte unless named otherwise (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return _mm_subs_epu8(a, b); }  // unsigned, saturating
 inline u8v greater(u8v a, u8v b) noexcept { return _mm_cmpgt_epi8(a, b); }  // signed; 0xFF where a > b
 inline u8v equal(u8v a, u8v b) noexcept { return _mm_cmpeq_epi8(a, b); }
