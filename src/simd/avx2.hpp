@@ -24,11 +24,13 @@ inline constexpr bool masked_memory = false;  // no masked loads: overlapping or
 
 }  // namespace wsframe::WSFRAME_ISA::simd
 
-#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+#include "simd/xsimd_ops.hpp"  // splat, bit_and, bit_or, bit_xor, add, sub
 
 namespace wsframe::WSFRAME_ISA::simd {
 
-// Partial loads and stores.
+// Loads and stores.
+inline u8v load(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline void store(void* p, u8v v) noexcept { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
 // The first min(k, 32) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   const auto* b = static_cast<const std::byte*>(p);

@@ -29,11 +29,13 @@ inline constexpr __mmask64 all_bytes = ~0ull;
 
 }  // namespace wsframe::WSFRAME_ISA::simd
 
-#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+#include "simd/xsimd_ops.hpp"  // splat, bit_and, bit_or, bit_xor, add, sub
 
 namespace wsframe::WSFRAME_ISA::simd {
 
-// Partial loads and stores.
+// Loads and stores.
+inline u8v load(const void* p) noexcept { return _mm512_loadu_si512(p); }
+inline void store(void* p, u8v v) noexcept { _mm512_storeu_si512(p, v); }
 // The mask of the first k bytes (k >= 64: all).
 inline __mmask64 first_bytes(std::size_t k) noexcept { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); }
 // The first min(k, 64) bytes at p, zeros above; masked-off bytes are not read.

@@ -21,11 +21,13 @@ inline constexpr bool masked_memory = false;  // no masked loads: overlapping or
 
 }  // namespace wsframe::WSFRAME_ISA::simd
 
-#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+#include "simd/xsimd_ops.hpp"  // splat, bit_and, bit_or, bit_xor, add, sub
 
 namespace wsframe::WSFRAME_ISA::simd {
 
-// Partial loads and stores.
+// Loads and stores.
+inline u8v load(const void* p) noexcept { return vld1q_u8(static_cast<const std::uint8_t*>(p)); }
+inline void store(void* p, u8v v) noexcept { vst1q_u8(static_cast<std::uint8_t*>(p), v); }
 // The first min(k, 16) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   if (k >= width) return load(p);
@@ -41,7 +43,7 @@ std::uint64_t load_first_u64(const void* p, std::size_t k) noexcept;
 // Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return vreinterpretq_u8_u32(vdupq_n_u32(v)); }
 // A 16-byte table (for lookup()).
-inline u8v table(const void* t16) noexcept { return vld1q_u8(static_cast<const std::uint8_t*>(t16)); }
+inline u8v table(const void* t16) noexcept { return load(t16); }
 
 // Arithmetic, per byte (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return vqsubq_u8(a, b); }  // unsigned, saturating

@@ -23,11 +23,13 @@ inline constexpr bool masked_memory = false;  // no masked loads: overlapping or
 
 }  // namespace wsframe::WSFRAME_ISA::simd
 
-#include "simd/xsimd_ops.hpp"  // load, store, splat, bit_and, bit_or, bit_xor, add, sub
+#include "simd/xsimd_ops.hpp"  // splat, bit_and, bit_or, bit_xor, add, sub
 
 namespace wsframe::WSFRAME_ISA::simd {
 
-// Partial loads and stores.
+// Loads and stores.
+inline u8v load(const void* p) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline void store(void* p, u8v v) noexcept { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
 // The first min(k, 16) bytes at p, zeros above, reading nothing past them.
 inline u8v load_first(const void* p, std::size_t k) noexcept {
   if (k >= width) return load(p);
@@ -47,7 +49,7 @@ inline u8v from_xmm(__m128i v) noexcept { return v; }
 // Constants (splat: xsimd_ops.hpp).
 inline u8v splat32(std::uint32_t v) noexcept { return _mm_set1_epi32(static_cast<int>(v)); }
 // A 16-byte table (for lookup()).
-inline u8v table(const void* t16) noexcept { return _mm_loadu_si128(static_cast<const __m128i*>(t16)); }  // not xsimd: GCC folds this load of a constant table, not xsimd's
+inline u8v table(const void* t16) noexcept { return load(t16); }
 
 // Arithmetic, per byte unless named otherwise (bitwise, add, sub: xsimd_ops.hpp).
 inline u8v sub_sat(u8v a, u8v b) noexcept { return _mm_subs_epu8(a, b); }  // unsigned, saturating
