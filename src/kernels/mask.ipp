@@ -1,11 +1,12 @@
 // Payload masking, RFC 6455 section 5.3: dst[i] = src[i] ^ key[i % 4], with the key already
 // rotated to the starting phase (key_word). In place when src == dst.
 //
-// Shape: a vector body, unrolled four times, then the tail. With masked memory (AVX-512) the tail (and any input
-// shorter than a vector) is one masked load/store. Elsewhere the tail is one overlapping vector
-// loaded and masked *before* the body writes anything (so the in-place form never masks a byte
-// twice), and short inputs use 64-bit words with the same overlap trick. Never a byte loop over
-// more than 3 bytes, never a read or write outside [src, src + n) and [dst, dst + n).
+// Shape: a vector body, unrolled four times, then the tail. With masked memory (AVX-512) the tail
+// (and any input shorter than a vector) is one masked load/store. Elsewhere the tail is one
+// overlapping vector loaded and masked *before* the body writes anything (so the in-place form
+// never masks a byte twice), and short inputs use 64-bit words with the same overlap trick.
+// Never a byte loop over more than 3 bytes, never a read or write outside [src, src + n) and
+// [dst, dst + n).
 
 // Portable form, also the short-input path of the SIMD backends that lack masked loads.
 inline void mask_words(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {

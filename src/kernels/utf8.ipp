@@ -434,14 +434,14 @@ inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   return utf8_check_blocks(p, 0, n) == n;
 }
 
-// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one
-// complete text: the receive path's single-frame text message. With AVX-512 and n <= 128 the
-// check runs on the unmasked registers instead of reading the bytes back right after storing
-// them (loads overlapping stores in flight at -1..-3 bytes cannot be forwarded and wait), and
-// without a branch on the data: both 64-byte blocks are always checked, the zero padding
-// beyond n ending any sequence left open (as a complete text requires). That padding needs at
-// least one byte past n inside the two blocks, so n = 128 exactly takes the general path: with
-// no padding, a sequence left open by the last bytes would pass.
+// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
+// text: the receive path's single-frame text message. With masked memory (AVX-512: two 64-byte
+// blocks) and n < 2 * width the check runs on the unmasked registers instead of reading the bytes
+// back right after storing them (loads overlapping stores in flight at -1..-3 bytes cannot be
+// forwarded and wait), and without a branch on the data: both blocks are always checked, the zero
+// padding beyond n ending any sequence left open (as a complete text requires). That padding needs
+// at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
+// with no padding, a sequence left open by the last bytes would pass.
 inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
   if constexpr (simd::masked_memory) {
