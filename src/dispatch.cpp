@@ -36,7 +36,7 @@ struct CpuFeatures {
   bool neon = false;    // Advanced SIMD (always present on aarch64)
   bool avx512_vbmi = false;  // avx512, and AVX-512 VBMI (vpermb, vpermi2b, vpmultishiftqb)
   // Extensions patched into the backends above (src/kernels/extensions.hpp).
-  bool sha_ni = false;       // x86 SHA extensions (with the SSSE3/SSE4.1 their code uses)
+  bool sha_ni = false;       // x86 SHA extensions (and SSE4.2, which their TU is compiled for)
   bool arm_sha1 = false;     // ARMv8 SHA1 instructions
 };
 

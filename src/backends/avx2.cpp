@@ -1,4 +1,4 @@
-// The avx2 backend. Compiler flags (CMakeLists.txt): -mavx2 -mbmi -mbmi2 -mpopcnt.
+// The avx2 backend: the kernels on the avx2 SIMD layer. Compiler flags (CMakeLists.txt): -mavx2 -mbmi -mbmi2 -mpopcnt.
 #define WSFRAME_ISA avx2
-#define WSFRAME_ARCH xsimd::avx2
+#include "simd/avx2.hpp"
 #include "backends/instantiate.ipp"

@@ -1,20 +1,13 @@
-// Instantiates every kernel for one instruction set. A backend TU defines
-//   WSFRAME_ISA       the namespace and backend name (scalar, sse42, avx2, avx512, neon; avx512
-//                     also defines avx512vbmi)
-//   WSFRAME_ARCH      the xsimd architecture (SIMD backends only; also defines WSFRAME_ARCH_SIMD)
-// and includes this file; CMakeLists.txt compiles it with the ISA's -m flags.
-#if defined(WSFRAME_ARCH)
-#define WSFRAME_ARCH_SIMD 1
-#endif
+// Instantiates every kernel on one SIMD layer and fills the backend's table. A backend TU
+// defines WSFRAME_ISA (the namespace and backend name: scalar, sse42, avx2, avx512, neon),
+// includes its layer, src/simd/<isa>.hpp, and then this file; CMakeLists.txt compiles it with
+// the ISA's -m flags. Adding a backend means writing one SIMD header and one such TU.
 #include "kernels/prelude.hpp"
 
 #define WSFRAME_STRINGIFY_(x) #x
 #define WSFRAME_STRINGIFY(x) WSFRAME_STRINGIFY_(x)
 
 namespace wsframe::WSFRAME_ISA {
-#if defined(WSFRAME_ARCH_SIMD)
-using arch = WSFRAME_ARCH;
-#endif
 #include "kernels/common.ipp"
 #include "kernels/mask.ipp"
 #include "kernels/utf8.ipp"
@@ -38,17 +31,4 @@ constexpr Backend backend{
     .accept_keys = &accept_keys,
     .decode_header = &decode_header,
 };
-
-#if defined(__AVX512BW__)
-// The avx512vbmi backend: the same kernels with base64 on AVX-512 VBMI (vpermb), for CPUs that
-// have it. Derived from `backend`, so that it has every kernel the plain table has.
-extern const Backend backend_vbmi;
-constinit const Backend backend_vbmi = [] {
-  Backend b = backend;
-  b.name = WSFRAME_STRINGIFY(WSFRAME_ISA) "vbmi";
-  b.base64_encode = &base64_encode_vbmi;
-  b.base64_decode = &base64_decode_vbmi;
-  return b;
-}();
-#endif
 }  // namespace wsframe::WSFRAME_ISA

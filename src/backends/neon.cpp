@@ -1,4 +1,5 @@
-// The neon backend. Compiler flags (CMakeLists.txt): none: NEON is part of armv8-a.
+// The neon backend: the kernels on the neon SIMD layer. Compiler flags (CMakeLists.txt): none:
+// NEON is part of armv8-a.
 #define WSFRAME_ISA neon
-#define WSFRAME_ARCH xsimd::neon64
+#include "simd/neon.hpp"
 #include "backends/instantiate.ipp"

@@ -1,4 +1,4 @@
-// The sse42 backend. Compiler flags (CMakeLists.txt): -msse4.2 -mpopcnt.
+// The sse42 backend: the kernels on the sse42 SIMD layer. Compiler flags (CMakeLists.txt): -msse4.2 -mpopcnt.
 #define WSFRAME_ISA sse42
-#define WSFRAME_ARCH xsimd::sse4_2
+#include "simd/sse42.hpp"
 #include "backends/instantiate.ipp"

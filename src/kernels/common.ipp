@@ -1,20 +1,6 @@
 // Small helpers shared by the kernels. Included inside wsframe::<isa> (see prelude.hpp): no
-// #include here, and nothing from std that the compiler might emit out of line.
-
-// Unaligned loads and stores through memcpy: no alignment or aliasing assumptions (the
-// builtin compiles to one mov).
-inline std::uint64_t load_u64(const std::byte* p) noexcept {
-  std::uint64_t v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store_u64(std::byte* p, std::uint64_t v) noexcept { __builtin_memcpy(p, &v, sizeof v); }
-inline std::uint32_t load_u32(const std::byte* p) noexcept {
-  std::uint32_t v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store_u32(std::byte* p, std::uint32_t v) noexcept { __builtin_memcpy(p, &v, sizeof v); }
+// #include here, and nothing from std that the compiler might emit out of line. The unaligned
+// loads and stores (load_u64, ...) come from the SIMD layer (src/simd/memory.hpp).
 
 // The masking key word for a position `offset` bytes further on. The word's memory image is
 // the key in wire order, so on a little-endian CPU advancing the phase is a right rotation.

@@ -2,21 +2,12 @@
 //
 // One 8-byte load covers every header of up to 8 bytes (7-bit and 16-bit lengths, masked or
 // not); only the 64-bit length class reads again (bytes 2..13). With fewer than 8 bytes given
-// the word is assembled without reading past them: one masked load on AVX-512, two
-// overlapping loads elsewhere. Lengths are byte-swapped, never assembled byte by byte.
-
-inline std::uint16_t load_u16(const std::byte* p) noexcept {
-  std::uint16_t v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
+// the word is assembled without reading past them: one masked load where the SIMD layer has
+// them (AVX-512), two overlapping loads elsewhere. Lengths are byte-swapped, never assembled byte by byte.
 
 // The n (< 8) bytes at p as a little-endian word, bytes n..7 zero.
 inline std::uint64_t load_partial_u64(const std::byte* p, std::size_t n) noexcept {
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
-  const __mmask16 live = static_cast<__mmask16>(_bzhi_u32(0xffu, static_cast<unsigned>(n)));
-  return static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_maskz_loadu_epi8(live, p)));  // masked-off bytes are not read
-#else
+  if constexpr (simd::masked_memory) return simd::load_first_u64(p, n);
   if (n >= 4) {
     const std::uint64_t hi = load_u32(p + n - 4);
     return load_u32(p) | (hi << (8 * (n - 4)));
@@ -26,7 +17,6 @@ inline std::uint64_t load_partial_u64(const std::byte* p, std::size_t n) noexcep
     return load_u16(p) | (hi << (8 * (n - 2)));
   }
   return n == 1 ? static_cast<std::uint64_t>(p[0]) : 0;
-#endif
 }
 
 // How far ahead decode_header() prefetches: about a dozen typical small frames. On the

@@ -1,11 +1,12 @@
 // Payload masking, RFC 6455 section 5.3: dst[i] = src[i] ^ key[i % 4], with the key already
 // rotated to the starting phase (key_word). In place when src == dst.
 //
-// Shape: a vector body, unrolled four times, then the tail. With AVX-512 the tail (and any input
-// shorter than a vector) is one masked load/store. Elsewhere the tail is one overlapping vector
-// loaded and masked *before* the body writes anything (so the in-place form never masks a byte
-// twice), and short inputs use 64-bit words with the same overlap trick. Never a byte loop over
-// more than 3 bytes, never a read or write outside [src, src + n) and [dst, dst + n).
+// Shape: a vector body, unrolled four times, then the tail. With masked memory (AVX-512) the tail
+// (and any input shorter than a vector) is one masked load/store. Elsewhere the tail is one
+// overlapping vector loaded and masked *before* the body writes anything (so the in-place form
+// never masks a byte twice), and short inputs use 64-bit words with the same overlap trick.
+// Never a byte loop over more than 3 bytes, never a read or write outside [src, src + n) and
+// [dst, dst + n).
 
 // Portable form, also the short-input path of the SIMD backends that lack masked loads.
 inline void mask_words(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
@@ -34,31 +35,29 @@ inline void mask_words(const std::byte* src, std::byte* dst, std::size_t n, std:
   }
 }
 
-#if defined(WSFRAME_ARCH_SIMD)
-// Short input (n < one vector): one masked load/store on AVX-512, 64-bit words elsewhere.
+#if defined(WSFRAME_SIMD)
+// Short input (n < one vector): one masked load/store where the layer has them (masked-off
+// bytes are neither read nor written), 64-bit words elsewhere.
 inline void mask_short(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
-#if defined(__AVX512BW__)
-  const __mmask64 live = _bzhi_u64(~0ull, static_cast<unsigned>(n));
-  const __m512i v = _mm512_maskz_loadu_epi8(live, src);  // masked-off bytes are not read
-  _mm512_mask_storeu_epi8(dst, live, _mm512_xor_si512(v, _mm512_set1_epi32(static_cast<int>(key_word))));
-#else
-  mask_words(src, dst, n, key_word);
-#endif
+  if constexpr (simd::masked_memory)
+    simd::store_first(dst, n, simd::bit_xor(simd::load_first(src, n), simd::splat32(key_word)));
+  else
+    mask_words(src, dst, n, key_word);
 }
 
 inline void mask_simd(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
-  using bytes = xsimd::batch<std::uint8_t, arch>;
-  using words = xsimd::batch<std::uint32_t, arch>;
+  using bytes = simd::bytes;
+  using words = xsimd::batch<std::uint32_t, simd::arch>;
   constexpr std::size_t W = bytes::size;
   if (n < W) return mask_short(src, dst, n, key_word);
 
   const auto* in = reinterpret_cast<const std::uint8_t*>(src);  // byte types may alias anything
   auto* out = reinterpret_cast<std::uint8_t*>(dst);
   const bytes k = xsimd::bitwise_cast<bytes>(words(key_word));
-#if !defined(__AVX512BW__)
-  const bytes last = bytes::load_unaligned(in + n - W) ^
-                     xsimd::bitwise_cast<bytes>(words(advance_key(key_word, n - W)));
-#endif
+  // Without masked stores, the tail is the vector ending at n, masked before the body writes.
+  const bytes last = simd::masked_memory ? bytes(std::uint8_t{0})
+                                         : bytes::load_unaligned(in + n - W) ^
+                                               xsimd::bitwise_cast<bytes>(words(advance_key(key_word, n - W)));
   std::size_t i = 0;
   for (; i + 4 * W <= n; i += 4 * W) {
     const bytes a = bytes::load_unaligned(in + i), b = bytes::load_unaligned(in + i + W);
@@ -69,18 +68,18 @@ inline void mask_simd(const std::byte* src, std::byte* dst, std::size_t n, std::
     (d ^ k).store_unaligned(out + i + 3 * W);
   }
   for (; i + W <= n; i += W) (bytes::load_unaligned(in + i) ^ k).store_unaligned(out + i);
-#if defined(__AVX512BW__)
-  // i is a multiple of 64, so the key is still in phase: one masked step for the rest.
-  if (i < n) mask_short(src + i, dst + i, n - i, key_word);
-#else
-  last.store_unaligned(out + n - W);
-#endif
+  if constexpr (simd::masked_memory) {
+    // i is a multiple of the width, so the key is still in phase: one masked step for the rest.
+    if (i < n) mask_short(src + i, dst + i, n - i, key_word);
+  } else {
+    last.store_unaligned(out + n - W);
+  }
 }
 #endif
 
 // The two Backend entries.
 inline void mask_copy(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
-#if defined(WSFRAME_ARCH_SIMD)
+#if defined(WSFRAME_SIMD)
   mask_simd(src, dst, n, key_word);
 #else
   mask_words(src, dst, n, key_word);

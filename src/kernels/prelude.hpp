@@ -1,11 +1,13 @@
-// Headers every backend translation unit needs, included *outside* any namespace, before the
-// kernel sources (*.ipp) are included *inside* the backend's own namespace.
+// Headers every backend translation unit needs, included *outside* any namespace (after the
+// backend's SIMD layer, src/simd/<isa>.hpp), before the kernel sources (*.ipp) are included
+// *inside* the backend's own namespace.
 //
 // Why the .ipp files are included inside a namespace: each backend TU is compiled with its own
 // -m flags. If two TUs emitted the same inline function or template instantiation under one
 // name, the linker would keep one of them, and a helper compiled with -mavx512bw could end up
 // in the scalar path: SIGILL on an older CPU. Everything a kernel defines therefore lives in
-// wsframe::<isa>, and each TU instantiates xsimd only with its own arch.
+// wsframe::<isa> (the SIMD layer in wsframe::<isa>::simd), and each TU instantiates xsimd only
+// with its own arch.
 #pragma once
 
 #include <cstddef>
@@ -17,10 +19,6 @@
 #include "utf8_state.hpp"
 #include "wsframe/backend.hpp"
 #include "wsframe/frame.hpp"
-
-#if defined(WSFRAME_ARCH_SIMD)
-#include <xsimd/xsimd.hpp>
-#endif
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,8 +1,8 @@
 // SHA-1 (FIPS 180-4 section 6.1) and the WebSocket accept key (RFC 6455 section 4.2.2).
 //
 // The hashing driver (padding, the specialised accept-key blocks) is written once over a
-// block compression function; this file has the portable one, sha1_x86.ipp (SHA-NI) and
-// sha1_arm.ipp (ARMv8 SHA1 instructions) the hardware ones. Needs base64.ipp.
+// block compression function; this file has the portable one, sha_ni/sha1.ipp (SHA-NI) and
+// arm_sha1/sha1.ipp (ARMv8 SHA1 instructions) the hardware ones. Needs base64.ipp.
 
 // Compresses `blocks` 64-byte blocks into state[0..4] (FIPS 180-4 6.1.2).
 using Sha1Compress = void (*)(std::uint32_t* state, const std::byte* data, std::size_t blocks) noexcept;
@@ -21,16 +21,11 @@ template <int R>
 inline std::uint32_t sha1_rotl(std::uint32_t x) noexcept {
   return (x << R) | (x >> (32 - R));
 }
-#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__)
-using Sha1Lanes = xsimd::batch<std::uint32_t, arch>;
+#if defined(WSFRAME_SIMD_SHA1_LANES)
+using Sha1Lanes = simd::u32_lanes;
 template <int R>
 inline Sha1Lanes sha1_rotl(Sha1Lanes x) noexcept {
-#if defined(__AVX512F__)
-  // vprold; the maskz form avoids GCC 12's false -Wuninitialized on the unmasked one (PR 105593).
-  return _mm512_maskz_rol_epi32(0xFFFF, x, R);
-#else
-  return _mm256_or_si256(_mm256_slli_epi32(x, R), _mm256_srli_epi32(x, 32 - R));
-#endif
+  return simd::rotl32<R>(x);
 }
 #endif
 template <class V>
@@ -220,7 +215,7 @@ inline void accept_keys_grouped(const std::string_view* keys, std::size_t count,
   if (filled > 0) flush();
 }
 
-#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__) && defined(WSFRAME_BASE64_VEC)
+#if defined(WSFRAME_SIMD_SHA1_LANES)
 // ---------------------------------------------------------------------------------------------
 // Multi-buffer SHA-1 for accept_keys: one key per 32-bit lane (8 on avx2, 16 on avx512), the
 // portable rounds on whole vectors. Of the two blocks (accept_blocks) only the first six words
@@ -260,7 +255,7 @@ inline void accept_key(const char* key, std::size_t n, char* out) noexcept {
   accept_key_with<&sha1_compress_portable>(key, n, out);
 }
 inline void accept_keys(const std::string_view* keys, std::size_t count, char* out) noexcept {
-#if defined(WSFRAME_ARCH_SIMD) && defined(__AVX2__) && defined(WSFRAME_BASE64_VEC)
+#if defined(WSFRAME_SIMD_SHA1_LANES)
   accept_keys_grouped<static_cast<int>(Sha1Lanes::size)>(keys, count, out, &accept_keys_lanes, &accept_key);
 #else
   accept_keys_with<&sha1_compress_portable>(keys, count, out);

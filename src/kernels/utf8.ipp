@@ -110,30 +110,11 @@ inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::s
   return high == 0 ? n : first_high(n - 8, high);
 }
 
-// The k <= 16 bytes at p as two little-endian words (bytes 0..7, 8..15), zeros past k, read
-// without touching a byte outside [p, p + k): overlapping loads whose shared bytes agree, so
-// OR-ing them is exact. The short-tail load of the SIMD forms without masked loads: built in
-// registers, because a zeroed stack copy read back as one vector waits for the copy's stores
-// (no store-to-load forwarding from several smaller stores). Also the short-text check below.
-struct Utf8Words {
-  std::uint64_t lo, hi;
-};
-inline Utf8Words utf8_load_words(const std::byte* p, std::size_t k) noexcept {
-  if (k >= 8) {
-    const std::uint64_t last = load_u64(p + k - 8);  // bytes k-8 .. k-1
-    return {load_u64(p), k > 8 ? last >> (8 * (16 - k)) : 0};
-  }
-  if (k >= 4) return {load_u32(p) | std::uint64_t{load_u32(p + k - 4)} << (8 * (k - 4)), 0};
-  if (k == 0) return {0, 0};
-  const auto at = [p](std::size_t j) { return std::uint64_t{static_cast<std::uint8_t>(p[j])} << (8 * j); };
-  return {at(0) | at(k / 2) | at(k - 1), 0};  // k = 1..3
-}
-
 // True when the text is at most 16 bytes, all ASCII: a chat line, checked in two words before
 // any vector set-up (which, without masked loads, costs more than this whole check).
 inline bool utf8_short_ascii(const std::byte* p, std::size_t n) noexcept {
   if (n > 16) return false;
-  const Utf8Words w = utf8_load_words(p, n);
+  const PartialWords w = load_partial_words(p, n);
   return ((w.lo | w.hi) & 0x8080808080808080ull) == 0;
 }
 
@@ -248,7 +229,7 @@ inline Utf8Result utf8_feed_scalar(Utf8State& st, const std::byte* p, std::size_
   return utf8_shift_run(st, p, i, n);
 }
 
-#if defined(WSFRAME_ARCH_SIMD)
+#if defined(WSFRAME_SIMD)
 // --- the lookup-table algorithm (Keiser & Lemire 2021) -----------------------------------------
 // Every error of UTF-8 shows in a pair of adjacent bytes (prev1, cur), except a missing or
 // surplus third/fourth byte, which shows in (prev2 or prev3, cur). Three 16-entry tables indexed
@@ -306,133 +287,35 @@ alignas(16) inline constexpr std::uint8_t utf8_cur_high[16] = {
     utf8_too_short, utf8_too_short, utf8_too_short, utf8_too_short,  // C..F: lead
 };
 
-// The few vector operations the algorithm needs, per instruction set (raw intrinsics: the
-// byte shuffle and the cross-block byte shifts have no portable xsimd form).
-#if defined(__AVX512BW__)
-using u8v = __m512i;
-inline constexpr std::size_t utf8_width = 64;
-inline u8v v_load(const std::byte* p) noexcept { return _mm512_loadu_si512(p); }
-inline u8v v_splat(std::uint8_t b) noexcept { return _mm512_set1_epi8(static_cast<char>(b)); }
-// The maskz forms here and in v_prev: GCC 12 warns (wrongly) about the unmasked ones.
-inline u8v v_table(const std::uint8_t* t) noexcept {
-  return _mm512_maskz_broadcast_i32x4(0xffff, _mm_load_si128(reinterpret_cast<const __m128i*>(t)));
-}
-inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm512_shuffle_epi8(table, nibbles); }
-inline u8v v_high_nibbles(u8v v) noexcept { return _mm512_and_si512(_mm512_srli_epi16(v, 4), v_splat(0x0f)); }
-inline u8v v_and(u8v a, u8v b) noexcept { return _mm512_and_si512(a, b); }
-inline u8v v_or(u8v a, u8v b) noexcept { return _mm512_or_si512(a, b); }
-inline u8v v_xor(u8v a, u8v b) noexcept { return _mm512_xor_si512(a, b); }
-inline u8v v_subs(u8v a, u8v b) noexcept { return _mm512_subs_epu8(a, b); }
-inline bool v_any(u8v v) noexcept { return _mm512_test_epi8_mask(v, v) != 0; }
-inline bool v_ascii(u8v v) noexcept { return _mm512_movepi8_mask(v) == 0; }
-// The block shifted by N bytes towards higher lanes, filled with the last N bytes of `prev`.
-template <int N>
-inline u8v v_prev(u8v cur, u8v prev) noexcept {
-  const u8v shifted_lanes = _mm512_maskz_alignr_epi64(0xff, cur, prev, 6);  // prev's last 16 bytes, then cur's first 48
-  return _mm512_alignr_epi8(cur, shifted_lanes, 16 - N);
-}
-#elif defined(__AVX2__)
-using u8v = __m256i;
-inline constexpr std::size_t utf8_width = 32;
-inline u8v v_load(const std::byte* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-// The first min(k, 32) bytes at p, zeros above, reading nothing past them.
-inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {
-  if (k >= utf8_width) return v_load(p);
-  if (k < 16) {
-    const Utf8Words w = utf8_load_words(p, k);
-    return _mm256_set_epi64x(0, 0, static_cast<long long>(w.hi), static_cast<long long>(w.lo));
-  }
-  const Utf8Words w = utf8_load_words(p + 16, k - 16);
-  return _mm256_set_m128i(_mm_set_epi64x(static_cast<long long>(w.hi), static_cast<long long>(w.lo)),
-                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-inline u8v v_splat(std::uint8_t b) noexcept { return _mm256_set1_epi8(static_cast<char>(b)); }
-inline u8v v_table(const std::uint8_t* t) noexcept { return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t))); }
-inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm256_shuffle_epi8(table, nibbles); }
-inline u8v v_high_nibbles(u8v v) noexcept { return _mm256_and_si256(_mm256_srli_epi16(v, 4), v_splat(0x0f)); }
-inline u8v v_and(u8v a, u8v b) noexcept { return _mm256_and_si256(a, b); }
-inline u8v v_or(u8v a, u8v b) noexcept { return _mm256_or_si256(a, b); }
-inline u8v v_xor(u8v a, u8v b) noexcept { return _mm256_xor_si256(a, b); }
-inline u8v v_subs(u8v a, u8v b) noexcept { return _mm256_subs_epu8(a, b); }
-inline bool v_any(u8v v) noexcept { return _mm256_testz_si256(v, v) == 0; }
-inline bool v_ascii(u8v v) noexcept { return _mm256_movemask_epi8(v) == 0; }
-template <int N>
-inline u8v v_prev(u8v cur, u8v prev) noexcept {
-  const u8v shifted_lanes = _mm256_permute2x128_si256(prev, cur, 0x21);  // prev's high half, cur's low half
-  return _mm256_alignr_epi8(cur, shifted_lanes, 16 - N);
-}
-#elif defined(__SSE4_2__)
-using u8v = __m128i;
-inline constexpr std::size_t utf8_width = 16;
-inline u8v v_load(const std::byte* p) noexcept { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {  // as on avx2
-  if (k >= utf8_width) return v_load(p);
-  const Utf8Words w = utf8_load_words(p, k);
-  return _mm_set_epi64x(static_cast<long long>(w.hi), static_cast<long long>(w.lo));
-}
-inline u8v v_splat(std::uint8_t b) noexcept { return _mm_set1_epi8(static_cast<char>(b)); }
-inline u8v v_table(const std::uint8_t* t) noexcept { return _mm_load_si128(reinterpret_cast<const __m128i*>(t)); }
-inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return _mm_shuffle_epi8(table, nibbles); }
-inline u8v v_high_nibbles(u8v v) noexcept { return _mm_and_si128(_mm_srli_epi16(v, 4), v_splat(0x0f)); }
-inline u8v v_and(u8v a, u8v b) noexcept { return _mm_and_si128(a, b); }
-inline u8v v_or(u8v a, u8v b) noexcept { return _mm_or_si128(a, b); }
-inline u8v v_xor(u8v a, u8v b) noexcept { return _mm_xor_si128(a, b); }
-inline u8v v_subs(u8v a, u8v b) noexcept { return _mm_subs_epu8(a, b); }
-inline bool v_any(u8v v) noexcept { return _mm_testz_si128(v, v) == 0; }
-inline bool v_ascii(u8v v) noexcept { return _mm_movemask_epi8(v) == 0; }
-template <int N>
-inline u8v v_prev(u8v cur, u8v prev) noexcept { return _mm_alignr_epi8(cur, prev, 16 - N); }
-#elif defined(__aarch64__)
-using u8v = uint8x16_t;
-inline constexpr std::size_t utf8_width = 16;
-inline u8v v_load(const std::byte* p) noexcept { return vld1q_u8(reinterpret_cast<const std::uint8_t*>(p)); }
-inline u8v v_load_partial(const std::byte* p, std::size_t k) noexcept {  // as on avx2
-  if (k >= utf8_width) return v_load(p);
-  const Utf8Words w = utf8_load_words(p, k);
-  return vreinterpretq_u8_u64(vcombine_u64(vcreate_u64(w.lo), vcreate_u64(w.hi)));
-}
-inline u8v v_splat(std::uint8_t b) noexcept { return vdupq_n_u8(b); }
-inline u8v v_table(const std::uint8_t* t) noexcept { return vld1q_u8(t); }
-inline u8v v_lookup(u8v table, u8v nibbles) noexcept { return vqtbl1q_u8(table, nibbles); }
-inline u8v v_high_nibbles(u8v v) noexcept { return vshrq_n_u8(v, 4); }
-inline u8v v_and(u8v a, u8v b) noexcept { return vandq_u8(a, b); }
-inline u8v v_or(u8v a, u8v b) noexcept { return vorrq_u8(a, b); }
-inline u8v v_xor(u8v a, u8v b) noexcept { return veorq_u8(a, b); }
-inline u8v v_subs(u8v a, u8v b) noexcept { return vqsubq_u8(a, b); }
-inline bool v_any(u8v v) noexcept { return vmaxvq_u8(v) != 0; }
-inline bool v_ascii(u8v v) noexcept { return vmaxvq_u8(v) < 0x80; }
-template <int N>
-inline u8v v_prev(u8v cur, u8v prev) noexcept { return vextq_u8(prev, cur, 16 - N); }
-#else
-#error "utf8.ipp: no vector form for this instruction set"
-#endif
-
+// The algorithm is written once against the SIMD layer (src/simd/<isa>.hpp).
+using simd::u8v;
 
 // The rule check of one block. prev1..prev3: the block's bytes as seen 1..3 positions back.
 struct Utf8Rules {
-  const u8v prev_high = v_table(utf8_prev_high), prev_low = v_table(utf8_prev_low);
-  const u8v cur_high = v_table(utf8_cur_high), low_nibble = v_splat(0x0f);
+  const u8v prev_high = simd::table(utf8_prev_high), prev_low = simd::table(utf8_prev_low);
+  const u8v cur_high = simd::table(utf8_cur_high), low_nibble = simd::splat(0x0f);
 
   // Nonzero where `cur` breaks a rule.
   u8v errors(u8v cur, u8v prev1, u8v prev2, u8v prev3) const noexcept {
-    const u8v pair = v_and(v_and(v_lookup(prev_high, v_high_nibbles(prev1)), v_lookup(prev_low, v_and(prev1, low_nibble))),
-                           v_lookup(cur_high, v_high_nibbles(cur)));
+    const u8v pair = simd::bit_and(simd::bit_and(simd::lookup(prev_high, simd::high_nibbles(prev1)),
+                                                 simd::lookup(prev_low, simd::bit_and(prev1, low_nibble))),
+                                   simd::lookup(cur_high, simd::high_nibbles(cur)));
     // 3rd byte of a 3- or 4-byte sequence (prev2 >= E0) or 4th (prev3 >= F0): there, and only
     // there, a continuation after a continuation is right.
-    const u8v third = v_subs(prev2, v_splat(0xe0 - 0x80));
-    const u8v fourth = v_subs(prev3, v_splat(0xf0 - 0x80));
-    const u8v must_continue = v_and(v_or(third, fourth), v_splat(0x80));
-    return v_xor(pair, must_continue);
+    const u8v third = simd::sub_sat(prev2, simd::splat(0xe0 - 0x80));
+    const u8v fourth = simd::sub_sat(prev3, simd::splat(0xf0 - 0x80));
+    const u8v must_continue = simd::bit_and(simd::bit_or(third, fourth), simd::splat(0x80));
+    return simd::bit_xor(pair, must_continue);
   }
   // A block with nothing before it but a boundary (zeros are ASCII).
   u8v first_block_errors(u8v cur) const noexcept {
-    const u8v zero = v_splat(0);
-    return errors(cur, v_prev<1>(cur, zero), v_prev<2>(cur, zero), v_prev<3>(cur, zero));
+    const u8v zero = simd::splat(0);
+    return errors(cur, simd::prev<1>(cur, zero), simd::prev<2>(cur, zero), simd::prev<3>(cur, zero));
   }
   // A block at p + i with at least 3 input bytes before it: the shifted views are plain
   // unaligned loads (cheaper than cross-lane shuffles, which compete with the table lookups).
   u8v block_errors(const std::byte* p, std::size_t i) const noexcept {
-    return errors(v_load(p + i), v_load(p + i - 1), v_load(p + i - 2), v_load(p + i - 3));
+    return errors(simd::load(p + i), simd::load(p + i - 1), simd::load(p + i - 2), simd::load(p + i - 3));
   }
 };
 
@@ -447,53 +330,52 @@ inline bool utf8_ends_open(const std::byte* p, std::size_t i) noexcept {
 // precedes i (else i is the start, a boundary).
 inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, std::size_t i, std::size_t r,
                                   bool context) noexcept {
-#if defined(__AVX512BW__)
-  const auto live = [&](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
-  const u8v cur = _mm512_maskz_loadu_epi8(live(r), p + i);  // masked-off bytes are not read
-  if (!context) return rules.first_block_errors(cur);
-  return rules.errors(cur, _mm512_maskz_loadu_epi8(live(r + 1), p + i - 1), _mm512_maskz_loadu_epi8(live(r + 2), p + i - 2),
-                      _mm512_maskz_loadu_epi8(live(r + 3), p + i - 3));
-#else
+  if constexpr (simd::masked_memory) {
+    const u8v cur = simd::load_first(p + i, r);  // masked-off bytes are not read
+    if (!context) return rules.first_block_errors(cur);
+    return rules.errors(cur, simd::load_first(p + i - 1, r + 1), simd::load_first(p + i - 2, r + 2),
+                        simd::load_first(p + i - 3, r + 3));
+  }
   if (context && r >= 3) {
     // A full vector ending at the end, overlapping bytes already checked (their verdict does not
     // change); i >= begin + width, so its 3 bytes of context are input too. Then whether the
     // text ends inside a sequence.
     const std::size_t end = i + r;
-    const u8v e = rules.block_errors(p, end - utf8_width);
-    return utf8_ends_open(p, end) ? v_splat(1) : e;
+    const u8v e = rules.block_errors(p, end - simd::width);
+    return utf8_ends_open(p, end) ? simd::splat(1) : e;
   }
   // The bytes zero-padded in registers, with their 3 bytes of context, as the masked loads do.
-  const u8v cur = v_load_partial(p + i, r);
-  if (!context) return v_ascii(cur) ? v_splat(0) : rules.first_block_errors(cur);
-  return rules.errors(cur, v_load_partial(p + i - 1, r + 1), v_load_partial(p + i - 2, r + 2), v_load_partial(p + i - 3, r + 3));
-#endif
+  const u8v cur = simd::load_first(p + i, r);
+  if (!context) return simd::ascii(cur) ? simd::splat(0) : rules.first_block_errors(cur);
+  return rules.errors(cur, simd::load_first(p + i - 1, r + 1), simd::load_first(p + i - 2, r + 2),
+                      simd::load_first(p + i - 3, r + 3));
 }
 
 // Validates p[begin, end) as a complete text starting at a code-point boundary. Returns `end`
 // when it is valid, else the start of a block (of up to 4 vectors) that holds the first error.
 inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std::size_t end) noexcept {
-  constexpr std::size_t W = utf8_width;
+  constexpr std::size_t W = simd::width;
   const Utf8Rules rules;
   std::size_t i = begin;
   if (end - begin >= W) {
-    const u8v first = v_load(p + i);
-    if (!v_ascii(first) && v_any(rules.first_block_errors(first))) return i;
+    const u8v first = simd::load(p + i);
+    if (!simd::ascii(first) && simd::any(rules.first_block_errors(first))) return i;
     for (i += W; i + 4 * W <= end; i += 4 * W) {
       // Four blocks: all ASCII (the common text) needs only "nothing open before them".
-      const u8v any_high = v_or(v_or(v_load(p + i), v_load(p + i + W)), v_or(v_load(p + i + 2 * W), v_load(p + i + 3 * W)));
-      if (v_ascii(any_high)) {
+      const u8v any_high = simd::bit_or(simd::bit_or(simd::load(p + i), simd::load(p + i + W)), simd::bit_or(simd::load(p + i + 2 * W), simd::load(p + i + 3 * W)));
+      if (simd::ascii(any_high)) {
         if (utf8_ends_open(p, i)) return i;
         continue;
       }
-      const u8v e = v_or(v_or(rules.block_errors(p, i), rules.block_errors(p, i + W)),
-                         v_or(rules.block_errors(p, i + 2 * W), rules.block_errors(p, i + 3 * W)));
-      if (v_any(e)) return i;
+      const u8v e = simd::bit_or(simd::bit_or(rules.block_errors(p, i), rules.block_errors(p, i + W)),
+                         simd::bit_or(rules.block_errors(p, i + 2 * W), rules.block_errors(p, i + 3 * W)));
+      if (simd::any(e)) return i;
     }
     for (; i + W <= end; i += W)
-      if (v_any(rules.block_errors(p, i))) return i;
+      if (simd::any(rules.block_errors(p, i))) return i;
   }
   if (i < end) {
-    if (v_any(utf8_last_block_errors(rules, p, i, end - i, i != begin))) return i;
+    if (simd::any(utf8_last_block_errors(rules, p, i, end - i, i != begin))) return i;
   } else if (i != begin && utf8_ends_open(p, i)) {
     return i - W;  // the last block ends inside a sequence (i == end would read as "valid")
   }
@@ -547,35 +429,35 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
 // requires; the exact offset is not needed here.
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
-#if !defined(__AVX512BW__)
-  if (utf8_short_ascii(p, n)) return true;
-#endif
+  if constexpr (!simd::masked_memory)
+    if (utf8_short_ascii(p, n)) return true;
   return utf8_check_blocks(p, 0, n) == n;
 }
 
-// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one
-// complete text: the receive path's single-frame text message. With AVX-512 and n <= 128 the
-// check runs on the unmasked registers instead of reading the bytes back right after storing
-// them (loads overlapping stores in flight at -1..-3 bytes cannot be forwarded and wait), and
-// without a branch on the data: both 64-byte blocks are always checked, the zero padding
-// beyond n ending any sequence left open (as a complete text requires). That padding needs at
-// least one byte past n inside the two blocks, so n = 128 exactly takes the general path: with
-// no padding, a sequence left open by the last bytes would pass.
+// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
+// text: the receive path's single-frame text message. With masked memory (AVX-512: two 64-byte
+// blocks) and n < 2 * width the check runs on the unmasked registers instead of reading the bytes
+// back right after storing them (loads overlapping stores in flight at -1..-3 bytes cannot be
+// forwarded and wait), and without a branch on the data: both blocks are always checked, the zero
+// padding beyond n ending any sequence left open (as a complete text requires). That padding needs
+// at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
+// with no padding, a sequence left open by the last bytes would pass.
 inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
-#if defined(__AVX512BW__)
-  if (n < 2 * utf8_width) {
-    const auto live = [](std::size_t k) { return _bzhi_u64(~0ull, static_cast<unsigned>(k)); };  // k >= 64: all
-    const __mmask64 first = live(n), second = live(n > utf8_width ? n - utf8_width : 0);
-    const u8v key = _mm512_set1_epi32(static_cast<int>(key_word));  // 64 is a multiple of 4: same key
-    const u8v v0 = _mm512_maskz_mov_epi8(first, _mm512_xor_si512(_mm512_maskz_loadu_epi8(first, p), key));
-    const u8v v1 = _mm512_maskz_mov_epi8(second, _mm512_xor_si512(_mm512_maskz_loadu_epi8(second, p + utf8_width), key));
-    _mm512_mask_storeu_epi8(p, first, v0);
-    _mm512_mask_storeu_epi8(p + utf8_width, second, v1);
-    const Utf8Rules rules;
-    const u8v e = v_or(rules.first_block_errors(v0), rules.errors(v1, v_prev<1>(v1, v0), v_prev<2>(v1, v0), v_prev<3>(v1, v0)));
-    return !v_any(e);
+  constexpr std::size_t W = simd::width;
+  if constexpr (simd::masked_memory) {
+    if (n < 2 * W) {
+      const std::size_t rest = n > W ? n - W : 0;
+      const u8v key = simd::splat32(key_word);  // the width is a multiple of 4: same key
+      const u8v v0 = simd::keep_first(simd::bit_xor(simd::load_first(p, n), key), n);
+      const u8v v1 = simd::keep_first(simd::bit_xor(simd::load_first(p + W, rest), key), rest);
+      simd::store_first(p, n, v0);
+      simd::store_first(p + W, rest, v1);
+      const Utf8Rules rules;
+      const u8v e = simd::bit_or(rules.first_block_errors(v0),
+                                 rules.errors(v1, simd::prev<1>(v1, v0), simd::prev<2>(v1, v0), simd::prev<3>(v1, v0)));
+      return !simd::any(e);
+    }
   }
-#endif
   mask(p, n, key_word);
   return utf8_validate(p, n);
 }

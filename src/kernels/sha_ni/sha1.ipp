@@ -1,5 +1,5 @@
 // SHA-1 block compression with the x86 SHA extensions (SHA-NI), one stream or several
-// interleaved. Included by src/backends/sha_ni.cpp only, compiled with -msha -msse4.1 -mssse3;
+// interleaved. Included by src/backends/sha_ni.cpp only, compiled with -msha -msse4.2;
 // dispatch uses it when CPUID leaf 7 EBX bit 29 says SHA.
 //
 // The schedule follows FIPS 180-4 four words at a time: W[4g..4g+3] for g >= 4 is
