@@ -102,23 +102,42 @@ Event Connection::Impl::error_event(Error e) noexcept {
   return Error::ok;
 }
 
+// Decided from the decoded header alone, before any check: a final text or binary frame
+// without RSV bits, masked as RFC 6455 5.1 requires of the peer, within both size limits, its
+// payload all in this input, with no message in progress and none delivered in fragments.
+// Every receive rule holds for such a frame, so it skips check_header() and the assembler (a
+// whole message leaves no state there: the next first frame resets it).
+[[gnu::always_inline]] inline bool Connection::Impl::plain_message_here() const noexcept {
+  const FrameHeader& h = reader_.header();
+  return h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && h.rsv == 0 &&
+         h.masked == (role_ == Role::server) && h.payload_length <= limits_.max_frame_size &&
+         h.payload_length <= limits_.max_message_size && reader_.whole_payload_here() && !assembler_.in_message() &&
+         !assembler_.deliver_fragments();
+}
+
 // The common case: a whole single-frame message in the caller's buffer, delivered in place.
 // The kernels directly: this is the hottest call of the receive path. Masked text is unmasked
 // and validated in one pass.
-[[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place() noexcept {
+[[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place(MessageKind kind, std::uint8_t rsv,
+                                                                        bool check_utf8) noexcept {
   const FrameHeader& h = reader_.header();
   const auto key_word = std::bit_cast<std::uint32_t>(h.mask_key);
   const std::span<std::byte> payload = reader_.take_payload();
   reader_.end_frame();
   bool valid = true;
   if (!h.masked)
-    valid = !assembler_.check_utf8() || backend_->utf8_validate(payload.data(), payload.size());
-  else if (assembler_.check_utf8())
+    valid = !check_utf8 || backend_->utf8_validate(payload.data(), payload.size());
+  else if (check_utf8)
     valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
   else
     backend_->mask(payload.data(), payload.size(), key_word);
   if (!valid) return fail(Error::invalid_utf8);
-  return assembler_.whole_message(payload);
+  Event ev;
+  ev.type = EventType::message;
+  ev.kind = kind;
+  ev.rsv = rsv;
+  ev.payload = payload;
+  return ev;
 }
 
 [[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
@@ -134,11 +153,16 @@ Event Connection::Impl::error_event(Error e) noexcept {
       const auto step = reader_.read_header(*backend_);
       if (step == detail::FrameReader::HeaderStep::need_more) return {};
       if (step == detail::FrameReader::HeaderStep::length_too_large) return fail(Error::length_too_large);
+      if (plain_message_here()) [[likely]] {
+        const bool text = reader_.header().opcode == Opcode::text;
+        return deliver_in_place(text ? MessageKind::text : MessageKind::binary, 0, text);
+      }
       if (const Error e = start_frame(); e != Error::ok) return fail(e);
       const FrameHeader& h = reader_.header();
+      // A whole message with RSV bits that no transform owns (ConnectionOptions::extension_rsv).
       if (h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && reader_.whole_payload_here() &&
-          !assembler_.deliver_fragments() && !assembler_.transformed()) [[likely]]
-        return deliver_in_place();
+          !assembler_.deliver_fragments() && !assembler_.transformed())
+        return deliver_in_place(assembler_.kind(), assembler_.rsv(), assembler_.check_utf8());
     }
     // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
     if (reader_.chunk() == 0 && reader_.frame_left() != 0) return {};
@@ -400,8 +424,10 @@ bool Connection::Impl::should_close_transport() const noexcept {
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
 
-Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
-const Connection::Impl& Connection::impl() const noexcept {
+// Inline: one call per event, not two (this file is built as position-independent code, where a
+// non-inline function is not inlined).
+inline Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
+inline const Connection::Impl& Connection::impl() const noexcept {
   return *std::launder(reinterpret_cast<const Impl*>(storage_));
 }
 

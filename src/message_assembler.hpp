@@ -30,8 +30,9 @@ class MessageAssembler {
   bool transformed() const noexcept { return transformed_; }
   bool check_utf8() const noexcept { return check_utf8_; }
   bool deliver_fragments() const noexcept { return fragments_; }
-  // The message delivered whole from the caller's buffer (the fast path).
-  Event whole_message(std::span<const std::byte> payload) const noexcept;
+  // The kind and RSV bits of the message (after its first frame's start_frame()).
+  MessageKind kind() const noexcept { return kind_; }
+  std::uint8_t rsv() const noexcept { return rsv_; }
 
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
@@ -94,15 +95,6 @@ class MessageAssembler {
   size_ += h.payload_length;
   active_ = !h.fin;
   return Error::ok;
-}
-
-inline Event MessageAssembler::whole_message(std::span<const std::byte> payload) const noexcept {
-  Event ev;
-  ev.type = EventType::message;
-  ev.kind = kind_;
-  ev.rsv = rsv_;
-  ev.payload = payload;
-  return ev;
 }
 
 // Inline: the receive path's loop calls it for every data frame off the fast path.
