@@ -3,7 +3,6 @@
 // fragmented messages and control frames, a header ending exactly at the end of an input, a
 // frame breaking a rule right after a plain one, and each condition of the plain case failed on
 // its own (the general path must then give its own result).
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,10 +14,13 @@ using namespace wsframe::test;
 
 namespace {
 
-using Factory = std::function<Connection()>;
-Factory server(Limits limits = {}, ConnectionOptions options = {}) {
-  return [=] { return Connection(Role::server, limits, options); };
-}
+// What a connection under test is made with: each run starts a fresh one.
+struct Setup {
+  Role role = Role::server;
+  Limits limits = {};
+  ConnectionOptions options = {};
+  Connection make() const { return Connection(role, limits, options); }
+};
 
 struct Piece {
   std::size_t from, to;  // bytes of the stream in one receive()
@@ -44,13 +46,13 @@ std::vector<Seen> feed_pieces(Connection& c, const Bytes& stream, const std::vec
 
 // The stream in two inputs split at every point (the first or the second may be empty), and
 // byte by byte: each must give `expected`.
-void check_every_split(const Factory& make, const Bytes& stream, const std::vector<Seen>& expected) {
+void check_every_split(const Setup& setup, const Bytes& stream, const std::vector<Seen>& expected) {
   for (std::size_t at = 0; at <= stream.size(); ++at) {
     INFO("split at " << at << " of " << stream.size());
-    Connection c = make();
+    Connection c = setup.make();
     CHECK(feed_pieces(c, stream, {{0, at}, {at, stream.size()}}) == expected);
   }
-  Connection bytewise = make();
+  Connection bytewise = setup.make();
   CHECK(joined(feed(bytewise, stream, Split::byte_by_byte)) == expected);
 }
 
@@ -85,7 +87,7 @@ TEST_CASE("plain frames among fragmented messages and control frames, split at e
                                       message_event(MessageKind::binary, {}),
                                       message_event(MessageKind::text, long_text),
                                       message_event(MessageKind::binary, filled(126, 'c'))};
-  check_every_split(server(), stream, expected);
+  check_every_split({}, stream, expected);
 
   SECTION("fed whole, every non-empty single-frame message is delivered in place") {
     Connection c(Role::server);
@@ -187,23 +189,20 @@ TEST_CASE("each condition of the plain case failed alone", "[connection][fast]")
     ConnectionOptions options;
     options.extension_rsv = rsv1;
     const Bytes stream = cat({frame(Opcode::text, bytes("\xff"), {.rsv = rsv1}), frame(Opcode::text, bytes("\xff"))});
-    check_every_split(server({}, options), stream,
+    check_every_split({.options = options}, stream,
                       {message_event(MessageKind::text, bytes("\xff"), rsv1), error_event(Error::invalid_utf8)});
   }
   SECTION("a client receives unmasked frames, and fails on a masked one") {
     const Bytes stream = cat({server_frame(Opcode::text, bytes("to client")), frame(Opcode::binary, bytes("x"))});
-    const Factory client = [] {
-      ConnectionOptions options;
-      options.mask_seed = 7;
-      return Connection(Role::client, {}, options);
-    };
-    check_every_split(client, stream, {text_event("to client"), error_event(Error::frame_masked)});
+    ConnectionOptions options;
+    options.mask_seed = 7;
+    check_every_split({.role = Role::client, .options = options}, stream, {text_event("to client"), error_event(Error::frame_masked)});
   }
   SECTION("a payload exactly at both limits, and one byte over either") {
     const Limits limits{.max_frame_size = 64, .max_message_size = 64};
-    check_every_split(server(limits), frame(Opcode::text, filled(64, 'l')), {message_event(MessageKind::text, filled(64, 'l'))});
-    check_every_split(server(limits), frame(Opcode::text, filled(65, 'l')), {error_event(Error::frame_too_large)});
+    check_every_split({.limits = limits}, frame(Opcode::text, filled(64, 'l')), {message_event(MessageKind::text, filled(64, 'l'))});
+    check_every_split({.limits = limits}, frame(Opcode::text, filled(65, 'l')), {error_event(Error::frame_too_large)});
     const Limits message_first{.max_frame_size = 100, .max_message_size = 64};
-    check_every_split(server(message_first), frame(Opcode::binary, filled(65, 'l')), {error_event(Error::message_too_large)});
+    check_every_split({.limits = message_first}, frame(Opcode::binary, filled(65, 'l')), {error_event(Error::message_too_large)});
   }
 }
