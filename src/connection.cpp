@@ -455,8 +455,8 @@ bool Connection::Impl::should_close_transport() const noexcept {
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
 
-// Inline: one call per event, not two (this file is built as position-independent code, where a
-// non-inline function is not inlined).
+// Inline: one call per event, not two (the library is built position-independent, and GCC does
+// not inline a function another module could interpose).
 inline Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
 inline const Connection::Impl& Connection::impl() const noexcept {
   return *std::launder(reinterpret_cast<const Impl*>(storage_));
