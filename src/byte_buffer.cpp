@@ -18,18 +18,16 @@ ByteBuffer& ByteBuffer::operator=(ByteBuffer&& other) noexcept {
 
 ByteBuffer::~ByteBuffer() { ::operator delete(data_); }
 
-std::byte* ByteBuffer::extend(std::size_t n, std::size_t cap) noexcept {
+std::byte* ByteBuffer::grow_and_extend(std::size_t n, std::size_t cap) noexcept {
   const std::size_t needed = size_ + n;
-  if (needed > capacity_) {
-    const std::size_t grown = std::min(std::max<std::size_t>(capacity_ * 2, 256), cap);
-    const std::size_t capacity = std::max(needed, grown);
-    auto* fresh = static_cast<std::byte*>(::operator new(capacity, std::nothrow));
-    if (fresh == nullptr) return nullptr;
-    if (size_ != 0) std::memcpy(fresh, data_, size_);
-    ::operator delete(data_);
-    data_ = fresh;
-    capacity_ = capacity;
-  }
+  const std::size_t grown = std::min(std::max<std::size_t>(capacity_ * 2, 256), cap);
+  const std::size_t capacity = std::max(needed, grown);
+  auto* fresh = static_cast<std::byte*>(::operator new(capacity, std::nothrow));
+  if (fresh == nullptr) return nullptr;
+  if (size_ != 0) std::memcpy(fresh, data_, size_);
+  ::operator delete(data_);
+  data_ = fresh;
+  capacity_ = capacity;
   std::byte* p = data_ + size_;
   size_ = needed;
   return p;

@@ -21,7 +21,14 @@ class ByteBuffer {
   std::size_t size() const noexcept { return size_; }
   // Appends n uninitialised bytes and returns them; nullptr when memory runs out. The
   // capacity grows geometrically but never past `cap` (when the new size fits under it).
-  std::byte* extend(std::size_t n, std::size_t cap) noexcept;
+  // Inline: the receive path appends every fragment; growing is the rare case.
+  std::byte* extend(std::size_t n, std::size_t cap) noexcept {
+    if (n > capacity_ - size_) [[unlikely]]
+      return grow_and_extend(n, cap);
+    std::byte* p = data_ + size_;
+    size_ += n;
+    return p;
+  }
   // Makes room for n more bytes without changing the size; false when memory runs out.
   bool reserve(std::size_t n, std::size_t cap) noexcept;
   std::size_t spare() const noexcept { return capacity_ - size_; }
@@ -32,6 +39,8 @@ class ByteBuffer {
   void erase_front(std::size_t n) noexcept;
 
  private:
+  std::byte* grow_and_extend(std::size_t n, std::size_t cap) noexcept;
+
   std::byte* data_ = nullptr;
   std::size_t size_ = 0, capacity_ = 0;
 };

@@ -3,7 +3,9 @@
 #include "wsframe/connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -102,23 +104,61 @@ Event Connection::Impl::error_event(Error e) noexcept {
   return Error::ok;
 }
 
-// The common case: a whole single-frame message in the caller's buffer, delivered in place.
-// The kernels directly: this is the hottest call of the receive path. Masked text is unmasked
-// and validated in one pass.
-[[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place() noexcept {
+namespace {
+
+// The opcode, FIN, MASK and RSV fields of a decoded header as one word (they are side by side
+// in FrameHeader), and the word of a final frame of `op` without RSV bits: bool is one byte
+// holding 0 or 1.
+std::uint32_t frame_kind_word(const FrameHeader& h) noexcept {
+  static_assert(offsetof(FrameHeader, fin) == offsetof(FrameHeader, opcode) + 1 &&
+                offsetof(FrameHeader, masked) == offsetof(FrameHeader, opcode) + 2 &&
+                offsetof(FrameHeader, rsv) == offsetof(FrameHeader, opcode) + 3 && sizeof(bool) == 1);
+  std::uint32_t word;
+  std::memcpy(&word, reinterpret_cast<const std::byte*>(&h) + offsetof(FrameHeader, opcode), sizeof word);
+  return word;
+}
+constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
+  return std::bit_cast<std::uint32_t>(std::array<std::uint8_t, 4>{static_cast<std::uint8_t>(op), 1, masked, 0});
+}
+
+}  // namespace
+
+// Decided from the decoded header alone, before any check: a final text or binary frame
+// without RSV bits, masked as RFC 6455 5.1 requires of the peer, within both size limits, all
+// in this input after its `header_size` bytes, with no message in progress and none delivered
+// in fragments. Every receive rule holds for such a frame, so it skips check_header() and the
+// assembler (a whole message leaves no state there: the next first frame resets it).
+[[gnu::always_inline]] inline bool Connection::Impl::plain_message_here(std::size_t header_size) const noexcept {
+  const FrameHeader& h = reader_.header();
+  const bool masked = role_ == Role::server;
+  const std::uint32_t kind = frame_kind_word(h);
+  return (kind == final_frame_word(Opcode::text, masked) || kind == final_frame_word(Opcode::binary, masked)) &&
+         h.payload_length <= limits_.max_frame_size && h.payload_length <= limits_.max_message_size &&
+         h.payload_length <= reader_.input_left() - header_size && !assembler_.in_message() &&
+         !assembler_.deliver_fragments();
+}
+
+// The payload of a whole single-frame message in the caller's buffer: unmasked in place (the
+// kernels directly: this is the hottest call of the receive path; masked text is unmasked and
+// validated in one pass), delivered from there.
+[[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place(std::span<std::byte> payload, MessageKind kind,
+                                                                        std::uint8_t rsv, bool check_utf8) noexcept {
   const FrameHeader& h = reader_.header();
   const auto key_word = std::bit_cast<std::uint32_t>(h.mask_key);
-  const std::span<std::byte> payload = reader_.take_payload();
-  reader_.end_frame();
   bool valid = true;
   if (!h.masked)
-    valid = !assembler_.check_utf8() || backend_->utf8_validate(payload.data(), payload.size());
-  else if (assembler_.check_utf8())
+    valid = !check_utf8 || backend_->utf8_validate(payload.data(), payload.size());
+  else if (check_utf8)
     valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
   else
     backend_->mask(payload.data(), payload.size(), key_word);
   if (!valid) return fail(Error::invalid_utf8);
-  return assembler_.whole_message(payload);
+  Event ev;
+  ev.type = EventType::message;
+  ev.kind = kind;
+  ev.rsv = rsv;
+  ev.payload = payload;
+  return ev;
 }
 
 [[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
@@ -131,14 +171,29 @@ Event Connection::Impl::error_event(Error e) noexcept {
 
     if (!reader_.in_payload()) {
       if (reader_.input_left() == 0) return {};
-      const auto step = reader_.read_header(*backend_);
+      detail::FrameReader::HeaderStep step;
+      if (!reader_.header_kept()) [[likely]] {
+        const HeaderResult r = reader_.decode_input_header(*backend_);
+        if (r.status == HeaderStatus::complete && plain_message_here(r.size)) [[likely]] {
+          const bool text = reader_.header().opcode == Opcode::text;
+          return deliver_in_place(reader_.take_whole_frame(r.size), text ? MessageKind::text : MessageKind::binary, 0,
+                                  text);
+        }
+        step = reader_.header_decoded(r);
+      } else {
+        step = reader_.read_header(*backend_);
+      }
       if (step == detail::FrameReader::HeaderStep::need_more) return {};
       if (step == detail::FrameReader::HeaderStep::length_too_large) return fail(Error::length_too_large);
       if (const Error e = start_frame(); e != Error::ok) return fail(e);
       const FrameHeader& h = reader_.header();
+      // A whole message with RSV bits that no transform owns (ConnectionOptions::extension_rsv).
       if (h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && reader_.whole_payload_here() &&
-          !assembler_.deliver_fragments() && !assembler_.transformed()) [[likely]]
-        return deliver_in_place();
+          !assembler_.deliver_fragments() && !assembler_.transformed()) {
+        const std::span<std::byte> payload = reader_.take_payload();
+        reader_.end_frame();
+        return deliver_in_place(payload, assembler_.kind(), assembler_.rsv(), assembler_.check_utf8());
+      }
     }
     // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
     if (reader_.chunk() == 0 && reader_.frame_left() != 0) return {};
@@ -400,8 +455,10 @@ bool Connection::Impl::should_close_transport() const noexcept {
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
 
-Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
-const Connection::Impl& Connection::impl() const noexcept {
+// Inline: one call per event, not two (the library is built position-independent, and GCC does
+// not inline a function another module could interpose).
+inline Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
+inline const Connection::Impl& Connection::impl() const noexcept {
   return *std::launder(reinterpret_cast<const Impl*>(storage_));
 }
 

@@ -63,7 +63,8 @@ class Connection::Impl {
   Event fail(Error e) noexcept;
   Event abandon(Error e) noexcept;
   Error start_frame() noexcept;
-  Event deliver_in_place() noexcept;
+  bool plain_message_here(std::size_t header_size) const noexcept;
+  Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8) noexcept;
   Event take_payload() noexcept;
   Event take_control() noexcept;
   Event finish_control(std::span<const std::byte> payload) noexcept;

@@ -35,6 +35,24 @@ class FrameReader {
   // Between frames: reads the next header (completing one kept from earlier inputs). ready:
   // header() is the new frame's, its header bytes consumed; payload bytes then follow.
   HeaderStep read_header(const Backend& backend) noexcept;
+  // read_header() in two steps, for a caller that looks at the header before it is consumed:
+  // when no header is kept, decode_input_header() decodes the one at the input's start into
+  // header(), and either take_whole_frame() or header_decoded() follows.
+  bool header_kept() const noexcept { return header_have_ != 0; }
+  HeaderResult decode_input_header(const Backend& backend) noexcept {
+    return backend.decode_header(in_, in_left_, frame_);
+  }
+  HeaderStep header_decoded(HeaderResult r) noexcept;
+  // The decoded frame is all in this input (header_size + its payload length <= input_left()):
+  // header and payload consumed at once, the payload (still masked) returned.
+  std::span<std::byte> take_whole_frame(std::size_t header_size) noexcept {
+    const std::span<std::byte> payload(in_ + header_size, static_cast<std::size_t>(frame_.payload_length));
+    const std::size_t frame_size = header_size + payload.size();
+    in_ += frame_size;
+    in_left_ -= frame_size;
+    frame_.payload_length = 0;
+    return payload;
+  }
   // Its payload_length counts down as the payload is consumed (frame_left()).
   const FrameHeader& header() const noexcept { return frame_; }
   bool in_payload() const noexcept { return in_payload_; }
@@ -128,31 +146,34 @@ class FrameReader {
   std::unique_ptr<ControlBuffer> control_;  // allocated when first needed
 };
 
-[[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
-  HeaderResult r;
-  std::size_t consumed;
-  if (header_have_ == 0) [[likely]] {
-    r = backend.decode_header(in_, in_left_, frame_);
-    if (r.status == HeaderStatus::need_more) {  // keep the start of a header for later
-      std::memcpy(header_bytes_.data(), in_, in_left_);
-      header_have_ = static_cast<std::uint8_t>(in_left_);
-      in_left_ = 0;
-      return HeaderStep::need_more;
-    }
-    consumed = r.size;
-  } else {  // complete the header kept from earlier inputs
-    const std::size_t take = std::min(in_left_, max_header_size - header_have_);
-    std::memcpy(header_bytes_.data() + header_have_, in_, take);
-    r = backend.decode_header(header_bytes_.data(), header_have_ + take, frame_);
-    if (r.status == HeaderStatus::need_more) {
-      header_have_ = static_cast<std::uint8_t>(header_have_ + take);
-      in_ += take;
-      in_left_ -= take;
-      return HeaderStep::need_more;
-    }
-    consumed = r.size - header_have_;
+[[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::header_decoded(HeaderResult r) noexcept {
+  if (r.status == HeaderStatus::need_more) {  // keep the start of a header for later
+    std::memcpy(header_bytes_.data(), in_, in_left_);
+    header_have_ = static_cast<std::uint8_t>(in_left_);
+    in_left_ = 0;
+    return HeaderStep::need_more;
   }
   if (r.status == HeaderStatus::length_too_large) return HeaderStep::length_too_large;
+  in_ += r.size;
+  in_left_ -= r.size;
+  return HeaderStep::ready;
+}
+
+[[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
+  if (header_have_ == 0) [[likely]]
+    return header_decoded(decode_input_header(backend));
+  // Complete the header kept from earlier inputs.
+  const std::size_t take = std::min(in_left_, max_header_size - header_have_);
+  std::memcpy(header_bytes_.data() + header_have_, in_, take);
+  const HeaderResult r = backend.decode_header(header_bytes_.data(), header_have_ + take, frame_);
+  if (r.status == HeaderStatus::need_more) {
+    header_have_ = static_cast<std::uint8_t>(header_have_ + take);
+    in_ += take;
+    in_left_ -= take;
+    return HeaderStep::need_more;
+  }
+  if (r.status == HeaderStatus::length_too_large) return HeaderStep::length_too_large;
+  const std::size_t consumed = r.size - header_have_;
   in_ += consumed;
   in_left_ -= consumed;
   header_have_ = 0;

@@ -10,30 +10,6 @@ constexpr std::size_t min_decode_room = 4u << 10;
 
 }  // namespace
 
-// Unmasked (and decoded) payload bytes of a data message, already appended to the message
-// buffer when the message is reassembled: checked, then delivered.
-Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece, bool message_done,
-                                Event& ev) noexcept {
-  if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
-    if (utf8_feed(backend, utf8_, piece).status == Utf8Status::invalid) return Error::invalid_utf8;
-    if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
-  }
-  ev.kind = kind_;
-  ev.rsv = rsv_;
-  if (fragments_) {
-    if (piece.empty() && !message_done) return Error::ok;  // an empty non-final frame says nothing
-    ev.type = EventType::fragment;
-    ev.first = !std::exchange(reported_, true);
-    ev.last = message_done;
-    ev.payload = piece;
-    return Error::ok;
-  }
-  if (!message_done) return Error::ok;
-  ev.type = EventType::message;
-  ev.payload = {message_.data(), message_.size()};
-  return Error::ok;
-}
-
 // The chunk() payload bytes of a transformed message, unmasked in place, then decoded into the
 // message buffer (with deliver_fragments, into fragments of at most decoded_fragment_size
 // bytes: the input is then consumed only as far as it was decoded). Decoded bytes count

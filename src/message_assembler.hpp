@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "byte_buffer.hpp"
 #include "extension.hpp"
@@ -30,8 +31,9 @@ class MessageAssembler {
   bool transformed() const noexcept { return transformed_; }
   bool check_utf8() const noexcept { return check_utf8_; }
   bool deliver_fragments() const noexcept { return fragments_; }
-  // The message delivered whole from the caller's buffer (the fast path).
-  Event whole_message(std::span<const std::byte> payload) const noexcept;
+  // The kind and RSV bits of the message (after its first frame's start_frame()).
+  MessageKind kind() const noexcept { return kind_; }
+  std::uint8_t rsv() const noexcept { return rsv_; }
 
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
@@ -96,13 +98,29 @@ class MessageAssembler {
   return Error::ok;
 }
 
-inline Event MessageAssembler::whole_message(std::span<const std::byte> payload) const noexcept {
-  Event ev;
-  ev.type = EventType::message;
+// Unmasked (and decoded) payload bytes of a data message, already appended to the message
+// buffer when the message is reassembled: checked, then delivered. Inline: it runs for every
+// data frame off the plain path.
+[[gnu::always_inline]] inline Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece,
+                                                              bool message_done, Event& ev) noexcept {
+  if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
+    if (utf8_feed(backend, utf8_, piece).status == Utf8Status::invalid) return Error::invalid_utf8;
+    if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
+  }
   ev.kind = kind_;
   ev.rsv = rsv_;
-  ev.payload = payload;
-  return ev;
+  if (fragments_) {
+    if (piece.empty() && !message_done) return Error::ok;  // an empty non-final frame says nothing
+    ev.type = EventType::fragment;
+    ev.first = !std::exchange(reported_, true);
+    ev.last = message_done;
+    ev.payload = piece;
+    return Error::ok;
+  }
+  if (!message_done) return Error::ok;
+  ev.type = EventType::message;
+  ev.payload = {message_.data(), message_.size()};
+  return Error::ok;
 }
 
 // Inline: the receive path's loop calls it for every data frame off the fast path.
