@@ -80,6 +80,11 @@ bool PerMessageDeflate::transforms_outbound(std::size_t size, bool whole) const 
   return !whole || size >= tuning_.threshold;
 }
 
+std::uint32_t PerMessageDeflate::stateless_outbound_config() const noexcept {
+  if (!send_no_context_takeover_) return 0;
+  return Deflater::settings_key(tuning_.level, send_window_bits_, tuning_.mem_level);
+}
+
 std::size_t PerMessageDeflate::outbound_bound(std::size_t n) noexcept {
   if (!deflater_.ready() && !deflater_.init(tuning_.level, send_window_bits_, tuning_.mem_level)) return 0;
   return deflater_.bound(n);

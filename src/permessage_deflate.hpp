@@ -29,6 +29,8 @@ class PerMessageDeflate final : public Extension {
   std::size_t outbound_bound(std::size_t n) noexcept override;
   Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
                  std::size_t& size) noexcept override;
+  // Without context takeover on our side (7.1.1), the zlib settings; 0 with it.
+  std::uint32_t stateless_outbound_config() const noexcept override;
 
  private:
   bool tail_needed(bool message_ends) const noexcept;
