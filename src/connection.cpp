@@ -219,7 +219,7 @@ std::size_t Connection::Impl::frame_size(std::size_t payload) const noexcept {
 }
 
 // Whether the output may take `frame_bytes` more under Limits::max_output_bytes.
-bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
+inline bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
   const std::size_t pending = output_.size();
   return pending <= limits_.max_output_bytes && frame_bytes <= limits_.max_output_bytes - pending;
 }
@@ -328,13 +328,13 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
 // only where the shared frame is exactly what this connection would write: a server's
 // (unmasked) frame, of a message its extension leaves alone or compresses without context
 // takeover.
-SendResult Connection::Impl::send_prepared(detail::PreparedBlock& block) noexcept {
+inline SendResult Connection::Impl::send_prepared(detail::PreparedBlock& block) noexcept {
   const Error e = queue_prepared(block);
   if (e != Error::ok) return {SendStatus::refused, e};
   return {above_high_water() ? SendStatus::backpressure : SendStatus::ok, Error::ok};
 }
 
-Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noexcept {
+inline Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noexcept {
   if (sending_message_) return Error::message_in_progress;
   if (close_sent_) return Error::connection_closed;
   const Opcode op = block.kind == MessageKind::text ? Opcode::text : Opcode::binary;
@@ -345,7 +345,7 @@ Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noexcept {
 
 // A frame of a prepared message (`wire`, `payload` its payload part) by reference. A frame this
 // connection splits (fragment_size_) is not the shared one: it is copied into frames of its own.
-Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv,
+inline Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv,
                                      std::span<const std::byte> wire, std::span<const std::byte> payload) noexcept {
   if (fragment_size_ != 0 && payload.size() > fragment_size_) return send_data_frames(op, true, payload, rsv);
   if (!output_has_room(wire.size())) return output_full();
@@ -447,8 +447,8 @@ bool Connection::Impl::should_close_transport() const noexcept {
 
 // ---- Connection: the public API over its Impl --------------------------------------------------
 
-Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
-const Connection::Impl& Connection::impl() const noexcept {
+inline Connection::Impl& Connection::impl() noexcept { return *std::launder(reinterpret_cast<Impl*>(storage_)); }
+inline const Connection::Impl& Connection::impl() const noexcept {
   return *std::launder(reinterpret_cast<const Impl*>(storage_));
 }
 

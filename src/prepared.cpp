@@ -42,9 +42,8 @@ Head* with_frame(MessageKind kind, std::uint8_t rsv, std::span<const std::byte> 
 
 }  // namespace
 
-void PreparedBlock::drop_reference() noexcept {
-  if (references.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  free_variants();
+void PreparedBlock::destroy() noexcept {
+  for (auto& slot : variants) ::operator delete(const_cast<PreparedVariant*>(slot.load(std::memory_order_relaxed)));
   this->~PreparedBlock();
   ::operator delete(this);
 }
@@ -86,10 +85,6 @@ const PreparedVariant* PreparedBlock::publish_variant(PreparedVariant* made) noe
   }
   ::operator delete(made);
   return nullptr;
-}
-
-void PreparedBlock::free_variants() noexcept {
-  for (auto& slot : variants) ::operator delete(const_cast<PreparedVariant*>(slot.load(std::memory_order_relaxed)));
 }
 
 }  // namespace detail

@@ -52,7 +52,9 @@ struct PreparedBlock {
   // Adding needs no ordering: the new holder already sees the block through its source.
   void add_reference() noexcept { references.fetch_add(1, std::memory_order_relaxed); }
   // The last holder frees it; acquire-release so that every other holder's reads happen before.
-  void drop_reference() noexcept;
+  void drop_reference() noexcept {
+    if (references.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
   // A block for this frame, with one reference; nullptr when memory runs out.
   static PreparedBlock* create(MessageKind kind, std::span<const std::byte> payload) noexcept;
 
@@ -66,7 +68,7 @@ struct PreparedBlock {
   const PreparedVariant* publish_variant(PreparedVariant* made) noexcept;
 
  private:
-  void free_variants() noexcept;
+  void destroy() noexcept;
 };
 
 }  // namespace wsframe::detail
