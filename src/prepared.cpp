@@ -61,15 +61,6 @@ PreparedVariant* PreparedVariant::create(std::uint32_t config, MessageKind kind,
   });
 }
 
-const PreparedVariant* PreparedBlock::find_variant(std::uint32_t config) const noexcept {
-  for (const auto& slot : variants) {
-    const PreparedVariant* v = slot.load(std::memory_order_acquire);  // its bytes were written before
-    if (v == nullptr) return nullptr;  // slots fill in order
-    if (v->config == config) return v;
-  }
-  return nullptr;
-}
-
 bool PreparedBlock::variant_slot_free() const noexcept {
   return variants.back().load(std::memory_order_acquire) == nullptr;
 }

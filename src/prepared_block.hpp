@@ -59,7 +59,14 @@ struct PreparedBlock {
   static PreparedBlock* create(MessageKind kind, std::span<const std::byte> payload) noexcept;
 
   // The variant made for `config`, or nullptr. Lock-free: acquire loads of the slots.
-  const PreparedVariant* find_variant(std::uint32_t config) const noexcept;
+  const PreparedVariant* find_variant(std::uint32_t config) const noexcept {
+    for (const auto& slot : variants) {
+      const PreparedVariant* v = slot.load(std::memory_order_acquire);  // its bytes were written before
+      if (v == nullptr) return nullptr;                                  // slots fill in order
+      if (v->config == config) return v;
+    }
+    return nullptr;
+  }
   // A slot is still free (a variant may yet be published).
   bool variant_slot_free() const noexcept;
   // Publishes `made` in a free slot, unless another thread published one for its config first
