@@ -338,7 +338,8 @@ inline Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noex
   if (sending_message_) return Error::message_in_progress;
   if (close_sent_) return Error::connection_closed;
   const Opcode op = block.kind == MessageKind::text ? Opcode::text : Opcode::binary;
-  if (extension_ && extension_->transforms_outbound(block.payload_size, true)) return queue_prepared_transformed(op, block);
+  if (extension_ && extension_->transforms_outbound(block.payload_size, true))
+    return queue_prepared_transformed(op, block);
   if (role_ == Role::client) return send_data_frames(op, true, block.payload());  // RFC 6455 5.3: it masks
   return queue_shared(block, op, 0, block.wire_span(), block.payload());
 }
@@ -346,7 +347,8 @@ inline Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noex
 // A frame of a prepared message (`wire`, `payload` its payload part) by reference. A frame this
 // connection splits (fragment_size_) is not the shared one: it is copied into frames of its own.
 inline Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv,
-                                     std::span<const std::byte> wire, std::span<const std::byte> payload) noexcept {
+                                            std::span<const std::byte> wire,
+                                            std::span<const std::byte> payload) noexcept {
   if (fragment_size_ != 0 && payload.size() > fragment_size_) return send_data_frames(op, true, payload, rsv);
   if (!output_has_room(wire.size())) return output_full();
   return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;

@@ -82,7 +82,8 @@ class Connection::Impl {
   Error queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv, std::span<const std::byte> wire,
                      std::span<const std::byte> payload) noexcept;
   Error queue_prepared_transformed(Opcode op, detail::PreparedBlock& block) noexcept;
-  Error make_variant(detail::PreparedBlock& block, std::uint32_t config, const detail::PreparedVariant*& variant) noexcept;
+  Error make_variant(detail::PreparedBlock& block, std::uint32_t config,
+                     const detail::PreparedVariant*& variant) noexcept;
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;

@@ -320,7 +320,8 @@ TEST_CASE("permessage-deflate without server context takeover: one compressed fr
               content == 0 ? text_payload(n) : kind == MessageKind::text ? random_text(n) : test::random_bytes(n);
           INFO((kind == MessageKind::text ? "text" : "binary") << ", " << n << " bytes, content " << content);
           const PreparedMessage m(kind, payload);
-          Connection plain(Role::server, {}, options), first(Role::server, {}, options), second(Role::server, {}, options);
+          Connection plain(Role::server, {}, options), first(Role::server, {}, options);
+          Connection second(Role::server, {}, options);
           Connection reader(Role::client, {}, {.deflate = stateless, .mask_seed = 1});
           REQUIRE(send_plain(plain, kind, payload) == Error::ok);
           REQUIRE(first.send(m).error == Error::ok);
