@@ -6,6 +6,10 @@
 //                                every recipient: a reference queued, no payload copied
 //   broadcast/send_loop/<bytes>  send_text(payload) to every recipient: framed and copied into
 //                                each connection's own buffer
+//   broadcast/prepared_deflate/<bytes>  as prepared, to connections with permessage-deflate
+//                                agreed without server context takeover: the first recipient
+//                                compresses the message once, every one queues a reference to
+//                                that frame
 #include <benchmark/benchmark.h>
 
 #include <array>
@@ -21,13 +25,22 @@ using namespace wsframe;
 
 constexpr std::size_t recipients = 10'000;
 
+std::vector<Connection> make_connections(const ConnectionOptions& options) {
+  std::vector<Connection> v;
+  v.reserve(recipients);
+  for (std::size_t i = 0; i < recipients; ++i) v.emplace_back(Role::server, Limits{}, options);
+  return v;
+}
+
 std::vector<Connection>& connections() {
-  static std::vector<Connection> all = [] {
-    std::vector<Connection> v;
-    v.reserve(recipients);
-    for (std::size_t i = 0; i < recipients; ++i) v.emplace_back(Role::server);
-    return v;
-  }();
+  static std::vector<Connection> all = make_connections({});
+  return all;
+}
+
+// RFC 7692 7.1.1.1: the server resets its compressor after each message.
+std::vector<Connection>& stateless_deflate_connections() {
+  static std::vector<Connection> all =
+      make_connections({.deflate = DeflateParameters{.server_no_context_takeover = true}});
   return all;
 }
 
@@ -47,15 +60,21 @@ std::string text_of(std::size_t bytes) {
   return t;
 }
 
-void broadcast_prepared(benchmark::State& state) {
+void broadcast_prepared_to(benchmark::State& state, std::vector<Connection>& all) {
   const std::string text = text_of(static_cast<std::size_t>(state.range(0)));
-  std::vector<Connection>& all = connections();
   for (auto _ : state) {
     const PreparedMessage m(MessageKind::text, std::as_bytes(std::span(text)));
     for (Connection& c : all) benchmark::DoNotOptimize(c.send(m).error);
     for (Connection& c : all) drain(c);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * recipients));
+}
+
+void broadcast_prepared(benchmark::State& state) { broadcast_prepared_to(state, connections()); }
+
+void broadcast_prepared_deflate(benchmark::State& state) {
+  if (!deflate_available()) return state.SkipWithError("built without zlib: no permessage-deflate");
+  broadcast_prepared_to(state, stateless_deflate_connections());
 }
 
 void broadcast_send_loop(benchmark::State& state) {
@@ -72,5 +91,6 @@ void broadcast_send_loop(benchmark::State& state) {
 
 BENCHMARK(broadcast_prepared)->Name("broadcast/prepared")->Arg(1024)->Arg(16384);
 BENCHMARK(broadcast_send_loop)->Name("broadcast/send_loop")->Arg(1024)->Arg(16384);
+BENCHMARK(broadcast_prepared_deflate)->Name("broadcast/prepared_deflate")->Arg(1024)->Arg(16384);
 
 int main(int argc, char** argv) { return wsframe::bench::run_benchmarks(argc, argv); }

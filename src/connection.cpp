@@ -274,7 +274,7 @@ std::size_t Connection::Impl::frame_size(std::size_t payload) const noexcept {
 }
 
 // Whether the output may take `frame_bytes` more under Limits::max_output_bytes.
-bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
+inline bool Connection::Impl::output_has_room(std::size_t frame_bytes) const noexcept {
   const std::size_t pending = output_.size();
   return pending <= limits_.max_output_bytes && frame_bytes <= limits_.max_output_bytes - pending;
 }
@@ -381,26 +381,65 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
 
 // A whole prepared message (its UTF-8 was checked when it was built). Shared by reference
 // only where the shared frame is exactly what this connection would write: a server's
-// (unmasked) frame of a message its extension leaves alone.
-SendResult Connection::Impl::send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept {
-  const Error e = queue_prepared(message, block);
+// (unmasked) frame, of a message its extension leaves alone or compresses without context
+// takeover.
+inline SendResult Connection::Impl::send_prepared(detail::PreparedBlock& block) noexcept {
+  const Error e = queue_prepared(block);
   if (e != Error::ok) return {SendStatus::refused, e};
   return {above_high_water() ? SendStatus::backpressure : SendStatus::ok, Error::ok};
 }
 
-Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept {
+inline Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noexcept {
   if (sending_message_) return Error::message_in_progress;
   if (close_sent_) return Error::connection_closed;
-  const Opcode op = message.kind() == MessageKind::text ? Opcode::text : Opcode::binary;
-  const std::span<const std::byte> payload = message.payload();
-  if (extension_ && extension_->transforms_outbound(payload.size(), true))
-    return send_transformed(op, true, payload, true);  // through this connection's window
-  // RFC 6455 5.3: a client masks, so it copies; a frame to split is not the shared one.
-  if (role_ == Role::client || (fragment_size_ != 0 && payload.size() > fragment_size_))
-    return send_data_frames(op, true, payload);
-  const std::span<const std::byte> wire = message.wire();
+  const Opcode op = block.kind == MessageKind::text ? Opcode::text : Opcode::binary;
+  if (extension_ && extension_->transforms_outbound(block.payload_size, true))
+    return queue_prepared_transformed(op, block);
+  if (role_ == Role::client) return send_data_frames(op, true, block.payload());  // RFC 6455 5.3: it masks
+  return queue_shared(block, op, 0, block.wire_span(), block.payload());
+}
+
+// A frame of a prepared message (`wire`, `payload` its payload part) by reference. A frame this
+// connection splits (fragment_size_) is not the shared one: it is copied into frames of its own.
+inline Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv,
+                                            std::span<const std::byte> wire,
+                                            std::span<const std::byte> payload) noexcept {
+  if (fragment_size_ != 0 && payload.size() > fragment_size_) return send_data_frames(op, true, payload, rsv);
   if (!output_has_room(wire.size())) return output_full();
   return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;
+}
+
+// RFC 7692 7.1.1: a server's compressor without context takeover starts every message from an
+// empty window, so what it writes for a message depends only on its settings: the compressed
+// frame is made once per distinct settings (by the first connection that needs it) and shared.
+// With context takeover, for a client (which masks), or when the message holds variants for
+// PreparedBlock::max_variants other settings already, the message goes through this
+// connection's own compressor, exactly as send_text would send it, keeping its window in sync
+// with the peer's (RFC 7692 7.2.1).
+Error Connection::Impl::queue_prepared_transformed(Opcode op, detail::PreparedBlock& block) noexcept {
+  const std::uint32_t config = role_ == Role::server ? extension_->stateless_outbound_config() : 0;
+  const detail::PreparedVariant* variant = config != 0 ? block.find_variant(config) : nullptr;
+  if (variant == nullptr && config != 0 && block.variant_slot_free())
+    if (const Error e = make_variant(block, config, variant); e != Error::ok) return e;
+  if (variant == nullptr) return send_transformed(op, true, block.payload(), true);
+  return queue_shared(block, op, extension_->rsv_bits(), variant->wire_span(), variant->payload());
+}
+
+// The message compressed by this connection's compressor, which holds no state between messages
+// (no context takeover), published as the variant for `config`; `variant` is the one published
+// (or null: the slots were taken by other settings meanwhile).
+Error Connection::Impl::make_variant(detail::PreparedBlock& block, std::uint32_t config,
+                                     const detail::PreparedVariant*& variant) noexcept {
+  const std::size_t bound = extension_->outbound_bound(block.payload_size);
+  if (bound == 0) return Error::out_of_memory;
+  std::span<const std::byte> compressed;
+  if (const Error e = transform(block.payload(), true, bound, compressed); e != Error::ok) return e;
+  detail::PreparedVariant* made =
+      detail::PreparedVariant::create(config, block.kind, extension_->rsv_bits(), compressed);
+  extension_->outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
+  if (made == nullptr) return Error::out_of_memory;
+  variant = block.publish_variant(made);
+  return Error::ok;
 }
 
 // One frame of a transformed message, the extension's bits on the first frame only (RFC 7692
@@ -411,19 +450,29 @@ Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const st
   if (bound == 0) return Error::out_of_memory;
   const std::size_t frame_bytes = data_frames_size(bound);
   if (!output_has_room(frame_bytes)) return output_full();
-  detail::ByteBuffer& transformed = extension_->outbound_buffer;
-  transformed.clear();
-  std::byte* out = transformed.extend(bound, SIZE_MAX);
-  if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
+  if (!output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
+  std::span<const std::byte> transformed;
+  if (const Error e = transform(data, fin, bound, transformed); e != Error::ok) return e;
+  const Error e = send_data_frames(op, fin, transformed, starts ? extension_->rsv_bits() : std::uint8_t{0});
+  extension_->outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
+  return e;
+}
+
+// `data` through the extension into its outbound_buffer (`bound` bytes from outbound_bound()).
+Error Connection::Impl::transform(std::span<const std::byte> data, bool fin, std::size_t bound,
+                                  std::span<const std::byte>& transformed) noexcept {
+  detail::ByteBuffer& buffer = extension_->outbound_buffer;
+  buffer.clear();
+  std::byte* out = buffer.extend(bound, SIZE_MAX);
+  if (out == nullptr) return Error::out_of_memory;
   std::size_t size = 0;
   if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
     // Its state is unknown, so is the peer's: the connection fails (1011), nothing more is sent.
     (void)fail(e);
     return e;
   }
-  const Error e = send_data_frames(op, fin, {out, size}, starts ? extension_->rsv_bits() : std::uint8_t{0});
-  transformed.clear_and_trim(limits_.retained_buffer_bytes);
-  return e;
+  transformed = {out, size};
+  return Error::ok;
 }
 
 Error Connection::Impl::send_control(Opcode op, std::span<const std::byte> data) noexcept {
@@ -516,7 +565,7 @@ Error Connection::send_pong(std::span<const std::byte> data) noexcept { return i
 Error Connection::close(std::uint16_t code, std::string_view reason) noexcept { return impl().close(code, reason); }
 SendResult Connection::send(const PreparedMessage& message) noexcept {
   if (message.block_ == nullptr) return {SendStatus::refused, message.error()};
-  return impl().send_prepared(message, *message.block_);
+  return impl().send_prepared(*message.block_);
 }
 
 std::span<const std::byte> Connection::pending_output() const noexcept { return impl().pending_output(); }

@@ -18,6 +18,9 @@
 #include "wsframe/connection.hpp"
 
 namespace wsframe {
+namespace detail {
+struct PreparedVariant;
+}
 
 class Connection::Impl {
  public:
@@ -29,8 +32,7 @@ class Connection::Impl {
 
   Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
   Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
-  SendResult send_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
-  Error queue_prepared(const PreparedMessage& message, detail::PreparedBlock& block) noexcept;
+  SendResult send_prepared(detail::PreparedBlock& block) noexcept;
   Error close(std::uint16_t code, std::string_view reason) noexcept;
   // Joining the runs leaves the same pending bytes: logically const.
   std::span<const std::byte> pending_output() const noexcept {
@@ -75,6 +77,14 @@ class Connection::Impl {
   Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0) noexcept;
   std::size_t data_frames_size(std::size_t payload) const noexcept;
   Error send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept;
+  Error transform(std::span<const std::byte> data, bool fin, std::size_t bound,
+                  std::span<const std::byte>& transformed) noexcept;
+  Error queue_prepared(detail::PreparedBlock& block) noexcept;
+  Error queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv, std::span<const std::byte> wire,
+                     std::span<const std::byte> payload) noexcept;
+  Error queue_prepared_transformed(Opcode op, detail::PreparedBlock& block) noexcept;
+  Error make_variant(detail::PreparedBlock& block, std::uint32_t config,
+                     const detail::PreparedVariant*& variant) noexcept;
   Error send_close(std::uint16_t code, std::span<const std::byte> reason) noexcept;
   std::size_t frame_size(std::size_t payload) const noexcept;
   bool output_has_room(std::size_t frame_bytes) const noexcept;

@@ -38,6 +38,18 @@ void zlib_free(voidpf, voidpf p) noexcept { ::operator delete(p); }
 
 // zlib counts in uInt; larger spans are handed over in pieces.
 constexpr std::size_t max_zlib_span = 1u << 30;
+
+struct DeflaterSettings {
+  int level, window_bits, mem_level;
+};
+
+// The settings a compressor is made with, in zlib's ranges.
+DeflaterSettings adjusted(int level, int window_bits, int mem_level) noexcept {
+  // zlib (since 1.2.9) refuses an 8-bit window for raw deflate; a 9-bit one is safe where 8 was
+  // agreed, because zlib never emits a distance beyond window - 262 = 250 bytes (MAX_DIST), which
+  // a 256-byte window holds.
+  return {std::clamp(level, 0, 9), std::clamp(window_bits, 9, 15), std::clamp(mem_level, 1, 9)};
+}
 }  // namespace
 
 class ZStream {
@@ -120,16 +132,17 @@ Deflater& Deflater::operator=(Deflater&&) noexcept = default;
 bool Deflater::init(int level, int window_bits, int mem_level) noexcept {
   auto s = std::unique_ptr<ZStream>(new (std::nothrow) ZStream(true));
   if (!s) return false;
-  // zlib (since 1.2.9) refuses an 8-bit window for raw deflate; a 9-bit one is safe where 8 was
-  // agreed, because zlib never emits a distance beyond window - 262 = 250 bytes (MAX_DIST), which
-  // a 256-byte window holds.
-  window_bits = std::clamp(window_bits, 9, 15);
-  level = std::clamp(level, 0, 9);
-  mem_level = std::clamp(mem_level, 1, 9);
-  if (deflateInit2(&s->z, level, Z_DEFLATED, -window_bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  const DeflaterSettings z = adjusted(level, window_bits, mem_level);
+  if (deflateInit2(&s->z, z.level, Z_DEFLATED, -z.window_bits, z.mem_level, Z_DEFAULT_STRATEGY) != Z_OK) return false;
   s->initialised = true;
   stream_ = std::move(s);
   return true;
+}
+
+std::uint32_t Deflater::settings_key(int level, int window_bits, int mem_level) noexcept {
+  const DeflaterSettings z = adjusted(level, window_bits, mem_level);  // Z_DEFAULT_STRATEGY always
+  return 1u << 24 | static_cast<std::uint32_t>(z.level) << 16 | static_cast<std::uint32_t>(z.window_bits) << 8 |
+         static_cast<std::uint32_t>(z.mem_level);
 }
 
 std::size_t Deflater::bound(std::size_t n) const noexcept {
@@ -180,6 +193,13 @@ Deflater::~Deflater() = default;
 Deflater::Deflater(Deflater&&) noexcept = default;
 Deflater& Deflater::operator=(Deflater&&) noexcept = default;
 bool Deflater::init(int, int, int) noexcept { return false; }
+std::uint32_t Deflater::settings_key(int, int, int) noexcept { return 0; }
+std::uint32_t Deflater::settings_key(int level, int window_bits, int mem_level) noexcept {
+  const DeflaterSettings z = adjusted(level, window_bits, mem_level);  // Z_DEFAULT_STRATEGY always
+  return 1u << 24 | static_cast<std::uint32_t>(z.level) << 16 | static_cast<std::uint32_t>(z.window_bits) << 8 |
+         static_cast<std::uint32_t>(z.mem_level);
+}
+
 std::size_t Deflater::bound(std::size_t n) const noexcept { return n; }
 ZStep Deflater::compress(const std::byte*, std::size_t, std::byte*, std::size_t) noexcept { return {.failed = true}; }
 void Deflater::reset() noexcept {}

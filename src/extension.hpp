@@ -109,6 +109,12 @@ class Extension {
   virtual Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
                          std::size_t& size) noexcept = 0;
 
+  // Nonzero when what outbound() writes for a whole message depends on nothing but the message
+  // and this value: no state is carried from one message to the next, and connections with
+  // equal values write equal bytes, so one compressed frame can serve them all (a prepared
+  // message's shared variant). 0 when the output depends on earlier messages.
+  virtual std::uint32_t stateless_outbound_config() const noexcept = 0;
+
   // Kept here, so that a connection without an extension does not carry them: the buffer for a
   // message part transformed before it is framed, and the bytes decoded of the message being
   // received (counted against Limits::max_message_size).

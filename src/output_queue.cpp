@@ -9,14 +9,6 @@
 
 namespace wsframe::detail {
 
-struct OutputQueue::Block {
-  Block* next;
-  std::size_t capacity;
-  std::size_t used;     // bytes written from the start
-  std::size_t pending;  // of those, not yet consumed
-  std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
-};
-
 namespace {
 
 constexpr std::size_t min_block_bytes = 256;
@@ -60,9 +52,8 @@ void OutputQueue::release_all() noexcept {
   spare_bytes_ = size_ = 0;
 }
 
-// Room for one more run in the ring (it doubles, in order, when full).
-bool OutputQueue::make_room_for_run() noexcept {
-  if (count_ < capacity_) return true;
+// The ring is full: it doubles, the runs kept in order.
+bool OutputQueue::grow_ring() noexcept {
   const std::uint32_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
   auto* ring = static_cast<Run*>(::operator new(capacity * sizeof(Run), std::nothrow));
   if (ring == nullptr) return false;
@@ -72,11 +63,6 @@ bool OutputQueue::make_room_for_run() noexcept {
   capacity_ = capacity;
   head_ = 0;
   return true;
-}
-
-void OutputQueue::push(const Run& run) noexcept {  // after make_room_for_run()
-  run_at(count_++) = run;
-  size_ += run.size;
 }
 
 // An empty block of at least n bytes: the smallest spare one that fits, or a new one (twice
@@ -135,19 +121,6 @@ bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
   return back.owned == last_ && back.data + back.size == last_->data() + last_->used;
 }
 
-bool OutputQueue::append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {
-  if (!make_room_for_run()) return false;
-  block.add_reference();
-  push({bytes.data(), bytes.size(), nullptr, &block});
-  return true;
-}
-
-std::size_t OutputQueue::runs(std::span<OutputSpan> out) const noexcept {
-  const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), count_));
-  for (std::uint32_t i = 0; i < n; ++i) out[i] = {run_at(i).data, run_at(i).size};
-  return n;
-}
-
 std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) noexcept {
   if (count_ == 0) return {};
   if (count_ > 1) {
@@ -192,22 +165,8 @@ void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
   }
 }
 
-void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
-  n = std::min(n, size_);
-  size_ -= n;
-  while (n != 0) {
-    Run& run = run_at(0);
-    const std::size_t taken = std::min(n, run.size);
-    run.data += taken;
-    run.size -= taken;
-    n -= taken;
-    if (run.owned != nullptr) run.owned->pending -= taken;
-    if (run.size != 0) break;
-    if (run.prepared != nullptr) run.prepared->drop_reference();
-    head_ = (head_ + 1) & (capacity_ - 1);
-    --count_;
-  }
-  // Blocks empty in the order they were filled.
+// Blocks empty in the order they were filled.
+void OutputQueue::retire_consumed(std::size_t keep) noexcept {
   while (first_ != nullptr && first_->pending == 0) {
     Block* block = first_;
     first_ = block->next;
@@ -216,8 +175,7 @@ void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
   }
 }
 
-void OutputQueue::trim(std::size_t keep) noexcept {
-  if (count_ != 0 || capacity_ * sizeof(Run) <= keep) return;
+void OutputQueue::release_ring() noexcept {
   ::operator delete(ring_);
   ring_ = nullptr;
   capacity_ = head_ = 0;

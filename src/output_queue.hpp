@@ -2,17 +2,19 @@
 // frames, copied and masked payloads) in blocks that never move, and references to prepared
 // messages' frames. Queuing never moves a pending byte, so the runs handed out for a gather
 // write stay valid until consumed; join() makes them one run on request (the copying default).
+// What a broadcast does on each connection (append_shared, runs, consume, trim) is defined here,
+// inline: it runs once per recipient.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "prepared_block.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe::detail {
-
-struct PreparedBlock;
 
 class OutputQueue {
  public:
@@ -31,21 +33,54 @@ class OutputQueue {
   bool reserve(std::size_t n, std::size_t cap) noexcept;
   // Queues `bytes` of a prepared message's frame, holding a reference; false when memory runs
   // out (nothing queued).
-  bool append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept;
+  bool append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {
+    if (!make_room_for_run()) return false;
+    block.add_reference();
+    push({bytes.data(), bytes.size(), nullptr, &block});
+    return true;
+  }
 
   // Writes up to out.size() runs, oldest first; returns how many.
-  std::size_t runs(std::span<OutputSpan> out) const noexcept;
+  std::size_t runs(std::span<OutputSpan> out) const noexcept {
+    const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), count_));
+    for (std::uint32_t i = 0; i < n; ++i) out[i] = {run_at(i).data, run_at(i).size};
+    return n;
+  }
   // The first run after joining every run into one owned block (unless memory runs out: then
   // the first run as it is). `cap` and `keep` as for append() and consume().
   std::span<const std::byte> join(std::size_t cap, std::size_t keep) noexcept;
   // Drops the first n pending bytes (all of them when n is larger). Owned memory beyond `keep`
   // bytes is returned once unused.
-  void consume(std::size_t n, std::size_t keep) noexcept;
+  void consume(std::size_t n, std::size_t keep) noexcept {
+    n = std::min(n, size_);
+    size_ -= n;
+    while (n != 0) {
+      Run& run = run_at(0);
+      const std::size_t taken = std::min(n, run.size);
+      run.data += taken;
+      run.size -= taken;
+      n -= taken;
+      if (run.owned != nullptr) run.owned->pending -= taken;
+      if (run.size != 0) break;
+      if (run.prepared != nullptr) run.prepared->drop_reference();
+      head_ = (head_ + 1) & (capacity_ - 1);
+      --count_;
+    }
+    if (first_ != nullptr && first_->pending == 0) retire_consumed(keep);
+  }
   // With nothing pending, the run ring is returned too unless `keep` bytes hold it.
-  void trim(std::size_t keep) noexcept;
+  void trim(std::size_t keep) noexcept {
+    if (count_ == 0 && capacity_ * sizeof(Run) > keep) release_ring();
+  }
 
  private:
-  struct Block;  // owned bytes: a header, then the bytes
+  struct Block {  // owned bytes: this header, then the bytes
+    Block* next;
+    std::size_t capacity;
+    std::size_t used;     // bytes written from the start
+    std::size_t pending;  // of those, not yet consumed
+    std::byte* data() noexcept { return reinterpret_cast<std::byte*>(this + 1); }
+  };
   struct Run {
     const std::byte* data;
     std::size_t size;
@@ -54,9 +89,16 @@ class OutputQueue {
   };
 
   Run& run_at(std::uint32_t i) const noexcept { return ring_[(head_ + i) & (capacity_ - 1)]; }
-  bool make_room_for_run() noexcept;
+  // Room for one more run in the ring.
+  bool make_room_for_run() noexcept { return count_ < capacity_ || grow_ring(); }
+  bool grow_ring() noexcept;
   bool extends_last_run(std::size_t n) const noexcept;
-  void push(const Run& run) noexcept;
+  void push(const Run& run) noexcept {  // after make_room_for_run()
+    run_at(count_++) = run;
+    size_ += run.size;
+  }
+  void retire_consumed(std::size_t keep) noexcept;
+  void release_ring() noexcept;
   Block* take_block(std::size_t n, std::size_t cap) noexcept;
   bool add_block(std::size_t n, std::size_t cap) noexcept;
   void retire(Block* block, std::size_t keep) noexcept;

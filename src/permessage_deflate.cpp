@@ -17,7 +17,10 @@ PerMessageDeflate::PerMessageDeflate(const DeflateParameters& agreed, bool serve
                                      const CompressionOptions& tuning) noexcept
     : tuning_(tuning),
       send_window_bits_(server ? agreed.server_max_window_bits : agreed.client_max_window_bits),
-      send_no_context_takeover_(server ? agreed.server_no_context_takeover : agreed.client_no_context_takeover) {}
+      send_no_context_takeover_(server ? agreed.server_no_context_takeover : agreed.client_no_context_takeover),
+      stateless_config_(send_no_context_takeover_
+                            ? Deflater::settings_key(tuning.level, send_window_bits_, tuning.mem_level)
+                            : 0) {}
 
 std::uint8_t PerMessageDeflate::rsv_bits() const noexcept { return rsv1; }  // RFC 7692 6: "Per-Message Compressed"
 

@@ -29,6 +29,8 @@ class PerMessageDeflate final : public Extension {
   std::size_t outbound_bound(std::size_t n) noexcept override;
   Error outbound(std::span<const std::byte> in, bool ends, std::span<std::byte> out,
                  std::size_t& size) noexcept override;
+  // Without context takeover on our side (7.1.1), the zlib settings; 0 with it.
+  std::uint32_t stateless_outbound_config() const noexcept override { return stateless_config_; }
 
  private:
   bool tail_needed(bool message_ends) const noexcept;
@@ -36,6 +38,7 @@ class PerMessageDeflate final : public Extension {
   CompressionOptions tuning_;
   int send_window_bits_ = 15;             // 7.1.2: the window our compressor may use
   bool send_no_context_takeover_ = false;  // 7.1.1: reset our compressor after each message
+  std::uint32_t stateless_config_;  // stateless_outbound_config(), fixed from the start
   Deflater deflater_;
   Inflater inflater_;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace wsframe::detail {
@@ -49,6 +50,9 @@ class Deflater {
 
   bool ready() const noexcept { return stream_ != nullptr; }
   bool init(int level, int window_bits, int mem_level) noexcept;
+  // Nonzero, and equal for two sets of arguments exactly when init() gives compressors that
+  // write the same bytes for the same input (the values as init() adjusts them).
+  static std::uint32_t settings_key(int level, int window_bits, int mem_level) noexcept;
   // The most bytes compress() can write for n input bytes, its flush included.
   std::size_t bound(std::size_t n) const noexcept;
   // Compresses all of `in` and ends with a sync flush (RFC 7692 7.2.1: the output then ends

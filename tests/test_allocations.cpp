@@ -1,6 +1,7 @@
 // Zero heap allocations per frame in steady state, counted with a replaced global operator new.
 // A program of its own, so that the replacement affects nothing else.
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -244,6 +245,46 @@ TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no p
     CHECK(run.data == m.wire().data());  // the payload was not copied
     c.consume_output(run.size);
   }
+}
+
+TEST_CASE("fan-out with permessage-deflate: one compressed frame per message, nothing per recipient",
+          "[allocations][prepared][deflate]") {
+  if (!deflate_available()) {
+    WARN("skipped: this wsframe was built without zlib, so it has no permessage-deflate");
+    return;
+  }
+  std::string text;
+  for (int i = 0; text.size() < 16384; ++i) text += "price " + std::to_string(i * 7919 % 100003) + "; ";
+  const std::span<const std::byte> payload = std::as_bytes(std::span(text));
+  const ConnectionOptions stateless{.deflate = DeflateParameters{.server_no_context_takeover = true}};
+  std::vector<Connection> servers;
+  for (int i = 0; i < 100; ++i) servers.emplace_back(Role::server, Limits{}, stateless);
+  std::array<OutputSpan, 8> runs{};
+  bool all_ok = true;
+  bool all_shared = true;
+  const auto round = [&] {  // no Catch2 assertion inside: only the library's allocations count
+    for (int message = 0; message < 20; ++message) {
+      const PreparedMessage m(MessageKind::text, payload);  // one allocation per message
+      for (Connection& c : servers) all_ok &= c.send(m).error == Error::ok;  // the first compresses
+      const std::size_t n = servers[0].output_spans(runs);
+      const std::byte* frame = n != 0 ? runs[n - 1].data : nullptr;
+      for (Connection& c : servers) {
+        const std::size_t count = c.output_spans(runs);
+        all_shared &= count != 0 && runs[count - 1].data == frame;
+        if (message % 2 == 1) continue;  // drained every other message: two queued
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < count; ++i) bytes += runs[i].size;
+        c.consume_output(bytes);
+      }
+    }
+  };
+  round();  // warm-up: the first connection's compressor and buffers are created
+  const std::size_t before = allocations.load();
+  round();
+  // Per message: the prepared message and its one compressed frame; nothing per recipient.
+  CHECK(allocations.load() - before == 2 * 20);
+  CHECK(all_ok);
+  CHECK(all_shared);
 }
 
 namespace {

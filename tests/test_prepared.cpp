@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/uio.h>
@@ -270,6 +271,209 @@ TEST_CASE("backpressure: a peer that never reads gets ok, then backpressure, the
           break;
         }
       }
+    }
+  }
+}
+
+namespace {
+
+// What the peer gets from `wire`: the payloads of the messages in it, inflated.
+std::vector<std::vector<std::byte>> messages_read(Connection& reader, std::vector<std::byte> wire) {
+  std::vector<std::vector<std::byte>> got;
+  reader.receive(wire);
+  while (const Event ev = reader.next_event()) {
+    REQUIRE(ev.type == EventType::message);
+    got.emplace_back(ev.payload.begin(), ev.payload.end());
+  }
+  return got;
+}
+
+// The first output run of `c` (its address says whose bytes they are).
+const std::byte* first_run(const Connection& c) {
+  OutputSpan run{};
+  REQUIRE(c.output_spans({&run, 1}) == 1);
+  return run.data;
+}
+
+std::vector<std::byte> random_text(std::size_t n) {  // printable ASCII: compresses, but not much
+  std::vector<std::byte> v(n);
+  for (auto& b : v) b = static_cast<std::byte>(' ' + test::rng()() % 95);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("permessage-deflate without server context takeover: one compressed frame per configuration, shared",
+          "[prepared][deflate]") {
+  if (!deflate_available()) {
+    WARN("skipped: this wsframe was built without zlib, so it has no permessage-deflate");
+    return;
+  }
+  const DeflateParameters stateless{.server_no_context_takeover = true};
+  const ConnectionOptions options{.deflate = stateless, .compression = {.threshold = 0}};
+
+  SECTION("the shared frame is what send_text / send_binary write, and the peer inflates it") {
+    for (const MessageKind kind : {MessageKind::text, MessageKind::binary}) {
+      for (const std::size_t n : lengths) {
+        for (const int content : {0, 1}) {  // compressible, hardly (text) or not at all (binary)
+          const std::vector<std::byte> payload =
+              content == 0 ? text_payload(n) : kind == MessageKind::text ? random_text(n) : test::random_bytes(n);
+          INFO((kind == MessageKind::text ? "text" : "binary") << ", " << n << " bytes, content " << content);
+          const PreparedMessage m(kind, payload);
+          Connection plain(Role::server, {}, options), first(Role::server, {}, options);
+          Connection second(Role::server, {}, options);
+          Connection reader(Role::client, {}, {.deflate = stateless, .mask_seed = 1});
+          REQUIRE(send_plain(plain, kind, payload) == Error::ok);
+          REQUIRE(first.send(m).error == Error::ok);
+          REQUIRE(second.send(m).error == Error::ok);
+          CHECK(first_run(first) == first_run(second));  // one frame, two references
+          CHECK(first.output_span_count() == 1);
+          const std::vector<std::byte> expected = take_all(plain);
+          CHECK((std::to_integer<int>(expected[0]) & 0x40) != 0);  // RSV1: compressed (RFC 7692 6)
+          CHECK(take_all(first) == expected);
+          const std::vector<std::byte> wire = take_all(second);
+          CHECK(wire == expected);
+          const auto got = messages_read(reader, wire);
+          REQUIRE(got.size() == 1);
+          CHECK(got[0] == payload);
+        }
+      }
+    }
+  }
+  SECTION("a message under the compression threshold is the uncompressed shared frame") {
+    const std::vector<std::byte> payload = text_payload(31);
+    const PreparedMessage m(MessageKind::text, payload);
+    Connection c(Role::server, {}, {.deflate = stateless});  // threshold 32
+    REQUIRE(c.send(m).error == Error::ok);
+    CHECK(first_run(c) == m.wire().data());
+  }
+  SECTION("equal settings share one frame, different settings get one each") {
+    const std::vector<std::byte> payload = random_text(3000);
+    const PreparedMessage m(MessageKind::text, payload);
+    const std::vector<ConnectionOptions> settings{
+        options,
+        {.deflate = stateless, .compression = {.level = 1, .threshold = 0}},
+        {.deflate = DeflateParameters{.server_no_context_takeover = true, .server_max_window_bits = 9},
+         .compression = {.threshold = 0}},
+        {.deflate = stateless, .compression = {.mem_level = 2, .threshold = 0}},
+    };
+    std::vector<const std::byte*> frames;
+    for (const ConnectionOptions& o : settings) {
+      Connection plain(Role::server, {}, o), a(Role::server, {}, o), b(Role::server, {}, o);
+      REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+      REQUIRE(a.send(m).error == Error::ok);
+      REQUIRE(b.send(m).error == Error::ok);
+      CHECK(first_run(a) == first_run(b));
+      frames.push_back(first_run(a));
+      const std::vector<std::byte> expected = take_all(plain);
+      CHECK(take_all(a) == expected);
+      CHECK(take_all(b) == expected);
+    }
+    std::ranges::sort(frames);
+    CHECK(std::ranges::adjacent_find(frames) == frames.end());
+  }
+  SECTION("beyond max_compressed_variants settings, a connection compresses the message itself: same bytes") {
+    const std::vector<std::byte> payload = random_text(2000);
+    const PreparedMessage m(MessageKind::text, payload);
+    for (int level = 1; level <= static_cast<int>(PreparedMessage::max_compressed_variants) + 2; ++level) {
+      INFO("level " << level);
+      const ConnectionOptions o{.deflate = stateless, .compression = {.level = level, .threshold = 0}};
+      Connection plain(Role::server, {}, o), a(Role::server, {}, o), b(Role::server, {}, o);
+      Connection reader(Role::client, {}, {.deflate = stateless, .mask_seed = 1});
+      REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+      REQUIRE(a.send(m).error == Error::ok);
+      REQUIRE(b.send(m).error == Error::ok);
+      const bool shared = level <= static_cast<int>(PreparedMessage::max_compressed_variants);
+      CHECK((first_run(a) == first_run(b)) == shared);
+      const std::vector<std::byte> expected = take_all(plain);
+      CHECK(take_all(a) == expected);
+      const std::vector<std::byte> wire = take_all(b);
+      CHECK(wire == expected);
+      CHECK(messages_read(reader, wire) == std::vector<std::vector<std::byte>>{payload});
+    }
+  }
+  SECTION("with context takeover, each connection compresses through its own window") {
+    const DeflateParameters takeover{};
+    const std::vector<std::byte> payload = text_payload(1000);
+    const PreparedMessage m(MessageKind::text, payload);
+    Connection a(Role::server, {}, {.deflate = takeover}), b(Role::server, {}, {.deflate = takeover});
+    REQUIRE(a.send(m).error == Error::ok);
+    REQUIRE(b.send(m).error == Error::ok);
+    CHECK(first_run(a) != first_run(b));
+    CHECK(take_all(a) == take_all(b));
+  }
+  SECTION("a client masks: it compresses and masks its own copy, as send_text does") {
+    const DeflateParameters both{.server_no_context_takeover = true, .client_no_context_takeover = true};
+    const std::vector<std::byte> payload = text_payload(1000);
+    const PreparedMessage m(MessageKind::text, payload);
+    Connection plain(Role::client, {}, {.deflate = both, .mask_seed = 4});
+    Connection prepared(Role::client, {}, {.deflate = both, .mask_seed = 4});
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+      REQUIRE(prepared.send(m).error == Error::ok);
+    }
+    CHECK(take_all(prepared) == take_all(plain));
+  }
+  SECTION("the shared frame outlives the message's last handle while it is queued") {
+    const std::vector<std::byte> payload = text_payload(5000);
+    Connection plain(Role::server, {}, options), a(Role::server, {}, options), b(Role::server, {}, options);
+    REQUIRE(plain.send_binary(payload) == Error::ok);
+    {
+      const PreparedMessage m(MessageKind::binary, payload);
+      REQUIRE(a.send(m).error == Error::ok);
+      REQUIRE(b.send(m).error == Error::ok);
+    }  // the variant is freed with the message, once both have consumed it (ASan checks)
+    const std::vector<std::byte> expected = take_all(plain);
+    a.consume_output(3);
+    CHECK(gathered(a) == std::vector<std::byte>(expected.begin() + 3, expected.end()));
+    CHECK(take_all(b) == expected);
+  }
+  SECTION("fragment_size: compressed bytes longer than a fragment are copied into this connection's frames") {
+    const std::vector<std::byte> payload = random_text(1000);
+    const PreparedMessage m(MessageKind::text, payload);
+    for (const std::size_t piece : {std::size_t{100}, std::size_t{4096}}) {
+      INFO("fragment_size " << piece);
+      const ConnectionOptions o{.deflate = stateless, .compression = {.threshold = 0}, .fragment_size = piece};
+      Connection plain(Role::server, {}, o), a(Role::server, {}, o), b(Role::server, {}, o);
+      Connection reader(Role::client, {}, {.deflate = stateless, .mask_seed = 1});
+      REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+      REQUIRE(a.send(m).error == Error::ok);
+      REQUIRE(b.send(m).error == Error::ok);
+      const std::vector<std::byte> expected = take_all(plain);
+      const bool split = piece == 100;  // the compressed text is several hundred bytes
+      CHECK((first_run(a) == first_run(b)) == !split);
+      CHECK(take_all(a) == expected);
+      const std::vector<std::byte> wire = take_all(b);
+      CHECK(wire == expected);
+      CHECK((std::to_integer<int>(wire[0]) & 0x80) == (split ? 0 : 0x80));  // FIN on the first frame or not
+      CHECK(messages_read(reader, wire) == std::vector<std::vector<std::byte>>{payload});
+    }
+  }
+  SECTION("several threads sending one message make one frame per configuration") {
+    constexpr int threads = 4, messages = 50, per_thread = 8;
+    for (int round = 0; round < messages; ++round) {
+      const std::vector<std::byte> payload = random_text(700);
+      const PreparedMessage m(MessageKind::text, payload);
+      Connection plain(Role::server, {}, options);
+      REQUIRE(plain.send_text(as_text(payload)) == Error::ok);
+      const std::vector<std::byte> expected = take_all(plain);
+      std::vector<std::vector<Connection>> conns(threads);
+      for (auto& group : conns)
+        for (int i = 0; i < per_thread; ++i) group.emplace_back(Role::server, Limits{}, options);
+      std::vector<int> failures(threads, 0);
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t)
+        workers.emplace_back([&, t] {  // no Catch2 assertion inside: it is not thread-safe
+          for (Connection& c : conns[t]) failures[t] += c.send(m).error != Error::ok;
+        });
+      for (std::thread& w : workers) w.join();
+      CHECK(std::ranges::count(failures, 0) == threads);
+      const std::byte* frame = first_run(conns[0][0]);
+      for (auto& group : conns)
+        for (Connection& c : group) {
+          CHECK(first_run(c) == frame);
+          CHECK(take_all(c) == expected);
+        }
     }
   }
 }

@@ -133,7 +133,8 @@ struct ConnectionOptions {
   // frames of at most this many (RFC 6455 5.4), the first with the opcode (and the extension's
   // RSV bits), the others continuations, FIN on the last. It applies to every data send: a
   // whole message, each begin/continue/finish_message piece (which then becomes several frames)
-  // and a prepared message (which then is copied and framed for this connection, not shared).
+  // and a prepared message (which then is copied and framed for this connection, not shared;
+  // a shared compressed frame is split as its compressed bytes, not compressed again).
   // With permessage-deflate the compressed bytes are split. UTF-8 is still checked once, over
   // what the caller passed. 0: never split.
   std::size_t fragment_size = 0;
@@ -164,11 +165,27 @@ struct PreparedBlock;  // src/prepared_block.hpp
 // references until the bytes are consumed). Immutable once built, so it may be sent from
 // several threads at once.
 //
+// Compressed variants (permessage-deflate, deflate.hpp): a server connection whose compressor
+// has no context takeover (server_no_context_takeover, RFC 7692 7.1.1.1) starts every message
+// from an empty window, so its compressed frame depends only on its compressor's settings
+// (window bits, CompressionOptions::level and mem_level). The first such connection to send
+// the message compresses it and publishes the frame in the message; every connection with the
+// same settings then queues a reference to it, as uncompressed ones do. Up to
+// max_compressed_variants distinct settings per message get one; a connection with yet another
+// compresses the message itself (the same bytes, copied). Publishing is lock-free (one atomic
+// slot per variant, set once); sending without compression never looks at the variants.
+// Connections with context takeover always compress through their own window, as send_text
+// would: their compressed bytes depend on what each sent before, and bytes that went through a
+// window are never sent as if they had not (the peer's window would fall out of step).
+//
 //   const wsframe::PreparedMessage m(wsframe::MessageKind::text, bytes);  // m.error() says why not
 //   for (wsframe::Connection* subscriber : {&conn, &connection})
 //     if (subscriber->send(m).status != wsframe::SendStatus::ok) { /* a slow reader */ }
 class PreparedMessage {
  public:
+  // Distinct compressor settings a message keeps a shared compressed frame for.
+  static constexpr std::size_t max_compressed_variants = 4;
+
   PreparedMessage() noexcept = default;  // holds no message: error() is Error::not_prepared
   // Error::payload_invalid_utf8 (a text that is not UTF-8) or Error::out_of_memory leave it
   // empty with that error().
@@ -271,10 +288,14 @@ class Connection {
   Error send_pong(std::span<const std::byte> data = {}) noexcept;  // <= 125 bytes
   // A prepared message, whole. A server without compression queues a reference to its wire
   // bytes (no copy). A client must mask (RFC 6455 5.3), so it copies and masks the payload as
-  // send_text / send_binary would (the UTF-8 check is not repeated). With permessage-deflate the
-  // payload goes through this connection's own compressor, as send_text would send it: shared
-  // bytes never bypass a compression window, so the peer's stays in sync (RFC 7692 7.2.1).
-  // The wire bytes are the same as send_text / send_binary with the same payload.
+  // send_text / send_binary would (the UTF-8 check is not repeated). With permessage-deflate, a
+  // server without context takeover queues a reference to the message's compressed frame for
+  // its settings (made by the first connection that needs it: see PreparedMessage), and
+  // otherwise the payload goes through this connection's own compressor, as send_text would
+  // send it: shared bytes never bypass a compression window, so the peer's stays in sync (RFC
+  // 7692 7.2.1). A frame longer than ConnectionOptions::fragment_size (after compression) is
+  // copied into this connection's frames instead of shared. The wire bytes are the same as
+  // send_text / send_binary with the same payload.
   SendResult send(const PreparedMessage& message) noexcept;
   // Starts the close handshake. code 1005 sends a Close without a status code; otherwise the
   // code must be one an endpoint may send (1000-1003, 1007-1014, 3000-4999), reason <= 123 bytes

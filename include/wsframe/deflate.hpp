@@ -34,6 +34,18 @@
 // a peer that oversteps is therefore not detected). Each is created when the first compressed
 // message is sent or received. Our window bits and mem_level are the way to trade ratio for
 // the compressor's memory on servers with many connections.
+//
+// Prepared messages (connection.hpp) and compression: a server whose agreement has
+// server_no_context_takeover resets its compressor after each message (7.1.1.1), so its bytes for
+// a message depend only on the compressor's settings (server_max_window_bits as agreed, and
+// CompressionOptions::level and mem_level; the threshold only decides whether it compresses).
+// Such connections share one compressed frame per prepared message and settings, made by the
+// first of them to send it (with its own compressor: no extra zlib state), for up to
+// PreparedMessage::max_compressed_variants distinct settings per message; beyond that, and with
+// context takeover, each connection compresses the message itself, exactly as send_text would.
+// Where many connections receive the same messages, server_no_context_takeover makes the
+// compression cost per message rather than per recipient, and only the connections that ever
+// compress hold a compressor.
 #pragma once
 
 #include <cstddef>
