@@ -22,7 +22,7 @@ class OutputQueue {
   ~OutputQueue();
 
   std::size_t size() const noexcept { return size_; }  // pending bytes
-  std::size_t run_count() const noexcept { return count_; }
+  std::size_t run_count() const noexcept { return ring_ != nullptr ? ring_->count : 0; }
 
   // Appends n owned bytes, contiguous, and returns them to be written; nullptr when memory runs
   // out. A new block is at most `cap` bytes unless n itself is larger.
@@ -41,7 +41,8 @@ class OutputQueue {
   // Drops the first n pending bytes (all of them when n is larger). Owned memory beyond `keep`
   // bytes is returned once unused.
   void consume(std::size_t n, std::size_t keep) noexcept;
-  // With nothing pending, the run ring is returned too unless `keep` bytes hold it.
+  // With nothing pending, the run ring is returned too unless `keep` bytes hold it (and with it
+  // the spare blocks: they are kept in the ring's bookkeeping).
   void trim(std::size_t keep) noexcept;
 
  private:
@@ -52,8 +53,19 @@ class OutputQueue {
     Block* owned;              // the block holding the bytes, or nullptr
     PreparedBlock* prepared;   // the prepared message holding them, or nullptr
   };
+  // The queue's bookkeeping, allocated with its runs and returned with them: an idle queue is
+  // a null pointer and a size, which is what each idle connection pays.
+  struct Ring {
+    std::uint32_t capacity;     // runs (a power of two), count of them from head
+    std::uint32_t head, count;
+    std::uint32_t spare_bytes;  // <= keep, which is 32 bits
+    Block* first;               // the oldest block with pending bytes
+    Block* last;                // the block appended to
+    Block* spare;               // emptied blocks kept for reuse (at most `keep` bytes)
+    Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
+  };
 
-  Run& run_at(std::uint32_t i) const noexcept { return ring_[(head_ + i) & (capacity_ - 1)]; }
+  Run& run_at(std::uint32_t i) const noexcept { return ring_->runs()[(ring_->head + i) & (ring_->capacity - 1)]; }
   bool make_room_for_run() noexcept;
   bool extends_last_run(std::size_t n) const noexcept;
   void push(const Run& run) noexcept;
@@ -62,12 +74,7 @@ class OutputQueue {
   void retire(Block* block, std::size_t keep) noexcept;
   void release_all() noexcept;
 
-  Run* ring_ = nullptr;            // capacity_ (a power of two) runs, count_ of them from head_
-  std::uint32_t capacity_ = 0, head_ = 0, count_ = 0;
-  std::uint32_t spare_bytes_ = 0;  // <= keep, which is 32 bits
-  Block* first_ = nullptr;         // the oldest block with pending bytes
-  Block* last_ = nullptr;          // the block appended to
-  Block* spare_ = nullptr;         // emptied blocks kept for reuse (at most `keep` bytes)
+  Ring* ring_ = nullptr;  // null until something is queued, and again once trim() returns it
   std::size_t size_ = 0;
 };
 
