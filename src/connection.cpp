@@ -41,16 +41,20 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       role_(role),
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
-      fragment_size_(detail::StoredLimits::clamp32(options.fragment_size)),
       limits_(limits),
-      extension_(make_extension(role, options)),
       assembler_(options.deliver_fragments) {
-  if (role_ == Role::client) {
-    rare_ = std::make_unique<Rare>();
-    rare_->keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  if (role_ == Role::client) rare().keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  if (std::unique_ptr<detail::Extension> extension = make_extension(role, options)) {
+    extension_rsv_ |= extension->rsv_bits();
+    rare().extension = std::move(extension);
   }
-  if (extension_) extension_rsv_ |= extension_->rsv_bits();
+  if (options.fragment_size != 0) rare().fragment_size = detail::StoredLimits::clamp32(options.fragment_size);
   configure_timers(options.timeouts);
+}
+
+Connection::Impl::Rare& Connection::Impl::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
 }
 
 // ---- input -----------------------------------------------------------------------------------
@@ -97,7 +101,7 @@ Event Connection::Impl::error_event(Error e) noexcept {
                           .allowed_rsv = control ? std::uint8_t{0} : extension_rsv_};
   if (const Error e = check_header(h, rules); e != Error::ok) return e;
   if (!control)
-    if (const Error e = assembler_.start_frame(h, extension_.get(), limits_); e != Error::ok) return e;
+    if (const Error e = assembler_.start_frame(h, extension(), limits_); e != Error::ok) return e;
   reader_.start_payload();
   return Error::ok;
 }
@@ -151,7 +155,7 @@ Event Connection::Impl::error_event(Error e) noexcept {
 [[gnu::always_inline]] inline Event Connection::Impl::take_payload() noexcept {
   if (is_control(reader_.header().opcode)) return take_control();
   Event ev;
-  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension_, limits_, ev)
+  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension(), limits_, ev)
                                            : assembler_.take_chunk(reader_, *backend_, limits_, ev);
   return e != Error::ok ? fail(e) : ev;
 }
@@ -262,24 +266,26 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   return Error::ok;
 }
 
-// Bytes on the wire of a data frame with this much payload once split at fragment_size_.
+// Bytes on the wire of a data frame with this much payload once split at fragment_size().
 std::size_t Connection::Impl::data_frames_size(std::size_t payload) const noexcept {
-  if (fragment_size_ == 0 || payload <= fragment_size_) return frame_size(payload);
-  const std::size_t rest = payload % fragment_size_;
-  return payload / fragment_size_ * frame_size(fragment_size_) + (rest != 0 ? frame_size(rest) : 0);
+  const std::size_t fragment = fragment_size();
+  if (fragment == 0 || payload <= fragment) return frame_size(payload);
+  const std::size_t rest = payload % fragment;
+  return payload / fragment * frame_size(fragment) + (rest != 0 ? frame_size(rest) : 0);
 }
 
-// A data frame, split into frames of at most fragment_size_ payload bytes when it is larger
+// A data frame, split into frames of at most fragment_size() payload bytes when it is larger
 // (RFC 6455 5.4): the opcode and RSV bits on the first, FIN (when `fin`) on the last. All or
 // nothing: the room for every frame is checked and reserved first.
 Error Connection::Impl::send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload,
                                          std::uint8_t rsv) noexcept {
-  if (fragment_size_ == 0 || payload.size() <= fragment_size_) return send_frame(op, fin, payload, rsv);
+  const std::size_t fragment = fragment_size();
+  if (fragment == 0 || payload.size() <= fragment) return send_frame(op, fin, payload, rsv);
   const std::size_t total = data_frames_size(payload.size());
   if (!output_has_room(total)) return output_full();
   if (!output_.reserve(total, limits_.max_output_bytes)) return Error::out_of_memory;
-  for (std::size_t at = 0; at < payload.size(); at += fragment_size_) {
-    const std::span<const std::byte> piece = payload.subspan(at, std::min<std::size_t>(fragment_size_, payload.size() - at));
+  for (std::size_t at = 0; at < payload.size(); at += fragment) {
+    const std::span<const std::byte> piece = payload.subspan(at, std::min(fragment, payload.size() - at));
     const bool first = at == 0;
     const bool last = at + piece.size() == payload.size();
     const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0});
@@ -314,7 +320,7 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   }
   const Opcode op = !starts ? Opcode::continuation : kind == MessageKind::text ? Opcode::text : Opcode::binary;
   const bool transform =
-      starts ? extension_ && extension_->transforms_outbound(data.size(), ends) : sending_transformed_;
+      starts ? extension() != nullptr && extension()->transforms_outbound(data.size(), ends) : sending_transformed_;
   const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data);
   if (e != Error::ok) return e;
   sending_transformed_ = transform;
@@ -338,10 +344,10 @@ Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::P
   if (close_sent_) return Error::connection_closed;
   const Opcode op = message.kind() == MessageKind::text ? Opcode::text : Opcode::binary;
   const std::span<const std::byte> payload = message.payload();
-  if (extension_ && extension_->transforms_outbound(payload.size(), true))
+  if (extension() != nullptr && extension()->transforms_outbound(payload.size(), true))
     return send_transformed(op, true, payload, true);  // through this connection's window
   // RFC 6455 5.3: a client masks, so it copies; a frame to split is not the shared one.
-  if (role_ == Role::client || (fragment_size_ != 0 && payload.size() > fragment_size_))
+  if (role_ == Role::client || (fragment_size() != 0 && payload.size() > fragment_size()))
     return send_data_frames(op, true, payload);
   const std::span<const std::byte> wire = message.wire();
   if (!output_has_room(wire.size())) return output_full();
@@ -352,21 +358,22 @@ Error Connection::Impl::queue_prepared(const PreparedMessage& message, detail::P
 // 6.1). All or nothing: the room is checked against the transform's bound before it sees the
 // data, because data a compressor has seen belongs to the peer's window.
 Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept {
-  const std::size_t bound = extension_->outbound_bound(data.size());
+  detail::Extension& ext = *extension();
+  const std::size_t bound = ext.outbound_bound(data.size());
   if (bound == 0) return Error::out_of_memory;
   const std::size_t frame_bytes = data_frames_size(bound);
   if (!output_has_room(frame_bytes)) return output_full();
-  detail::ByteBuffer& transformed = extension_->outbound_buffer;
+  detail::ByteBuffer& transformed = ext.outbound_buffer;
   transformed.clear();
   std::byte* out = transformed.extend(bound, SIZE_MAX);
   if (out == nullptr || !output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
   std::size_t size = 0;
-  if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
+  if (const Error e = ext.outbound(data, fin, {out, bound}, size); e != Error::ok) {
     // Its state is unknown, so is the peer's: the connection fails (1011), nothing more is sent.
     (void)fail(e);
     return e;
   }
-  const Error e = send_data_frames(op, fin, {out, size}, starts ? extension_->rsv_bits() : std::uint8_t{0});
+  const Error e = send_data_frames(op, fin, {out, size}, starts ? ext.rsv_bits() : std::uint8_t{0});
   transformed.clear_and_trim(limits_.retained_buffer_bytes);
   return e;
 }
@@ -406,8 +413,8 @@ const Connection::Impl& Connection::impl() const noexcept {
 }
 
 Connection::Connection(Role role, Limits limits, ConnectionOptions options) {
-  static_assert(sizeof(Impl) <= storage_size, "Connection::storage_size is too small for its state");
-  static_assert(alignof(Impl) <= alignof(std::max_align_t));
+  static_assert(sizeof(Impl) == storage_size, "Connection::storage_size is not the size of its state");
+  static_assert(alignof(Impl) == alignof(Connection));
   new (storage_) Impl(role, limits, options);
 }
 Connection::~Connection() { impl().~Impl(); }

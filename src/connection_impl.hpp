@@ -97,10 +97,8 @@ class Connection::Impl {
   bool close_received_ = false;
   bool traffic_ = false;  // receive() saw bytes since the last on_time()
   Error error_ = Error::ok;
-  std::uint32_t fragment_size_;  // ConnectionOptions::fragment_size, clamped (0: never split)
   std::uint32_t dropped_messages_ = 0;  // saturates
   detail::StoredLimits limits_;
-  std::unique_ptr<detail::Extension> extension_;  // null without one
   mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
 
   detail::FrameReader reader_;
@@ -117,12 +115,18 @@ class Connection::Impl {
     bool close_started = false;     // mark is the close timeout's start
     bool expired = false;           // the close timeout passed: drop the transport
   };
-  // What only some connections need, behind one pointer (null for a server without timers): a
-  // client's masking keys (RFC 6455 5.3) and the timers.
+  // What only some connections need, behind one pointer (null for a server without timers,
+  // compression or automatic fragmentation): a client's masking keys (RFC 6455 5.3), the
+  // extension, the fragment size and the timers.
   struct Rare {
     std::optional<Timers> timers;
     std::unique_ptr<detail::KeyStream> keys;  // its own: a server's timers do not carry it
+    std::unique_ptr<detail::Extension> extension;  // null without one
+    std::uint32_t fragment_size = 0;  // ConnectionOptions::fragment_size, clamped (0: never split)
   };
+  detail::Extension* extension() const noexcept { return rare_ ? rare_->extension.get() : nullptr; }
+  std::size_t fragment_size() const noexcept { return rare_ ? rare_->fragment_size : 0; }
+  Rare& rare();  // allocated when first needed
   std::unique_ptr<Rare> rare_;
 };
 
