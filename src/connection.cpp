@@ -100,8 +100,11 @@ Event Connection::Impl::error_event(Error e) noexcept {
   const HeaderRules rules{.expect_masked = role_ == Role::server,
                           .allowed_rsv = control ? std::uint8_t{0} : extension_rsv_};
   if (const Error e = check_header(h, rules); e != Error::ok) return e;
+  // The extension matters only to a frame with RSV bits (check_header allowed them): the common
+  // frame does not look it up.
   if (!control)
-    if (const Error e = assembler_.start_frame(h, extension(), limits_); e != Error::ok) return e;
+    if (const Error e = assembler_.start_frame(h, h.rsv != 0 ? extension() : nullptr, limits_); e != Error::ok)
+      return e;
   reader_.start_payload();
   return Error::ok;
 }

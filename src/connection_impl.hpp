@@ -83,28 +83,6 @@ class Connection::Impl {
   TimePoint keepalive_due() const noexcept;
   Event close_timer(TimePoint now) noexcept;
 
-  // Laid out for size (an idle connection's footprint) with the small fields together; the send
-  // path's state first: a broadcast touches these lines of each connection.
-  const Backend* backend_;
-  Role role_;
-  bool auto_pong_;
-  std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
-  bool sending_message_ = false;  // a fragmented message is being sent
-  bool sending_transformed_ = false;  // the extension transforms the message being sent
-  MessageKind send_kind_ = MessageKind::binary;
-  Utf8State send_utf8_{};
-  bool close_sent_ = false;
-  bool close_received_ = false;
-  bool traffic_ = false;  // receive() saw bytes since the last on_time()
-  Error error_ = Error::ok;
-  std::uint32_t dropped_messages_ = 0;  // saturates
-  detail::StoredLimits limits_;
-  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
-
-  detail::FrameReader reader_;
-  detail::MessageAssembler assembler_;
-
-
   // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
   struct Timers {
     std::uint32_t ping_interval = 0, pong_timeout = 0, idle_timeout = 0, close_timeout = 0;
@@ -127,7 +105,30 @@ class Connection::Impl {
   detail::Extension* extension() const noexcept { return rare_ ? rare_->extension.get() : nullptr; }
   std::size_t fragment_size() const noexcept { return rare_ ? rare_->fragment_size : 0; }
   Rare& rare();  // allocated when first needed
+
+  // Laid out for size (an idle connection's footprint) with the small fields together, and so
+  // that a broadcast touches little of each connection: the send path's state (the flags,
+  // rare_, the output queue and the output limits) is in the first 56 bytes, one or two cache
+  // lines.
+  const Backend* backend_;
+  Role role_;
+  bool auto_pong_;
+  std::uint8_t extension_rsv_;  // RSV bits a negotiated extension defines
+  bool sending_message_ = false;  // a fragmented message is being sent
+  bool sending_transformed_ = false;  // the extension transforms the message being sent
+  MessageKind send_kind_ = MessageKind::binary;
+  Utf8State send_utf8_{};
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  bool traffic_ = false;  // receive() saw bytes since the last on_time()
+  Error error_ = Error::ok;
+  std::uint32_t dropped_messages_ = 0;  // saturates
   std::unique_ptr<Rare> rare_;
+  mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
+  detail::StoredLimits limits_;
+
+  detail::FrameReader reader_;
+  detail::MessageAssembler assembler_;
 };
 
 }  // namespace wsframe

@@ -27,13 +27,15 @@ void free_blocks(auto* block) noexcept {
 
 }  // namespace
 
+constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, nullptr, nullptr};
+
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
-    : ring_(std::exchange(other.ring_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : ring_(std::exchange(other.ring_, &empty_)), size_(std::exchange(other.size_, 0)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
   if (this != &other) {
     release_all();
-    ring_ = std::exchange(other.ring_, nullptr);
+    ring_ = std::exchange(other.ring_, &empty_);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
@@ -42,26 +44,27 @@ OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
 OutputQueue::~OutputQueue() { release_all(); }
 
 void OutputQueue::release_all() noexcept {
-  if (ring_ == nullptr) return;
+  if (idle()) return;
   for (std::uint32_t i = 0; i < ring_->count; ++i)
     if (run_at(i).prepared != nullptr) run_at(i).prepared->drop_reference();
   free_blocks(ring_->first);
   free_blocks(ring_->spare);
-  ::operator delete(std::exchange(ring_, nullptr));
+  ::operator delete(std::exchange(ring_, &empty_));
   size_ = 0;
 }
 
 // Room for one more run in the ring (it doubles, in order, when full).
 bool OutputQueue::make_room_for_run() noexcept {
-  if (ring_ != nullptr && ring_->count < ring_->capacity) return true;
-  const std::uint32_t capacity = ring_ == nullptr ? 4 : ring_->capacity * 2;
+  if (ring_->count < ring_->capacity) return true;
+  const std::uint32_t capacity = idle() ? 4 : ring_->capacity * 2;
   void* memory = ::operator new(sizeof(Ring) + capacity * sizeof(Run), std::nothrow);
   if (memory == nullptr) return false;
-  Ring* ring = new (memory) Ring(ring_ != nullptr ? *ring_ : Ring{0, 0, 0, 0, nullptr, nullptr, nullptr});
+  Ring* ring = new (memory) Ring(*ring_);
   for (std::uint32_t i = 0; i < ring->count; ++i) ring->runs()[i] = run_at(i);
   ring->capacity = capacity;
   ring->head = 0;
-  ::operator delete(std::exchange(ring_, ring));
+  if (!idle()) ::operator delete(ring_);
+  ring_ = ring;
   return true;
 }
 
@@ -139,8 +142,12 @@ bool OutputQueue::append_shared(PreparedBlock& block, std::span<const std::byte>
 }
 
 std::size_t OutputQueue::runs(std::span<OutputSpan> out) const noexcept {
-  const std::uint32_t n = static_cast<std::uint32_t>(std::min(out.size(), run_count()));
-  for (std::uint32_t i = 0; i < n; ++i) out[i] = {run_at(i).data, run_at(i).size};
+  const Ring& ring = *ring_;
+  const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), ring.count));
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const Run& run = ring.runs()[(ring.head + i) & (ring.capacity - 1)];
+    out[i] = {run.data, run.size};
+  }
   return n;
 }
 
@@ -203,7 +210,6 @@ void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
     ring_->head = (ring_->head + 1) & (ring_->capacity - 1);
     --ring_->count;
   }
-  if (ring_ == nullptr) return;
   // Blocks empty in the order they were filled.
   while (ring_->first != nullptr && ring_->first->pending == 0) {
     Block* block = ring_->first;
@@ -214,7 +220,7 @@ void OutputQueue::consume(std::size_t n, std::size_t keep) noexcept {
 }
 
 void OutputQueue::trim(std::size_t keep) noexcept {
-  if (run_count() != 0 || ring_ == nullptr || ring_->capacity * sizeof(Run) <= keep) return;
+  if (run_count() != 0 || ring_->capacity * sizeof(Run) <= keep) return;  // empty_ has no capacity
   release_all();
 }
 

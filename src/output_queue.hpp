@@ -22,7 +22,7 @@ class OutputQueue {
   ~OutputQueue();
 
   std::size_t size() const noexcept { return size_; }  // pending bytes
-  std::size_t run_count() const noexcept { return ring_ != nullptr ? ring_->count : 0; }
+  std::size_t run_count() const noexcept { return ring_->count; }
 
   // Appends n owned bytes, contiguous, and returns them to be written; nullptr when memory runs
   // out. A new block is at most `cap` bytes unless n itself is larger.
@@ -54,7 +54,7 @@ class OutputQueue {
     PreparedBlock* prepared;   // the prepared message holding them, or nullptr
   };
   // The queue's bookkeeping, allocated with its runs and returned with them: an idle queue is
-  // a null pointer and a size, which is what each idle connection pays.
+  // a pointer to empty_ and a size, which is what each idle connection pays.
   struct Ring {
     std::uint32_t capacity;     // runs (a power of two), count of them from head
     std::uint32_t head, count;
@@ -63,6 +63,7 @@ class OutputQueue {
     Block* last;                // the block appended to
     Block* spare;               // emptied blocks kept for reuse (at most `keep` bytes)
     Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
+    const Run* runs() const noexcept { return reinterpret_cast<const Run*>(this + 1); }
   };
 
   Run& run_at(std::uint32_t i) const noexcept { return ring_->runs()[(ring_->head + i) & (ring_->capacity - 1)]; }
@@ -74,7 +75,12 @@ class OutputQueue {
   void retire(Block* block, std::size_t keep) noexcept;
   void release_all() noexcept;
 
-  Ring* ring_ = nullptr;  // null until something is queued, and again once trim() returns it
+  // No runs and no room for any (so the first run allocates a ring); shared by every idle
+  // queue and never written, so the hot paths need no null check.
+  static constinit Ring empty_;
+  bool idle() const noexcept { return ring_ == &empty_; }
+
+  Ring* ring_ = &empty_;  // empty_ until something is queued, and again once trim() returns it
   std::size_t size_ = 0;
 };
 
