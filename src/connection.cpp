@@ -43,16 +43,20 @@ Connection::Impl::Impl(Role role, const Limits& limits, const ConnectionOptions&
       role_(role),
       auto_pong_(options.auto_pong),
       extension_rsv_(options.extension_rsv),
-      fragment_size_(detail::StoredLimits::clamp32(options.fragment_size)),
       limits_(limits),
-      extension_(make_extension(role, options)),
       assembler_(options.deliver_fragments) {
-  if (role_ == Role::client) {
-    rare_ = std::make_unique<Rare>();
-    rare_->keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  if (role_ == Role::client) rare().keys = std::make_unique<detail::KeyStream>(options.mask_seed);
+  if (std::unique_ptr<detail::Extension> extension = make_extension(role, options)) {
+    extension_rsv_ |= extension->rsv_bits();
+    rare().extension = std::move(extension);
   }
-  if (extension_) extension_rsv_ |= extension_->rsv_bits();
+  if (options.fragment_size != 0) rare().fragment_size = detail::StoredLimits::clamp32(options.fragment_size);
   configure_timers(options.timeouts);
+}
+
+Connection::Impl::Rare& Connection::Impl::rare() {
+  if (!rare_) rare_ = std::make_unique<Rare>();
+  return *rare_;
 }
 
 // ---- input -----------------------------------------------------------------------------------
@@ -98,8 +102,11 @@ Event Connection::Impl::error_event(Error e) noexcept {
   const HeaderRules rules{.expect_masked = role_ == Role::server,
                           .allowed_rsv = control ? std::uint8_t{0} : extension_rsv_};
   if (const Error e = check_header(h, rules); e != Error::ok) return e;
+  // The extension matters only to a frame with RSV bits (check_header allowed them): the common
+  // frame does not look it up.
   if (!control)
-    if (const Error e = assembler_.start_frame(h, extension_.get(), limits_); e != Error::ok) return e;
+    if (const Error e = assembler_.start_frame(h, h.rsv != 0 ? extension() : nullptr, limits_); e != Error::ok)
+      return e;
   reader_.start_payload();
   return Error::ok;
 }
@@ -206,7 +213,7 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
 [[gnu::always_inline]] inline Event Connection::Impl::take_payload() noexcept {
   if (is_control(reader_.header().opcode)) return take_control();
   Event ev;
-  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension_, limits_, ev)
+  const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension(), limits_, ev)
                                            : assembler_.take_chunk(reader_, *backend_, limits_, ev);
   return e != Error::ok ? fail(e) : ev;
 }
@@ -317,24 +324,26 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   return Error::ok;
 }
 
-// Bytes on the wire of a data frame with this much payload once split at fragment_size_.
+// Bytes on the wire of a data frame with this much payload once split at fragment_size().
 std::size_t Connection::Impl::data_frames_size(std::size_t payload) const noexcept {
-  if (fragment_size_ == 0 || payload <= fragment_size_) return frame_size(payload);
-  const std::size_t rest = payload % fragment_size_;
-  return payload / fragment_size_ * frame_size(fragment_size_) + (rest != 0 ? frame_size(rest) : 0);
+  const std::size_t fragment = fragment_size();
+  if (fragment == 0 || payload <= fragment) return frame_size(payload);
+  const std::size_t rest = payload % fragment;
+  return payload / fragment * frame_size(fragment) + (rest != 0 ? frame_size(rest) : 0);
 }
 
-// A data frame, split into frames of at most fragment_size_ payload bytes when it is larger
+// A data frame, split into frames of at most fragment_size() payload bytes when it is larger
 // (RFC 6455 5.4): the opcode and RSV bits on the first, FIN (when `fin`) on the last. All or
 // nothing: the room for every frame is checked and reserved first.
 Error Connection::Impl::send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload,
                                          std::uint8_t rsv) noexcept {
-  if (fragment_size_ == 0 || payload.size() <= fragment_size_) return send_frame(op, fin, payload, rsv);
+  const std::size_t fragment = fragment_size();
+  if (fragment == 0 || payload.size() <= fragment) return send_frame(op, fin, payload, rsv);
   const std::size_t total = data_frames_size(payload.size());
   if (!output_has_room(total)) return output_full();
   if (!output_.reserve(total, limits_.max_output_bytes)) return Error::out_of_memory;
-  for (std::size_t at = 0; at < payload.size(); at += fragment_size_) {
-    const std::span<const std::byte> piece = payload.subspan(at, std::min<std::size_t>(fragment_size_, payload.size() - at));
+  for (std::size_t at = 0; at < payload.size(); at += fragment) {
+    const std::span<const std::byte> piece = payload.subspan(at, std::min(fragment, payload.size() - at));
     const bool first = at == 0;
     const bool last = at + piece.size() == payload.size();
     const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0});
@@ -369,7 +378,7 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   }
   const Opcode op = !starts ? Opcode::continuation : kind == MessageKind::text ? Opcode::text : Opcode::binary;
   const bool transform =
-      starts ? extension_ && extension_->transforms_outbound(data.size(), ends) : sending_transformed_;
+      starts ? extension() != nullptr && extension()->transforms_outbound(data.size(), ends) : sending_transformed_;
   const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data);
   if (e != Error::ok) return e;
   sending_transformed_ = transform;
@@ -393,18 +402,18 @@ inline Error Connection::Impl::queue_prepared(detail::PreparedBlock& block) noex
   if (sending_message_) return Error::message_in_progress;
   if (close_sent_) return Error::connection_closed;
   const Opcode op = block.kind == MessageKind::text ? Opcode::text : Opcode::binary;
-  if (extension_ && extension_->transforms_outbound(block.payload_size, true))
+  if (extension() != nullptr && extension()->transforms_outbound(block.payload_size, true))
     return queue_prepared_transformed(op, block);
   if (role_ == Role::client) return send_data_frames(op, true, block.payload());  // RFC 6455 5.3: it masks
   return queue_shared(block, op, 0, block.wire_span(), block.payload());
 }
 
 // A frame of a prepared message (`wire`, `payload` its payload part) by reference. A frame this
-// connection splits (fragment_size_) is not the shared one: it is copied into frames of its own.
+// connection splits (fragment_size()) is not the shared one: it is copied into frames of its own.
 inline Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode op, std::uint8_t rsv,
                                             std::span<const std::byte> wire,
                                             std::span<const std::byte> payload) noexcept {
-  if (fragment_size_ != 0 && payload.size() > fragment_size_) return send_data_frames(op, true, payload, rsv);
+  if (fragment_size() != 0 && payload.size() > fragment_size()) return send_data_frames(op, true, payload, rsv);
   if (!output_has_room(wire.size())) return output_full();
   return output_.append_shared(block, wire) ? Error::ok : Error::out_of_memory;
 }
@@ -417,12 +426,12 @@ inline Error Connection::Impl::queue_shared(detail::PreparedBlock& block, Opcode
 // connection's own compressor, exactly as send_text would send it, keeping its window in sync
 // with the peer's (RFC 7692 7.2.1).
 Error Connection::Impl::queue_prepared_transformed(Opcode op, detail::PreparedBlock& block) noexcept {
-  const std::uint32_t config = role_ == Role::server ? extension_->stateless_outbound_config() : 0;
+  const std::uint32_t config = role_ == Role::server ? extension()->stateless_outbound_config() : 0;
   const detail::PreparedVariant* variant = config != 0 ? block.find_variant(config) : nullptr;
   if (variant == nullptr && config != 0 && block.variant_slot_free())
     if (const Error e = make_variant(block, config, variant); e != Error::ok) return e;
   if (variant == nullptr) return send_transformed(op, true, block.payload(), true);
-  return queue_shared(block, op, extension_->rsv_bits(), variant->wire_span(), variant->payload());
+  return queue_shared(block, op, extension()->rsv_bits(), variant->wire_span(), variant->payload());
 }
 
 // The message compressed by this connection's compressor, which holds no state between messages
@@ -430,13 +439,13 @@ Error Connection::Impl::queue_prepared_transformed(Opcode op, detail::PreparedBl
 // (or null: the slots were taken by other settings meanwhile).
 Error Connection::Impl::make_variant(detail::PreparedBlock& block, std::uint32_t config,
                                      const detail::PreparedVariant*& variant) noexcept {
-  const std::size_t bound = extension_->outbound_bound(block.payload_size);
+  detail::Extension& ext = *extension();
+  const std::size_t bound = ext.outbound_bound(block.payload_size);
   if (bound == 0) return Error::out_of_memory;
   std::span<const std::byte> compressed;
   if (const Error e = transform(block.payload(), true, bound, compressed); e != Error::ok) return e;
-  detail::PreparedVariant* made =
-      detail::PreparedVariant::create(config, block.kind, extension_->rsv_bits(), compressed);
-  extension_->outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
+  detail::PreparedVariant* made = detail::PreparedVariant::create(config, block.kind, ext.rsv_bits(), compressed);
+  ext.outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
   if (made == nullptr) return Error::out_of_memory;
   variant = block.publish_variant(made);
   return Error::ok;
@@ -446,27 +455,29 @@ Error Connection::Impl::make_variant(detail::PreparedBlock& block, std::uint32_t
 // 6.1). All or nothing: the room is checked against the transform's bound before it sees the
 // data, because data a compressor has seen belongs to the peer's window.
 Error Connection::Impl::send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept {
-  const std::size_t bound = extension_->outbound_bound(data.size());
+  detail::Extension& ext = *extension();
+  const std::size_t bound = ext.outbound_bound(data.size());
   if (bound == 0) return Error::out_of_memory;
   const std::size_t frame_bytes = data_frames_size(bound);
   if (!output_has_room(frame_bytes)) return output_full();
   if (!output_.reserve(frame_bytes, limits_.max_output_bytes)) return Error::out_of_memory;
   std::span<const std::byte> transformed;
   if (const Error e = transform(data, fin, bound, transformed); e != Error::ok) return e;
-  const Error e = send_data_frames(op, fin, transformed, starts ? extension_->rsv_bits() : std::uint8_t{0});
-  extension_->outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
+  const Error e = send_data_frames(op, fin, transformed, starts ? ext.rsv_bits() : std::uint8_t{0});
+  ext.outbound_buffer.clear_and_trim(limits_.retained_buffer_bytes);
   return e;
 }
 
 // `data` through the extension into its outbound_buffer (`bound` bytes from outbound_bound()).
 Error Connection::Impl::transform(std::span<const std::byte> data, bool fin, std::size_t bound,
                                   std::span<const std::byte>& transformed) noexcept {
-  detail::ByteBuffer& buffer = extension_->outbound_buffer;
+  detail::Extension& ext = *extension();
+  detail::ByteBuffer& buffer = ext.outbound_buffer;
   buffer.clear();
   std::byte* out = buffer.extend(bound, SIZE_MAX);
   if (out == nullptr) return Error::out_of_memory;
   std::size_t size = 0;
-  if (const Error e = extension_->outbound(data, fin, {out, bound}, size); e != Error::ok) {
+  if (const Error e = ext.outbound(data, fin, {out, bound}, size); e != Error::ok) {
     // Its state is unknown, so is the peer's: the connection fails (1011), nothing more is sent.
     (void)fail(e);
     return e;
@@ -512,8 +523,8 @@ inline const Connection::Impl& Connection::impl() const noexcept {
 }
 
 Connection::Connection(Role role, Limits limits, ConnectionOptions options) {
-  static_assert(sizeof(Impl) <= storage_size, "Connection::storage_size is too small for its state");
-  static_assert(alignof(Impl) <= alignof(std::max_align_t));
+  static_assert(sizeof(Impl) == storage_size, "Connection::storage_size is not the size of its state");
+  static_assert(alignof(Impl) == alignof(Connection));
   new (storage_) Impl(role, limits, options);
 }
 Connection::~Connection() { impl().~Impl(); }

@@ -94,8 +94,33 @@ class Connection::Impl {
   TimePoint keepalive_due() const noexcept;
   Event close_timer(TimePoint now) noexcept;
 
-  // Laid out for size (an idle connection's footprint) with the small fields together; the send
-  // path's state first: a broadcast touches these lines of each connection.
+  // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
+  struct Timers {
+    std::uint32_t ping_interval = 0, pong_timeout = 0, idle_timeout = 0, close_timeout = 0;
+    TimePoint last_traffic{};  // when traffic was last noted (first: the first on_time())
+    TimePoint mark{};          // our last keepalive Ping; once our Close is queued, its start
+    bool started = false;          // on_time() was called
+    bool ping_outstanding = false;  // a keepalive Ping and no traffic since
+    bool close_started = false;     // mark is the close timeout's start
+    bool expired = false;           // the close timeout passed: drop the transport
+  };
+  // What only some connections need, behind one pointer (null for a server without timers,
+  // compression or automatic fragmentation): a client's masking keys (RFC 6455 5.3), the
+  // extension, the fragment size and the timers.
+  struct Rare {
+    std::optional<Timers> timers;
+    std::unique_ptr<detail::KeyStream> keys;  // its own: a server's timers do not carry it
+    std::unique_ptr<detail::Extension> extension;  // null without one
+    std::uint32_t fragment_size = 0;  // ConnectionOptions::fragment_size, clamped (0: never split)
+  };
+  detail::Extension* extension() const noexcept { return rare_ ? rare_->extension.get() : nullptr; }
+  std::size_t fragment_size() const noexcept { return rare_ ? rare_->fragment_size : 0; }
+  Rare& rare();  // allocated when first needed
+
+  // Laid out for size (an idle connection's footprint) with the small fields together, and so
+  // that a broadcast touches little of each connection: the send path's state (the flags,
+  // rare_, the output queue and the output limits) is in the first 56 bytes, one or two cache
+  // lines.
   const Backend* backend_;
   Role role_;
   bool auto_pong_;
@@ -108,33 +133,13 @@ class Connection::Impl {
   bool close_received_ = false;
   bool traffic_ = false;  // receive() saw bytes since the last on_time()
   Error error_ = Error::ok;
-  std::uint32_t fragment_size_;  // ConnectionOptions::fragment_size, clamped (0: never split)
   std::uint32_t dropped_messages_ = 0;  // saturates
-  detail::StoredLimits limits_;
-  std::unique_ptr<detail::Extension> extension_;  // null without one
+  std::unique_ptr<Rare> rare_;
   mutable detail::OutputQueue output_;  // mutable for pending_output()'s join
+  detail::StoredLimits limits_;
 
   detail::FrameReader reader_;
   detail::MessageAssembler assembler_;
-
-
-  // ConnectionOptions::timeouts in milliseconds, and when things happened on the caller's clock.
-  struct Timers {
-    std::uint32_t ping_interval = 0, pong_timeout = 0, idle_timeout = 0, close_timeout = 0;
-    TimePoint last_traffic{};  // when traffic was last noted (first: the first on_time())
-    TimePoint mark{};          // our last keepalive Ping; once our Close is queued, its start
-    bool started = false;          // on_time() was called
-    bool ping_outstanding = false;  // a keepalive Ping and no traffic since
-    bool close_started = false;     // mark is the close timeout's start
-    bool expired = false;           // the close timeout passed: drop the transport
-  };
-  // What only some connections need, behind one pointer (null for a server without timers): a
-  // client's masking keys (RFC 6455 5.3) and the timers.
-  struct Rare {
-    std::optional<Timers> timers;
-    std::unique_ptr<detail::KeyStream> keys;  // its own: a server's timers do not carry it
-  };
-  std::unique_ptr<Rare> rare_;
 };
 
 }  // namespace wsframe

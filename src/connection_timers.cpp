@@ -27,8 +27,7 @@ void Connection::Impl::configure_timers(const Timeouts& timeouts) {
   t.idle_timeout = to_milliseconds(timeouts.idle_timeout);
   t.close_timeout = to_milliseconds(timeouts.close_timeout);
   if ((t.ping_interval | t.pong_timeout | t.idle_timeout | t.close_timeout) == 0) return;
-  if (!rare_) rare_ = std::make_unique<Rare>();
-  rare_->timers = t;
+  rare().timers = t;
 }
 
 bool Connection::Impl::timers_on() const noexcept { return rare_ && rare_->timers; }

@@ -19,21 +19,16 @@ void free_blocks(auto* block) noexcept {
 
 }  // namespace
 
+constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, nullptr, nullptr};
+
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
-    : ring_(std::exchange(other.ring_, nullptr)),
-      capacity_(std::exchange(other.capacity_, 0)),
-      head_(std::exchange(other.head_, 0)),
-      count_(std::exchange(other.count_, 0)),
-      spare_bytes_(std::exchange(other.spare_bytes_, 0)),
-      first_(std::exchange(other.first_, nullptr)),
-      last_(std::exchange(other.last_, nullptr)),
-      spare_(std::exchange(other.spare_, nullptr)),
-      size_(std::exchange(other.size_, 0)) {}
+    : ring_(std::exchange(other.ring_, &empty_)), size_(std::exchange(other.size_, 0)) {}
 
 OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
   if (this != &other) {
     release_all();
-    new (this) OutputQueue(std::move(other));
+    ring_ = std::exchange(other.ring_, &empty_);
+    size_ = std::exchange(other.size_, 0);
   }
   return *this;
 }
@@ -41,102 +36,106 @@ OutputQueue& OutputQueue::operator=(OutputQueue&& other) noexcept {
 OutputQueue::~OutputQueue() { release_all(); }
 
 void OutputQueue::release_all() noexcept {
-  for (std::uint32_t i = 0; i < count_; ++i)
+  if (idle()) return;
+  for (std::uint32_t i = 0; i < ring_->count; ++i)
     if (run_at(i).prepared != nullptr) run_at(i).prepared->drop_reference();
-  ::operator delete(ring_);
-  free_blocks(first_);
-  free_blocks(spare_);
-  ring_ = nullptr;
-  capacity_ = head_ = count_ = 0;
-  first_ = last_ = spare_ = nullptr;
-  spare_bytes_ = size_ = 0;
+  free_blocks(ring_->first);
+  free_blocks(ring_->spare);
+  ::operator delete(std::exchange(ring_, &empty_));
+  size_ = 0;
 }
 
-// The ring is full: it doubles, the runs kept in order.
+// The ring is full: it doubles, the runs kept in order (the first run allocates it).
 bool OutputQueue::grow_ring() noexcept {
-  const std::uint32_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
-  auto* ring = static_cast<Run*>(::operator new(capacity * sizeof(Run), std::nothrow));
-  if (ring == nullptr) return false;
-  for (std::uint32_t i = 0; i < count_; ++i) ring[i] = run_at(i);
-  ::operator delete(ring_);
+  const std::uint32_t capacity = idle() ? 4 : ring_->capacity * 2;
+  void* memory = ::operator new(sizeof(Ring) + capacity * sizeof(Run), std::nothrow);
+  if (memory == nullptr) return false;
+  Ring* ring = new (memory) Ring(*ring_);
+  for (std::uint32_t i = 0; i < ring->count; ++i) ring->runs()[i] = run_at(i);
+  ring->capacity = capacity;
+  ring->head = 0;
+  if (!idle()) ::operator delete(ring_);
   ring_ = ring;
-  capacity_ = capacity;
-  head_ = 0;
   return true;
 }
 
 // An empty block of at least n bytes: the smallest spare one that fits, or a new one (twice
 // the last block, at least min_block_bytes, at most cap unless n needs more).
 OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noexcept {
-  for (Block** at = &spare_; *at != nullptr; at = &(*at)->next) {  // smallest first
+  for (Block** at = &ring_->spare; *at != nullptr; at = &(*at)->next) {  // smallest first
     if ((*at)->capacity < n) continue;
     Block* block = std::exchange(*at, (*at)->next);
-    spare_bytes_ -= static_cast<std::uint32_t>(block->capacity);
+    ring_->spare_bytes -= static_cast<std::uint32_t>(block->capacity);
     block->next = nullptr;
     return block;
   }
-  const std::size_t grown = std::min(std::max(last_ != nullptr ? last_->capacity * 2 : 0, min_block_bytes), cap);
+  const std::size_t grown = std::min(std::max(ring_->last != nullptr ? ring_->last->capacity * 2 : 0, min_block_bytes), cap);
   const std::size_t capacity = std::max(n, grown);
   void* memory = ::operator new(sizeof(Block) + capacity, std::nothrow);
   if (memory == nullptr) return nullptr;
   return new (memory) Block{nullptr, capacity, 0, 0};
 }
 
-// Links a fresh block with room for n after the others.
+// Links a fresh block with room for n after the others (the ring exists).
 bool OutputQueue::add_block(std::size_t n, std::size_t cap) noexcept {
   Block* block = take_block(n, cap);
   if (block == nullptr) return false;
-  (last_ != nullptr ? last_->next : first_) = block;
-  last_ = block;
+  (ring_->last != nullptr ? ring_->last->next : ring_->first) = block;
+  ring_->last = block;
   return true;
 }
 
 bool OutputQueue::reserve(std::size_t n, std::size_t cap) noexcept {
   if (!make_room_for_run()) return false;
-  return (last_ != nullptr && last_->capacity - last_->used >= n) || add_block(n, cap);
+  const Block* last = ring_->last;
+  return (last != nullptr && last->capacity - last->used >= n) || add_block(n, cap);
 }
 
 std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
   if (extends_last_run(n)) {  // frames written one after another in a block are one run
-    std::byte* at = last_->data() + last_->used;
-    last_->used += n;
-    last_->pending += n;
-    run_at(count_ - 1).size += n;
+    Block* last = ring_->last;
+    std::byte* at = last->data() + last->used;
+    last->used += n;
+    last->pending += n;
+    run_at(ring_->count - 1).size += n;
     size_ += n;
     return at;
   }
   if (!reserve(n, cap)) return nullptr;
-  std::byte* at = last_->data() + last_->used;
-  last_->used += n;
-  last_->pending += n;
-  push({at, n, last_, nullptr});
+  Block* last = ring_->last;
+  std::byte* at = last->data() + last->used;
+  last->used += n;
+  last->pending += n;
+  push({at, n, last, nullptr});
   return at;
 }
 
 // n more bytes fit right after the last run, in its block: they extend it, needing no new run
 // (so appends after one reserve() never allocate).
 bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
-  if (count_ == 0 || last_ == nullptr || last_->capacity - last_->used < n) return false;
-  const Run& back = run_at(count_ - 1);
-  return back.owned == last_ && back.data + back.size == last_->data() + last_->used;
+  if (run_count() == 0) return false;
+  Block* last = ring_->last;
+  if (last == nullptr || last->capacity - last->used < n) return false;
+  const Run& back = run_at(ring_->count - 1);
+  return back.owned == last && back.data + back.size == last->data() + last->used;
 }
 
 std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) noexcept {
-  if (count_ == 0) return {};
-  if (count_ > 1) {
+  if (run_count() == 0) return {};
+  if (ring_->count > 1) {
     // Twice the room, so that frames queued next extend the joined run: joining a growing
     // backlog again and again copies each byte O(1) times, as a growing vector does.
     Block* joined = take_block(std::max(size_, std::min(2 * size_, cap)), cap);
     if (joined != nullptr) {
       joined->used = joined->pending = size_;
       std::byte* at = joined->data();
-      for (std::uint32_t i = 0; i < count_; ++i) {
+      for (std::uint32_t i = 0; i < ring_->count; ++i) {
         std::memcpy(at, run_at(i).data, run_at(i).size);
         at += run_at(i).size;
       }
       const std::size_t total = size_;
       consume(total, keep);  // every run and block released; the ring stays allocated
-      first_ = last_ = joined;
+      ring_->first = ring_->last = joined;
       push({joined->data(), total, joined, nullptr});
     }
   }
@@ -152,33 +151,27 @@ void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
     ::operator delete(block);
     return;
   }
-  Block** at = &spare_;
+  Block** at = &ring_->spare;
   while (*at != nullptr && (*at)->capacity < block->capacity) at = &(*at)->next;
   block->next = *at;
   *at = block;
-  spare_bytes_ += static_cast<std::uint32_t>(block->capacity);  // capacity <= keep
-  while (spare_bytes_ > keep) {  // the smallest go first
-    Block* smallest = spare_;
-    spare_ = smallest->next;
-    spare_bytes_ -= static_cast<std::uint32_t>(smallest->capacity);
+  ring_->spare_bytes += static_cast<std::uint32_t>(block->capacity);  // capacity <= keep
+  while (ring_->spare_bytes > keep) {  // the smallest go first
+    Block* smallest = ring_->spare;
+    ring_->spare = smallest->next;
+    ring_->spare_bytes -= static_cast<std::uint32_t>(smallest->capacity);
     ::operator delete(smallest);
   }
 }
 
 // Blocks empty in the order they were filled.
 void OutputQueue::retire_consumed(std::size_t keep) noexcept {
-  while (first_ != nullptr && first_->pending == 0) {
-    Block* block = first_;
-    first_ = block->next;
-    if (block == last_) last_ = nullptr;
+  while (ring_->first != nullptr && ring_->first->pending == 0) {
+    Block* block = ring_->first;
+    ring_->first = block->next;
+    if (block == ring_->last) ring_->last = nullptr;
     retire(block, keep);
   }
-}
-
-void OutputQueue::release_ring() noexcept {
-  ::operator delete(ring_);
-  ring_ = nullptr;
-  capacity_ = head_ = 0;
 }
 
 }  // namespace wsframe::detail

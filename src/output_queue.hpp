@@ -24,7 +24,7 @@ class OutputQueue {
   ~OutputQueue();
 
   std::size_t size() const noexcept { return size_; }  // pending bytes
-  std::size_t run_count() const noexcept { return count_; }
+  std::size_t run_count() const noexcept { return ring_->count; }
 
   // Appends n owned bytes, contiguous, and returns them to be written; nullptr when memory runs
   // out. A new block is at most `cap` bytes unless n itself is larger.
@@ -42,7 +42,7 @@ class OutputQueue {
 
   // Writes up to out.size() runs, oldest first; returns how many.
   std::size_t runs(std::span<OutputSpan> out) const noexcept {
-    const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), count_));
+    const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), ring_->count));
     for (std::uint32_t i = 0; i < n; ++i) out[i] = {run_at(i).data, run_at(i).size};
     return n;
   }
@@ -63,14 +63,15 @@ class OutputQueue {
       if (run.owned != nullptr) run.owned->pending -= taken;
       if (run.size != 0) break;
       if (run.prepared != nullptr) run.prepared->drop_reference();
-      head_ = (head_ + 1) & (capacity_ - 1);
-      --count_;
+      ring_->head = (ring_->head + 1) & (ring_->capacity - 1);
+      --ring_->count;
     }
-    if (first_ != nullptr && first_->pending == 0) retire_consumed(keep);
+    if (ring_->first != nullptr && ring_->first->pending == 0) retire_consumed(keep);
   }
-  // With nothing pending, the run ring is returned too unless `keep` bytes hold it.
+  // With nothing pending, the run ring is returned too unless `keep` bytes hold it (and with it
+  // the spare blocks: they are kept in the ring's bookkeeping).
   void trim(std::size_t keep) noexcept {
-    if (count_ == 0 && capacity_ * sizeof(Run) > keep) release_ring();
+    if (ring_->count == 0 && ring_->capacity * sizeof(Run) > keep) release_all();  // empty_ has no capacity
   }
 
  private:
@@ -87,29 +88,40 @@ class OutputQueue {
     Block* owned;              // the block holding the bytes, or nullptr
     PreparedBlock* prepared;   // the prepared message holding them, or nullptr
   };
+  // The queue's bookkeeping, allocated with its runs and returned with them: an idle queue is
+  // a pointer to empty_ and a size, which is what each idle connection pays.
+  struct Ring {
+    std::uint32_t capacity;     // runs (a power of two), count of them from head
+    std::uint32_t head, count;
+    std::uint32_t spare_bytes;  // <= keep, which is 32 bits
+    Block* first;               // the oldest block with pending bytes
+    Block* last;                // the block appended to
+    Block* spare;               // emptied blocks kept for reuse (at most `keep` bytes)
+    Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
+    const Run* runs() const noexcept { return reinterpret_cast<const Run*>(this + 1); }
+  };
 
-  Run& run_at(std::uint32_t i) const noexcept { return ring_[(head_ + i) & (capacity_ - 1)]; }
+  Run& run_at(std::uint32_t i) const noexcept { return ring_->runs()[(ring_->head + i) & (ring_->capacity - 1)]; }
   // Room for one more run in the ring.
-  bool make_room_for_run() noexcept { return count_ < capacity_ || grow_ring(); }
+  bool make_room_for_run() noexcept { return ring_->count < ring_->capacity || grow_ring(); }
   bool grow_ring() noexcept;
   bool extends_last_run(std::size_t n) const noexcept;
   void push(const Run& run) noexcept {  // after make_room_for_run()
-    run_at(count_++) = run;
+    run_at(ring_->count++) = run;
     size_ += run.size;
   }
   void retire_consumed(std::size_t keep) noexcept;
-  void release_ring() noexcept;
   Block* take_block(std::size_t n, std::size_t cap) noexcept;
   bool add_block(std::size_t n, std::size_t cap) noexcept;
   void retire(Block* block, std::size_t keep) noexcept;
   void release_all() noexcept;
 
-  Run* ring_ = nullptr;            // capacity_ (a power of two) runs, count_ of them from head_
-  std::uint32_t capacity_ = 0, head_ = 0, count_ = 0;
-  std::uint32_t spare_bytes_ = 0;  // <= keep, which is 32 bits
-  Block* first_ = nullptr;         // the oldest block with pending bytes
-  Block* last_ = nullptr;          // the block appended to
-  Block* spare_ = nullptr;         // emptied blocks kept for reuse (at most `keep` bytes)
+  // No runs and no room for any (so the first run allocates a ring); shared by every idle
+  // queue and never written, so the hot paths need no null check.
+  static constinit Ring empty_;
+  bool idle() const noexcept { return ring_ == &empty_; }
+
+  Ring* ring_ = &empty_;  // empty_ until something is queued, and again once trim() returns it
   std::size_t size_ = 0;
 };
 

@@ -12,23 +12,24 @@
 namespace wsframe::detail {
 
 struct StoredLimits {
-  std::uint64_t max_frame_size;
-  std::uint64_t max_message_size;
+  // The send side's first (a connection lays them out right after its send state).
   std::uint32_t max_output_bytes;
   std::uint32_t high_water_bytes;
   std::uint32_t retained_buffer_bytes;
   OutputFullPolicy on_output_full;
+  std::uint64_t max_frame_size;
+  std::uint64_t max_message_size;
 
   static std::uint32_t clamp32(std::size_t n) noexcept {
     return static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX));
   }
   explicit StoredLimits(const Limits& l) noexcept
-      : max_frame_size(l.max_frame_size),
-        max_message_size(l.max_message_size),
-        max_output_bytes(clamp32(l.max_output_bytes)),
+      : max_output_bytes(clamp32(l.max_output_bytes)),
         high_water_bytes(clamp32(l.high_water_bytes)),
         retained_buffer_bytes(clamp32(l.retained_buffer_bytes)),
-        on_output_full(l.on_output_full) {}
+        on_output_full(l.on_output_full),
+        max_frame_size(l.max_frame_size),
+        max_message_size(l.max_message_size) {}
 };
 
 }  // namespace wsframe::detail

@@ -73,6 +73,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -127,7 +128,8 @@ using Millis = std::uint32_t;
 inline bool reached(Millis now, Millis when) { return static_cast<std::int32_t>(now - when) >= 0; }
 
 // One TCP connection: first the HTTP upgrade, then WebSocket frames, then a lingering close.
-// Idle, it holds nothing but this (the Connection's buffers are released once empty).
+// Idle, it holds nothing but this (the Connection's buffers are released once empty), so it
+// keeps to what every connection needs: the handshake's state is in Worker's table meanwhile.
 struct Client {
   enum class Phase : std::uint8_t {
     handshake,  // reading the upgrade request
@@ -140,28 +142,31 @@ struct Client {
 
   // Valid in the open phase (replaced by the agreed one when the handshake succeeds).
   wsframe::Connection connection;
-  // Until its answer (which leads the output) is written: the upgrade request and the answer.
-  std::unique_ptr<wsframe::ServerHandshake> handshake;
   int fd = -1;
-  std::uint32_t answer_written = 0;
-  // handshake, lingering, or timed_out (our Close being written): when to drop it; open: when
-  // the idle ping was sent (if pinged).
-  Millis deadline = 0;
-  Millis last_input = 0;      // or output drained by a client we stopped reading from
-  Millis receiving_since = 0;  // if receiving: a frame or message has been arriving since then
+  // One time, whose meaning follows the state (sweep() checks it). handshake, lingering, or
+  // timed_out (our Close being written): when to drop it. open: while receiving, since when a
+  // frame or message has been arriving; once pinged, when the idle ping was sent; otherwise when
+  // input last came (or output drained, for a client we stopped reading from). Receiving and
+  // pinged exclude each other: input ends the wait for a pong, and no ping goes out mid-frame.
+  Millis when = 0;
   Phase phase = Phase::handshake;
   bool reading : 1 = true;    // EPOLLIN wanted (false while backpressure holds)
   bool writing : 1 = false;   // EPOLLOUT wanted
   bool pinged : 1 = false;
   bool receiving : 1 = false;
-  bool timed_out : 1 = false;  // we closed it (1001) for a deadline: `deadline` is for writing the Close
+  bool timed_out : 1 = false;  // we closed it (1001) for a deadline: `when` is for writing the Close
+  bool upgrading : 1 = false;  // it has an Upgrade (Worker::upgrades_)
+};
 
-  std::string_view unsent_answer() const {
-    return handshake ? handshake->response().substr(answer_written) : std::string_view{};
-  }
-  std::size_t unsent() const {
-    return unsent_answer().size() + (phase == Phase::open ? connection.buffered_amount() : 0);
-  }
+// What an idle connection costs beyond its Connection (and the kernel's socket).
+static_assert(sizeof(Client) <= sizeof(wsframe::Connection) + 16);
+
+// A handshake in progress: until its answer (which leads the output) is written, the upgrade
+// request and the answer.
+struct Upgrade {
+  explicit Upgrade(const wsframe::ServerOptions& options) : handshake(options) {}
+  wsframe::ServerHandshake handshake;
+  std::size_t answer_written = 0;
 };
 
 // The clients by file descriptor, in blocks of 64 allocated once descriptors reach them: a
@@ -182,7 +187,7 @@ class ClientTable {
     if (!block) block = std::make_unique<Client[]>(block_size);
     return block[i % block_size] = Client(fd, std::move(connection));
   }
-  void remove(Client& c) { c = Client(); }  // frees what its Connection and handshake held
+  void remove(Client& c) { c = Client(); }  // frees what its Connection held
   // f(client) for every client; f may remove it.
   void for_each(auto&& f) {
     for (const std::unique_ptr<Client[]>& block : blocks_)
@@ -325,8 +330,9 @@ class Worker {
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       Client& c = clients_.add(fd, new_connection());
-      c.handshake = std::make_unique<wsframe::ServerHandshake>(handshake_options_);
-      c.deadline = now_ms() + std::min(idle_, static_cast<Millis>(max_handshake_timeout.count()));
+      upgrades_.try_emplace(fd, handshake_options_);
+      c.upgrading = true;
+      c.when = now_ms() + std::min(idle_, static_cast<Millis>(max_handshake_timeout.count()));
       watch(fd, EPOLLIN);
       ++totals_.connections;
     }
@@ -359,8 +365,23 @@ class Worker {
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
   }
 
+  Upgrade& upgrade(const Client& c) { return upgrades_.find(c.fd)->second; }  // c.upgrading
+  void end_upgrade(Client& c) {
+    if (c.upgrading) upgrades_.erase(c.fd);
+    c.upgrading = false;
+  }
+  std::string_view unsent_answer(const Client& c) {
+    if (!c.upgrading) return {};
+    const Upgrade& u = upgrade(c);
+    return u.handshake.response().substr(u.answer_written);
+  }
+  std::size_t unsent(const Client& c) {
+    return unsent_answer(c).size() + (c.phase == Client::Phase::open ? c.connection.buffered_amount() : 0);
+  }
+
   void drop(Client& c) {
     trim_pending_ = trim_pending_ || c.phase == Client::Phase::open;
+    end_upgrade(c);
     ::close(c.fd);  // also removes it from the epoll set
     clients_.remove(c);
     if (accepts_paused_) accepts_resume_ = Clock::now();  // a descriptor is free
@@ -373,8 +394,8 @@ class Worker {
     trim_pending_ = trim_pending_ || c.phase == Client::Phase::open;
     c.phase = Client::Phase::lingering;
     c.connection = new_connection();  // frees what the old one held
-    c.handshake.reset();
-    c.deadline = now_ms() + closing_timeout_;
+    end_upgrade(c);
+    c.when = now_ms() + closing_timeout_;
     ::shutdown(c.fd, SHUT_WR);
     c.reading = true;
     c.writing = false;
@@ -385,12 +406,12 @@ class Worker {
   // each time (no copy into one buffer), until all is written or the kernel takes no more.
   // False on an error (the caller drops the client).
   bool write_out(Client& c) {
-    if (const std::string_view answer = c.unsent_answer(); !answer.empty()) {
+    if (const std::string_view answer = unsent_answer(c); !answer.empty()) {
       const ssize_t n = ::send(c.fd, answer.data(), answer.size(), MSG_NOSIGNAL);
       if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-      c.answer_written += static_cast<std::uint32_t>(n);
+      upgrade(c).answer_written += static_cast<std::size_t>(n);
       if (static_cast<std::size_t>(n) < answer.size()) return true;  // the kernel is full
-      if (c.phase == Client::Phase::open) c.handshake.reset();
+      if (c.phase == Client::Phase::open) end_upgrade(c);
     }
     if (c.phase != Client::Phase::open) return true;
     wsframe::Connection& conn = c.connection;
@@ -410,7 +431,7 @@ class Worker {
       if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
       conn.consume_output(static_cast<std::size_t>(n));
       // A client we stopped reading from (backpressure) makes progress by reading its echoes.
-      if (!c.reading) c.last_input = now_ms(), c.pinged = false;
+      if (!c.reading && !c.receiving && !c.timed_out) c.when = now_ms(), c.pinged = false;
       if (static_cast<std::size_t>(n) < total) break;  // the kernel is full
     }
     return true;
@@ -423,7 +444,7 @@ class Worker {
       drop(c);
       return false;
     }
-    const std::size_t unsent = c.unsent();
+    const std::size_t unsent = this->unsent(c);
     const bool was_reading = c.reading, was_writing = c.writing;
     c.writing = unsent != 0;
     // Backpressure: stop reading above high water, resume once drained below half of it.
@@ -431,7 +452,7 @@ class Worker {
     else if (unsent <= config_.high_water / 2) c.reading = true;
 
     const bool done = c.phase == Client::Phase::handshake
-                          ? c.handshake->status() == wsframe::HandshakeStatus::reject && unsent == 0
+                          ? upgrade(c).handshake.status() == wsframe::HandshakeStatus::reject && unsent == 0
                           : c.connection.should_close_transport() || (c.timed_out && unsent == 0);
     if (done) {
       linger(c);
@@ -457,18 +478,18 @@ class Worker {
   }
 
   void on_handshake_bytes(Client& c, std::span<std::byte> bytes) {
-    const wsframe::WritableHandshakeResult r = c.handshake->feed(bytes);
+    wsframe::ServerHandshake& handshake = upgrade(c).handshake;
+    const wsframe::WritableHandshakeResult r = handshake.feed(bytes);
     if (r.status == wsframe::HandshakeStatus::need_more) return;
     if (r.status == wsframe::HandshakeStatus::reject) {
       ++totals_.rejected;
-      note(config_, "wsframe-echo: rejected a handshake with %d: %.*s\n", c.handshake->status_code(),
-          static_cast<int>(wsframe::message(c.handshake->error()).size()), wsframe::message(c.handshake->error()).data());
+      note(config_, "wsframe-echo: rejected a handshake with %d: %.*s\n", handshake.status_code(),
+          static_cast<int>(wsframe::message(handshake.error()).size()), wsframe::message(handshake.error()).data());
       flush(c);
       return;
     }
     c.phase = Client::Phase::open;
-    c.last_input = now_ms();
-    c.connection = new_connection(c.handshake->deflate());  // nullopt unless --deflate and a valid offer
+    c.connection = new_connection(handshake.deflate());  // nullopt unless --deflate and a valid offer
     on_frame_bytes(c, r.leftover);  // a pipelined first frame
   }
 
@@ -476,7 +497,6 @@ class Worker {
   void on_frame_bytes(Client& c, std::span<std::byte> bytes) {
     wsframe::Connection& conn = c.connection;
     const Millis now = now_ms();
-    c.last_input = now;
     c.pinged = false;
     conn.receive(bytes);
     bool published = false;
@@ -495,7 +515,7 @@ class Worker {
     // The echoes are queued: a reassembled message is done with, and receive() with no frame in
     // progress lets the Connection free its buffer now, not on the client's next bytes.
     conn.receive({});
-    c.receiving_since = c.receiving ? c.receiving_since : now;
+    if (!(c.receiving && conn.receiving())) c.when = now;  // a frame or message started, or input came
     c.receiving = conn.receiving();
     if (published) flush_subscribers(c);
     flush(c);
@@ -547,7 +567,7 @@ class Worker {
   // Writes the subscribers' new output (the publisher's own is written by its caller).
   void flush_subscribers(const Client& publisher) {
     clients_.for_each([&](Client& c) {
-      if (&c != &publisher && c.phase == Client::Phase::open && c.unsent() != 0) flush(c);
+      if (&c != &publisher && c.phase == Client::Phase::open && unsent(c) != 0) flush(c);
     });
   }
 
@@ -560,14 +580,14 @@ class Worker {
     if (std::exchange(trim_pending_, false)) malloc_trim(0);
     clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
-        if (reached(now, c.deadline)) drop(c);
-      } else if (c.receiving && reached(now, c.receiving_since + idle_)) {
+        if (reached(now, c.when)) drop(c);
+      } else if (c.receiving && reached(now, c.when + idle_)) {
         time_out(c, "frame or message incomplete");
-      } else if (c.pinged && reached(now, c.deadline + idle_)) {
+      } else if (c.pinged && reached(now, c.when + idle_)) {
         time_out(c, "no answer to ping");
-      } else if (!c.pinged && reached(now, c.last_input + idle_) && !c.connection.receiving()) {
+      } else if (!c.pinged && reached(now, c.when + idle_) && !c.connection.receiving()) {
         c.pinged = true;
-        c.deadline = now;
+        c.when = now;
         c.connection.send_ping();
         flush(c);
       }
@@ -581,7 +601,7 @@ class Worker {
   void time_out(Client& c, const char* why) {
     note(config_, "wsframe-echo: closing with 1001: %s\n", why);
     c.timed_out = true;
-    c.deadline = now_ms() + closing_timeout_;
+    c.when = now_ms() + closing_timeout_;
     c.connection.close(1001, why);
     flush(c);
   }
@@ -590,6 +610,7 @@ class Worker {
   int listen_fd_, stop_fd_, signal_fd_, epoll_fd_;
   std::unique_ptr<std::byte[]> buffer_;  // the thread's read buffer: events are drained at once
   ClientTable clients_;
+  std::unordered_map<int, Upgrade> upgrades_;  // by descriptor: the clients with c.upgrading
   wsframe::Limits limits_;
   wsframe::ConnectionOptions connection_options_;
   wsframe::ServerOptions handshake_options_;

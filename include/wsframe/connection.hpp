@@ -88,7 +88,7 @@ using TimePoint = Clock::time_point;
 // a period may last up to one more interval). Each expiry fails the connection: on_time returns
 // an error event with the Error below and its close code, state() is closed, error() says why,
 // and should_close_transport() is true once the output (if any) is consumed.
-// A server connection with any timeout set allocates 56 bytes (64-bit) for the timers' state.
+// A server connection with any timeout set allocates 72 bytes (64-bit) for the timers' state.
 struct Timeouts {
   // Keepalive (RFC 6455 5.5.2): after this long without traffic, on_time queues an empty Ping.
   // Without a pong timeout, it pings again each interval while the silence lasts.
@@ -372,8 +372,8 @@ class Connection {
   // is private to the library. Exactly its size: an idle server connection costs this object
   // and no heap (with Limits::retained_buffer_bytes 0), which is what a server with many idle
   // connections pays for each.
-  static constexpr std::size_t storage_size = 256;
-  alignas(std::max_align_t) std::byte storage_[storage_size];
+  static constexpr std::size_t storage_size = 200;
+  alignas(void*) std::byte storage_[storage_size];
 };
 
 }  // namespace wsframe
