@@ -125,3 +125,30 @@ TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130
     }
   }
 }
+
+// Long ASCII runs are checked a group of four vectors at a time, and only the first group of a
+// run asks whether a sequence is left open before it. So every sequence, valid, truncated or
+// invalid, at every position of ASCII texts longer than two groups of the widest vector
+// (4 x 64 bytes), with ASCII runs of every length before and after it.
+TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[utf8][sweep]") {
+  const auto backends = utf8_backends();
+  const std::vector<Bytes> sequences = {
+      bytes({0xC3, 0xA9}), bytes({0xF0, 0x9F, 0x98, 0x80}),  // valid
+      bytes({0xE2, 0x82}), bytes({0xC3}), bytes({0xF0, 0x9F, 0x98}),  // truncated: ASCII follows
+      bytes({0x80}), bytes({0xED, 0xA0, 0x80}), bytes({0xF4, 0x90, 0x80, 0x80}),  // invalid
+  };
+  const Filler ascii = make_filler("ascii", false);
+  std::vector<std::byte> buffer(1200), scratch(1200);
+  for (const std::size_t n : {std::size_t{1100}, std::size_t{1024}}) {
+    Tally tally;
+    for (const Bytes& seq : sequences)
+      for (std::size_t pos = 0; pos + seq.size() <= n; ++pos) {
+        const std::span<std::byte> text = build(buffer, ascii, n, {{}, 0});
+        std::copy(seq.begin(), seq.end(), text.begin() + static_cast<std::ptrdiff_t>(pos));
+        const Utf8Result want = reference(Bytes(text.begin(), text.end()));
+        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch);
+      }
+    INFO("length " << n);
+    tally.require_none();
+  }
+}

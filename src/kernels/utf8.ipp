@@ -351,6 +351,13 @@ inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, st
                       simd::load_first(p + i - 3, r + 3));
 }
 
+// The four vectors at p are all ASCII.
+inline bool utf8_group_ascii(const std::byte* p) noexcept {
+  constexpr std::size_t W = simd::width;
+  return simd::ascii(simd::bit_or(simd::bit_or(simd::load(p), simd::load(p + W)),
+                                  simd::bit_or(simd::load(p + 2 * W), simd::load(p + 3 * W))));
+}
+
 // Validates p[begin, end) as a complete text starting at a code-point boundary. Returns `end`
 // when it is valid, else the start of a block (of up to 4 vectors) that holds the first error.
 inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std::size_t end) noexcept {
@@ -361,10 +368,11 @@ inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std:
     const u8v first = simd::load(p + i);
     if (!simd::ascii(first) && simd::any(rules.first_block_errors(first))) return i;
     for (i += W; i + 4 * W <= end; i += 4 * W) {
-      // Four blocks: all ASCII (the common text) needs only "nothing open before them".
-      const u8v any_high = simd::bit_or(simd::bit_or(simd::load(p + i), simd::load(p + i + W)), simd::bit_or(simd::load(p + i + 2 * W), simd::load(p + i + 3 * W)));
-      if (simd::ascii(any_high)) {
+      // Four blocks: all ASCII (the common text) needs only "nothing open before them", and
+      // then so does every all-ASCII group after them: a tight loop over the ASCII run.
+      if (utf8_group_ascii(p + i)) {
         if (utf8_ends_open(p, i)) return i;
+        while (i + 8 * W <= end && utf8_group_ascii(p + i + 4 * W)) i += 4 * W;
         continue;
       }
       const u8v e = simd::bit_or(simd::bit_or(rules.block_errors(p, i), rules.block_errors(p, i + W)),
