@@ -192,6 +192,20 @@ TEST_CASE("each condition of the plain case failed alone", "[connection][fast]")
     check_every_split({.options = options}, stream,
                       {message_event(MessageKind::text, bytes("\xff"), rsv1), error_event(Error::invalid_utf8)});
   }
+  SECTION("fed whole, a message with RSV bits an extension owns is delivered in place, also ending the input") {
+    ConnectionOptions options;
+    options.extension_rsv = rsv1;
+    const Bytes owned = frame(Opcode::binary, bytes("rsv"), {.rsv = rsv1});
+    for (const Bytes& stream : {cat({owned, frame(Opcode::ping, {})}), owned}) {
+      INFO("stream of " << stream.size() << " bytes");
+      Connection c(Role::server, {}, options);
+      std::size_t in_place = 0;
+      const auto events = feed_pieces(c, stream, {{0, stream.size()}}, &in_place);
+      REQUIRE(!events.empty());
+      CHECK(events[0] == message_event(MessageKind::binary, bytes("rsv"), rsv1));
+      CHECK(in_place == 1);
+    }
+  }
   SECTION("a client receives unmasked frames, and fails on a masked one") {
     const Bytes stream = cat({server_frame(Opcode::text, bytes("to client")), frame(Opcode::binary, bytes("x"))});
     ConnectionOptions options;
