@@ -194,11 +194,6 @@ Deflater::Deflater(Deflater&&) noexcept = default;
 Deflater& Deflater::operator=(Deflater&&) noexcept = default;
 bool Deflater::init(int, int, int) noexcept { return false; }
 std::uint32_t Deflater::settings_key(int, int, int) noexcept { return 0; }
-std::uint32_t Deflater::settings_key(int level, int window_bits, int mem_level) noexcept {
-  const DeflaterSettings z = adjusted(level, window_bits, mem_level);  // Z_DEFAULT_STRATEGY always
-  return 1u << 24 | static_cast<std::uint32_t>(z.level) << 16 | static_cast<std::uint32_t>(z.window_bits) << 8 |
-         static_cast<std::uint32_t>(z.mem_level);
-}
 
 std::size_t Deflater::bound(std::size_t n) const noexcept { return n; }
 ZStep Deflater::compress(const std::byte*, std::size_t, std::byte*, std::size_t) noexcept { return {.failed = true}; }
