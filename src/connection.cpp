@@ -298,13 +298,25 @@ Error Connection::Impl::output_full() noexcept {
   return Error::output_full;
 }
 
-// The callers have checked that no Close was sent (RFC 6455 5.5.1: nothing after it).
+// A borrowed payload goes on the wire as the caller's bytes are only from a server: RFC 6455
+// 5.3, a client masks, which rewrites every payload byte (into the output, as a copy).
+inline bool Connection::Impl::refers_to(Payload payload_use) const noexcept {
+  return payload_use == Payload::borrowed && role_ == Role::server;
+}
+
+// The callers have checked that no Close was sent (RFC 6455 5.5.1: nothing after it). A
+// borrowed payload the frame carries as it is (refers_to) is queued by reference after the
+// header, which is written into the output as always.
 Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv,
-                                   bool bypass_limit) noexcept {
+                                   bool bypass_limit, Payload payload_use) noexcept {
   const bool masked = role_ == Role::client;  // RFC 6455 5.3: clients mask, servers never
   const std::size_t frame_bytes = frame_size(payload.size());
   if (!bypass_limit && !output_has_room(frame_bytes)) return output_full();
-  std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
+  const bool by_reference = refers_to(payload_use) && !payload.empty();
+  const std::size_t written = by_reference ? frame_bytes - payload.size() : frame_bytes;
+  // The header's run and the payload's are both made room for before either is queued.
+  if (by_reference && !output_.reserve(written, limits_.max_output_bytes, 2)) return Error::out_of_memory;
+  std::byte* dst = output_.append(written, limits_.max_output_bytes);
   if (dst == nullptr) return Error::out_of_memory;
 
   FrameHeader h;
@@ -317,7 +329,9 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
   std::array<std::byte, max_header_size> header;
   const std::size_t header_bytes = encode_header(h, header);
   std::memcpy(dst, header.data(), header_bytes);
-  if (masked)
+  if (by_reference)
+    output_.append_borrowed(payload);
+  else if (masked)
     mask_copy(*backend_, payload, {dst + header_bytes, payload.size()}, h.mask_key);
   else if (!payload.empty())
     std::memcpy(dst + header_bytes, payload.data(), payload.size());
@@ -334,19 +348,25 @@ std::size_t Connection::Impl::data_frames_size(std::size_t payload) const noexce
 
 // A data frame, split into frames of at most fragment_size() payload bytes when it is larger
 // (RFC 6455 5.4): the opcode and RSV bits on the first, FIN (when `fin`) on the last. All or
-// nothing: the room for every frame is checked and reserved first.
+// nothing: the room for every frame is checked and reserved first. The frames of a borrowed
+// payload refer to its slices: only their headers are written, each frame two runs.
 Error Connection::Impl::send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload,
-                                         std::uint8_t rsv) noexcept {
+                                         std::uint8_t rsv, Payload payload_use) noexcept {
   const std::size_t fragment = fragment_size();
-  if (fragment == 0 || payload.size() <= fragment) return send_frame(op, fin, payload, rsv);
+  if (fragment == 0 || payload.size() <= fragment) return send_frame(op, fin, payload, rsv, false, payload_use);
   const std::size_t total = data_frames_size(payload.size());
   if (!output_has_room(total)) return output_full();
-  if (!output_.reserve(total, limits_.max_output_bytes)) return Error::out_of_memory;
+  const bool by_reference = refers_to(payload_use);
+  const std::size_t frames = (payload.size() + fragment - 1) / fragment;
+  if (!output_.reserve(by_reference ? total - payload.size() : total, limits_.max_output_bytes,
+                       by_reference ? 2 * frames : 1))
+    return Error::out_of_memory;
   for (std::size_t at = 0; at < payload.size(); at += fragment) {
     const std::span<const std::byte> piece = payload.subspan(at, std::min(fragment, payload.size() - at));
     const bool first = at == 0;
     const bool last = at + piece.size() == payload.size();
-    const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0});
+    const Error e = send_frame(first ? op : Opcode::continuation, fin && last, piece, first ? rsv : std::uint8_t{0},
+                               false, payload_use);
     if (e != Error::ok) return e;  // only the first can fail (a moved-from connection): the room is reserved
   }
   return Error::ok;
@@ -366,8 +386,10 @@ Error Connection::Impl::send_close(std::uint16_t code, std::span<const std::byte
   return send_frame(Opcode::close, true, {payload.data(), n}, 0, true);
 }
 
-// One frame of a message; `starts` and `ends` say which (a whole message is both).
-Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept {
+// One frame of a message; `starts` and `ends` say which (a whole message is both). A borrowed
+// payload the extension transforms is copied: its output is the extension's own bytes.
+Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends,
+                                  Payload payload_use) noexcept {
   if (starts && sending_message_) return Error::message_in_progress;
   if (!starts && !sending_message_) return Error::message_not_started;
   if (close_sent_) return Error::connection_closed;
@@ -379,7 +401,7 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   const Opcode op = !starts ? Opcode::continuation : kind == MessageKind::text ? Opcode::text : Opcode::binary;
   const bool transform =
       starts ? extension() != nullptr && extension()->transforms_outbound(data.size(), ends) : sending_transformed_;
-  const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data);
+  const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data, 0, payload_use);
   if (e != Error::ok) return e;
   sending_transformed_ = transform;
   sending_message_ = !ends;
@@ -562,6 +584,13 @@ Error Connection::send_text(std::string_view text) noexcept {
 Error Connection::send_binary(std::span<const std::byte> data) noexcept {
   return impl().send_data(MessageKind::binary, data, true, true);
 }
+Error Connection::send_text(std::string_view text, Borrowed) noexcept {
+  return impl().send_data(MessageKind::text, as_bytes(text), true, true, Impl::Payload::borrowed);
+}
+Error Connection::send_binary(std::span<const std::byte> data, Borrowed) noexcept {
+  return impl().send_data(MessageKind::binary, data, true, true, Impl::Payload::borrowed);
+}
+Error Connection::own_output() noexcept { return impl().own_output(); }
 Error Connection::begin_message(MessageKind kind, std::span<const std::byte> data) noexcept {
   return impl().send_data(kind, data, true, false);
 }

@@ -30,7 +30,12 @@ class Connection::Impl {
   Event receive_eof() noexcept;
   Event next_event() noexcept;
 
-  Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends) noexcept;
+  // Whether a data frame's payload is copied into the output or, where the frame carries the
+  // caller's bytes as they are, queued by reference (the borrowing sends).
+  enum class Payload : bool { copied, borrowed };
+
+  Error send_data(MessageKind kind, std::span<const std::byte> data, bool starts, bool ends,
+                  Payload payload_use = Payload::copied) noexcept;
   Error send_control(Opcode op, std::span<const std::byte> data) noexcept;
   SendResult send_prepared(detail::PreparedBlock& block) noexcept;
   Error close(std::uint16_t code, std::string_view reason) noexcept;
@@ -40,6 +45,9 @@ class Connection::Impl {
   }
   std::size_t output_spans(std::span<OutputSpan> out) const noexcept { return output_.runs(out); }
   std::size_t output_span_count() const noexcept { return output_.run_count(); }
+  Error own_output() noexcept {
+    return output_.own_borrowed(limits_.max_output_bytes) ? Error::ok : Error::out_of_memory;
+  }
   std::size_t buffered_amount() const noexcept { return output_.size(); }
   bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
   std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
@@ -73,8 +81,10 @@ class Connection::Impl {
   Event finish_close(std::span<const std::byte> payload) noexcept;
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
-                   bool bypass_limit = false) noexcept;
-  Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0) noexcept;
+                   bool bypass_limit = false, Payload payload_use = Payload::copied) noexcept;
+  Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
+                         Payload payload_use = Payload::copied) noexcept;
+  bool refers_to(Payload payload_use) const noexcept;
   std::size_t data_frames_size(std::size_t payload) const noexcept;
   Error send_transformed(Opcode op, bool fin, std::span<const std::byte> data, bool starts) noexcept;
   Error transform(std::span<const std::byte> data, bool fin, std::size_t bound,

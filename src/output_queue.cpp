@@ -19,7 +19,7 @@ void free_blocks(auto* block) noexcept {
 
 }  // namespace
 
-constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, nullptr, nullptr};
+constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, nullptr, nullptr, 0};
 
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
     : ring_(std::exchange(other.ring_, &empty_)), size_(std::exchange(other.size_, 0)) {}
@@ -85,8 +85,9 @@ bool OutputQueue::add_block(std::size_t n, std::size_t cap) noexcept {
   return true;
 }
 
-bool OutputQueue::reserve(std::size_t n, std::size_t cap) noexcept {
-  if (!make_room_for_run()) return false;
+bool OutputQueue::reserve(std::size_t n, std::size_t cap, std::size_t runs) noexcept {
+  while (ring_->capacity - ring_->count < runs)
+    if (!grow_ring()) return false;
   const Block* last = ring_->last;
   return (last != nullptr && last->capacity - last->used >= n) || add_block(n, cap);
 }
@@ -140,6 +141,29 @@ std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) 
     }
   }
   return {run_at(0).data, run_at(0).size};
+}
+
+// The borrowed bytes go after the last block's bytes (a new block when they do not fit), each
+// run pointed at its copy. That block then holds bytes of runs queued before others in earlier
+// blocks, so it may empty before them: retire_consumed() takes it once they are gone too.
+bool OutputQueue::copy_borrowed(std::size_t cap) noexcept {
+  std::size_t bytes = 0;
+  for (std::uint32_t i = 0; i < ring_->count; ++i)
+    if (run_at(i).borrowed()) bytes += run_at(i).size;
+  if (!reserve(bytes, cap, 0)) return false;
+  Block* last = ring_->last;
+  for (std::uint32_t i = 0; i < ring_->count; ++i) {
+    Run& run = run_at(i);
+    if (!run.borrowed()) continue;
+    std::byte* copy = last->data() + last->used;
+    std::memcpy(copy, run.data, run.size);  // a borrowed run is never empty
+    last->used += run.size;
+    last->pending += run.size;
+    run.data = copy;
+    run.owned = last;
+  }
+  ring_->borrowed_runs = 0;
+  return true;
 }
 
 // An emptied block joins the spares, kept in order of size, the largest ones while they total

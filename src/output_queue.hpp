@@ -1,7 +1,8 @@
 // A connection's pending output as runs of bytes, oldest first: bytes it owns (headers, control
-// frames, copied and masked payloads) in blocks that never move, and references to prepared
-// messages' frames. Queuing never moves a pending byte, so the runs handed out for a gather
-// write stay valid until consumed; join() makes them one run on request (the copying default).
+// frames, copied and masked payloads) in blocks that never move, references to prepared
+// messages' frames, and the caller's own bytes (borrowed sends) until own_borrowed() copies them.
+// Queuing never moves a pending byte, so the runs handed out for a gather write stay valid until
+// consumed; join() makes them one run on request (the copying default).
 // What a broadcast does on each connection (append_shared, runs, consume, trim) is defined here,
 // inline: it runs once per recipient.
 #pragma once
@@ -29,8 +30,9 @@ class OutputQueue {
   // Appends n owned bytes, contiguous, and returns them to be written; nullptr when memory runs
   // out. A new block is at most `cap` bytes unless n itself is larger.
   std::byte* append(std::size_t n, std::size_t cap) noexcept;
-  // Makes sure the next append(n) cannot run out of memory; false when it would.
-  bool reserve(std::size_t n, std::size_t cap) noexcept;
+  // Makes sure the next append(n) cannot run out of memory, nor `runs` more runs (appended
+  // bytes or borrowed ones); false when they could.
+  bool reserve(std::size_t n, std::size_t cap, std::size_t runs = 1) noexcept;
   // Queues `bytes` of a prepared message's frame, holding a reference; false when memory runs
   // out (nothing queued).
   bool append_shared(PreparedBlock& block, std::span<const std::byte> bytes) noexcept {
@@ -39,6 +41,15 @@ class OutputQueue {
     push({bytes.data(), bytes.size(), nullptr, &block});
     return true;
   }
+  // Queues a reference to the caller's `bytes` (not empty), after a reserve() for this run.
+  void append_borrowed(std::span<const std::byte> bytes) noexcept {
+    push({bytes.data(), bytes.size(), nullptr, nullptr});
+    ++ring_->borrowed_runs;
+  }
+  // Copies every borrowed run's bytes into owned memory (the runs' addresses change); false,
+  // nothing changed, when memory runs out. `cap` as for append(). Costs a load when nothing is
+  // borrowed.
+  bool own_borrowed(std::size_t cap) noexcept { return ring_->borrowed_runs == 0 || copy_borrowed(cap); }
 
   // Writes up to out.size() runs, oldest first; returns how many.
   std::size_t runs(std::span<OutputSpan> out) const noexcept {
@@ -62,7 +73,10 @@ class OutputQueue {
       n -= taken;
       if (run.owned != nullptr) run.owned->pending -= taken;
       if (run.size != 0) break;
-      if (run.prepared != nullptr) run.prepared->drop_reference();
+      if (run.prepared != nullptr)
+        run.prepared->drop_reference();
+      else if (run.borrowed())
+        --ring_->borrowed_runs;
       ring_->head = (ring_->head + 1) & (ring_->capacity - 1);
       --ring_->count;
     }
@@ -87,6 +101,8 @@ class OutputQueue {
     std::size_t size;
     Block* owned;              // the block holding the bytes, or nullptr
     PreparedBlock* prepared;   // the prepared message holding them, or nullptr
+    // Neither: the caller's bytes (a borrowed send).
+    bool borrowed() const noexcept { return owned == nullptr && prepared == nullptr; }
   };
   // The queue's bookkeeping, allocated with its runs and returned with them: an idle queue is
   // a pointer to empty_ and a size, which is what each idle connection pays.
@@ -97,6 +113,7 @@ class OutputQueue {
     Block* first;               // the oldest block with pending bytes
     Block* last;                // the block appended to
     Block* spare;               // emptied blocks kept for reuse (at most `keep` bytes)
+    std::uint32_t borrowed_runs;  // pending runs of the caller's bytes
     Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
     const Run* runs() const noexcept { return reinterpret_cast<const Run*>(this + 1); }
   };
@@ -105,6 +122,7 @@ class OutputQueue {
   // Room for one more run in the ring.
   bool make_room_for_run() noexcept { return ring_->count < ring_->capacity || grow_ring(); }
   bool grow_ring() noexcept;
+  bool copy_borrowed(std::size_t cap) noexcept;
   bool extends_last_run(std::size_t n) const noexcept;
   void push(const Run& run) noexcept {  // after make_room_for_run()
     run_at(ring_->count++) = run;

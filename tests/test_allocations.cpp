@@ -247,6 +247,43 @@ TEST_CASE("fan-out: queuing a prepared message allocates nothing and copies no p
   }
 }
 
+TEST_CASE("borrowed sends allocate nothing and copy no payload in steady state", "[allocations][borrowed]") {
+  const std::vector<std::byte> payload(16384, std::byte{'b'});
+  std::vector<Connection> servers;
+  for (int i = 0; i < 100; ++i) servers.emplace_back(Role::server);
+  const std::size_t heap_before = live_bytes.load();
+  std::array<OutputSpan, 8> runs{};
+  bool all_ok = true, all_referenced = true;
+  const auto round = [&] {  // no Catch2 assertion inside: only the library's allocations count
+    for (int message = 0; message < 20; ++message) {
+      for (Connection& c : servers) {
+        all_ok &= c.send_binary(payload, borrowed) == Error::ok;
+        const std::size_t n = c.output_spans(runs);  // the newest run: the caller's bytes
+        all_referenced &= n == c.output_span_count() && runs[n - 1].data == payload.data();
+      }
+      if (message % 4 == 3)
+        for (Connection& c : servers) all_ok &= c.send_ping() == Error::ok;  // owned bytes between
+      if (message % 2 == 1) continue;  // drained every other message: two or more queued
+      for (Connection& c : servers) {
+        const std::size_t n = c.output_spans(runs);
+        std::size_t bytes = 0;
+        for (std::size_t i = 0; i < n; ++i) bytes += runs[i].size;
+        c.consume_output(bytes);
+        all_ok &= c.own_output() == Error::ok;  // nothing left borrowed: nothing to do
+      }
+    }
+  };
+  round();
+  const std::size_t before = allocations.load();
+  round();
+  CHECK(allocations.load() - before == 0);
+  CHECK(all_ok);
+  CHECK(all_referenced);
+  // What the connections keep is their run rings and header blocks: no buffer a payload was
+  // copied into (they keep up to 64 KiB each).
+  CHECK(live_bytes.load() - heap_before < servers.size() * 1024);
+}
+
 TEST_CASE("fan-out with permessage-deflate: one compressed frame per message, nothing per recipient",
           "[allocations][prepared][deflate]") {
   if (!deflate_available()) {

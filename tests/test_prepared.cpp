@@ -8,48 +8,18 @@
 
 #include <sys/uio.h>
 
-#include "support.hpp"
+#include "output_support.hpp"
 
 using namespace wsframe;
-
-namespace {
-
-// Every length class of RFC 6455 5.2 at its boundaries.
-constexpr std::size_t lengths[] = {0, 1, 125, 126, 127, 65535, 65536, 65537};
-
-std::vector<std::byte> text_payload(std::size_t n) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>('a' + i % 26);
-  return v;
-}
-
-std::string_view as_text(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-
-// The pending output read through output_spans(), without joining it.
-std::vector<std::byte> gathered(const Connection& c) {
-  std::vector<OutputSpan> runs(c.output_span_count());
-  REQUIRE(c.output_spans(runs) == runs.size());
-  std::vector<std::byte> bytes;
-  for (const OutputSpan& r : runs) bytes.insert(bytes.end(), r.data, r.data + r.size);
-  REQUIRE(bytes.size() == c.buffered_amount());
-  return bytes;
-}
-
-std::vector<std::byte> take_all(Connection& c) {
-  const std::vector<std::byte> bytes = gathered(c);
-  c.consume_output(bytes.size());
-  return bytes;
-}
-
-Error send_plain(Connection& c, MessageKind kind, std::span<const std::byte> payload) {
-  return kind == MessageKind::text ? c.send_text(as_text(payload)) : c.send_binary(payload);
-}
-
-}  // namespace
+using test::as_text;
+using test::gathered;
+using test::send_plain;
+using test::take_all;
+using test::text_payload;
 
 TEST_CASE("a prepared message puts the same bytes on the wire as send_text / send_binary", "[prepared]") {
   for (const MessageKind kind : {MessageKind::text, MessageKind::binary}) {
-    for (const std::size_t n : lengths) {
+    for (const std::size_t n : test::frame_lengths) {
       INFO("kind " << (kind == MessageKind::text ? "text" : "binary") << ", " << n << " bytes");
       const std::vector<std::byte> payload = text_payload(n);
       const PreparedMessage m(kind, payload);
@@ -314,7 +284,7 @@ TEST_CASE("permessage-deflate without server context takeover: one compressed fr
 
   SECTION("the shared frame is what send_text / send_binary write, and the peer inflates it") {
     for (const MessageKind kind : {MessageKind::text, MessageKind::binary}) {
-      for (const std::size_t n : lengths) {
+      for (const std::size_t n : test::frame_lengths) {
         for (const int content : {0, 1}) {  // compressible, hardly (text) or not at all (binary)
           const std::vector<std::byte> payload =
               content == 0 ? text_payload(n) : kind == MessageKind::text ? random_text(n) : test::random_bytes(n);

@@ -222,6 +222,13 @@ struct SendResult {
   bool queued() const noexcept { return status != SendStatus::refused; }
 };
 
+// Selects the borrowing sends: conn.send_binary(data, wsframe::borrowed) queues a reference to
+// `data` rather than a copy (see Connection::send_binary).
+struct Borrowed {
+  explicit Borrowed() = default;
+};
+inline constexpr Borrowed borrowed{};
+
 // One contiguous run of pending output, shaped like POSIX struct iovec (base, length) so an
 // array of them converts for writev / sendmsg / io_uring (see Connection::output_spans).
 struct OutputSpan {
@@ -280,6 +287,33 @@ class Connection {
   // ---- output ---- (each returns Error::ok, or an error and queues nothing)
   Error send_text(std::string_view text) noexcept;
   Error send_binary(std::span<const std::byte> data) noexcept;
+  // Borrowing sends (zero copy): the same message, checks, results (above_high_water() tells
+  // backpressure) and wire bytes as send_text / send_binary, but a server queues only the frame's header and a reference to the caller's
+  // bytes (an output run pointing into them; with fragment_size, one per frame, into their
+  // slices), which count in buffered_amount() and max_output_bytes like copied ones. Where the
+  // wire bytes are not the caller's, the send copies as send_text / send_binary do: a client
+  // masks (RFC 6455 5.3), and permessage-deflate compresses into the connection's own buffer
+  // (a message it leaves uncompressed, under CompressionOptions::threshold, is borrowed).
+  //
+  // The contract: the bytes must stay valid and unchanged until the output has been consumed
+  // past them (consume_output), or until own_output() returns Error::ok, whichever is first.
+  // pending_output() copies them too (it joins every run). A text is checked for UTF-8 when it
+  // is sent; changing it afterwards would put other bytes on the wire. An event's payload may
+  // be lent back (an echo) only when it lies in the buffer given to receive(), and only until
+  // that buffer is reused: a reassembled or inflated payload is the connection's own and
+  // changes at the next next_event() or receive() (see above): send that one copied.
+  //
+  //   (void)conn.send_binary(bytes, wsframe::borrowed);  // queued: a header and a reference
+  //   // writev() the output_spans(), consume_output(written); a partial write leaves part of
+  //   // `bytes` queued, so before that buffer is reused (the next read into it) or freed:
+  //   if (conn.own_output() != wsframe::Error::ok) { /* out of memory: keep the buffer or drop the peer */ }
+  Error send_text(std::string_view text, Borrowed) noexcept;
+  Error send_binary(std::span<const std::byte> data, Borrowed) noexcept;
+  // Copies every still-borrowed payload byte into the connection's own buffers: afterwards the
+  // caller may reuse or free what it lent. The output runs holding them move (output_spans()
+  // gives the new addresses); the pending bytes are the same. Error::out_of_memory leaves
+  // everything as it was, still borrowed. Nothing borrowed and pending: returns at once.
+  Error own_output() noexcept;
   // A message sent as several frames; control frames may be sent in between.
   Error begin_message(MessageKind kind, std::span<const std::byte> data) noexcept;
   Error continue_message(std::span<const std::byte> data) noexcept;
@@ -313,9 +347,10 @@ class Connection {
   // output_spans(out): the pending runs, oldest first, without copying: up to out.size() of them
   // are written to `out` and their number returned (fewer than output_span_count() when out is
   // short). Each run stays valid, at the same address, until consumed, however much is queued
-  // after it (as long as pending_output() is not called); a later call may show the last run
-  // longer, when frames were written right after its end. Runs are this connection's header and
-  // control bytes or the wire bytes of queued prepared messages.
+  // after it (as long as pending_output() or own_output() is not called); a later call may show
+  // the last run longer, when frames were written right after its end. Runs are this
+  // connection's header and control bytes, the wire bytes of queued prepared messages, or the
+  // caller's bytes of borrowing sends.
   //
   //   std::array<wsframe::OutputSpan, 16> runs;
   //   const std::size_t count = conn.output_spans(runs);
