@@ -401,7 +401,8 @@ Error Connection::Impl::send_data(MessageKind kind, std::span<const std::byte> d
   const Opcode op = !starts ? Opcode::continuation : kind == MessageKind::text ? Opcode::text : Opcode::binary;
   const bool transform =
       starts ? extension() != nullptr && extension()->transforms_outbound(data.size(), ends) : sending_transformed_;
-  const Error e = transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data, 0, payload_use);
+  const Error e =
+      transform ? send_transformed(op, ends, data, starts) : send_data_frames(op, ends, data, 0, payload_use);
   if (e != Error::ok) return e;
   sending_transformed_ = transform;
   sending_message_ = !ends;

@@ -118,7 +118,9 @@ TEST_CASE("a borrowed run keeps its address until consumed, however much is queu
   REQUIRE(before.size() == 3);  // header, the caller's bytes, the next frame
   // Far more than any block or the run ring holds: new blocks, the ring grown.
   for (int i = 0; i < 2000; ++i) {
-    const Error e = i % 3 == 0 ? c.send(m).error : i % 3 == 1 ? c.send_binary(payload, borrowed) : c.send_binary(payload);
+    const Error e = i % 3 == 0   ? c.send(m).error
+                    : i % 3 == 1 ? c.send_binary(payload, borrowed)
+                                 : c.send_binary(payload);
     REQUIRE(e == Error::ok);
   }
   const std::vector<OutputSpan> after = output_runs(c);

@@ -26,7 +26,9 @@ TEST_CASE("a prepared message puts the same bytes on the wire as send_text / sen
       REQUIRE(m.error() == Error::ok);
       CHECK(m.kind() == kind);
       CHECK(std::ranges::equal(m.payload(), payload));
-      SECTION("server: the prepared frame itself, queued by reference") {
+      // A section per kind and length: a plain SECTION in a loop would run for the first only.
+      DYNAMIC_SECTION("server: the prepared frame itself, queued by reference (" << static_cast<int>(kind) << ", " << n
+                                                                                     << " bytes)") {
         Connection plain(Role::server), shared(Role::server);
         REQUIRE(send_plain(plain, kind, payload) == Error::ok);
         REQUIRE(shared.send(m).error == Error::ok);
@@ -37,7 +39,8 @@ TEST_CASE("a prepared message puts the same bytes on the wire as send_text / sen
         CHECK(run.data == m.wire().data());  // no copy
         CHECK(take_all(shared) == expected);
       }
-      SECTION("client: a masked copy, with the key the client would use anyway") {
+      DYNAMIC_SECTION("client: a masked copy, with the key the client would use anyway (" << static_cast<int>(kind)
+                                                                                         << ", " << n << " bytes)") {
         Connection plain(Role::client, {}, {.mask_seed = 9}), prepared(Role::client, {}, {.mask_seed = 9});
         REQUIRE(send_plain(plain, kind, payload) == Error::ok);
         REQUIRE(prepared.send(m).error == Error::ok);
@@ -211,13 +214,15 @@ TEST_CASE("backpressure: a peer that never reads gets ok, then backpressure, the
       errors.push_back(r.error);
       CHECK(c.buffered_amount() <= limits.max_output_bytes + 2 + 2);  // a Close of code 1008 at most
     }
-    SECTION("ok up to the high-water mark, backpressure above it, refused over max_output_bytes") {
+    // A section per policy: a plain SECTION in the loop would run for the first one only.
+    DYNAMIC_SECTION("ok up to the high-water mark, backpressure above it, refused over max_output_bytes (policy "
+                    << static_cast<int>(policy) << ")") {
       for (std::size_t i = 0; i < 40; ++i) CHECK(statuses[i] == SendStatus::ok);
       CHECK(statuses[40] == SendStatus::backpressure);
       for (std::size_t i = 41; i < 100; ++i) CHECK(statuses[i] != SendStatus::refused);
       for (std::size_t i = 100; i < 300; ++i) CHECK(statuses[i] == SendStatus::refused);
     }
-    SECTION("what refused means under the policy") {
+    DYNAMIC_SECTION("what refused means under the policy (policy " << static_cast<int>(policy) << ")") {
       switch (policy) {
         case OutputFullPolicy::refuse:
           CHECK(errors[100] == Error::output_full);

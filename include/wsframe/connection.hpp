@@ -288,12 +288,13 @@ class Connection {
   Error send_text(std::string_view text) noexcept;
   Error send_binary(std::span<const std::byte> data) noexcept;
   // Borrowing sends (zero copy): the same message, checks, results (above_high_water() tells
-  // backpressure) and wire bytes as send_text / send_binary, but a server queues only the frame's header and a reference to the caller's
-  // bytes (an output run pointing into them; with fragment_size, one per frame, into their
-  // slices), which count in buffered_amount() and max_output_bytes like copied ones. Where the
-  // wire bytes are not the caller's, the send copies as send_text / send_binary do: a client
-  // masks (RFC 6455 5.3), and permessage-deflate compresses into the connection's own buffer
-  // (a message it leaves uncompressed, under CompressionOptions::threshold, is borrowed).
+  // backpressure) and wire bytes as send_text / send_binary, but a server queues only the
+  // frame's header and a reference to the caller's bytes (an output run pointing into them;
+  // with fragment_size, one per frame, into their slices), which count in buffered_amount() and
+  // max_output_bytes like copied ones. Where the wire bytes are not the caller's, the send
+  // copies as send_text / send_binary do: a client masks (RFC 6455 5.3), and permessage-deflate
+  // compresses into the connection's own buffer (a message it leaves uncompressed, under
+  // CompressionOptions::threshold, is borrowed).
   //
   // The contract: the bytes must stay valid and unchanged until the output has been consumed
   // past them (consume_output), or until own_output() returns Error::ok, whichever is first.
