@@ -294,7 +294,9 @@ class Connection {
   // max_output_bytes like copied ones. Where the wire bytes are not the caller's, the send
   // copies as send_text / send_binary do: a client masks (RFC 6455 5.3), and permessage-deflate
   // compresses into the connection's own buffer (a message it leaves uncompressed, under
-  // CompressionOptions::threshold, is borrowed).
+  // CompressionOptions::threshold, is borrowed). A borrowed frame takes up to two output runs, the
+  // header's and the payload's (64 bytes of bookkeeping on a 64-bit target, not counted in
+  // max_output_bytes): lending is for payloads larger than that, small ones cost less copied.
   //
   // The contract: the bytes must stay valid and unchanged until the output has been consumed
   // past them (consume_output), or until own_output() returns Error::ok, whichever is first.
