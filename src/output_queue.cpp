@@ -19,7 +19,7 @@ void free_blocks(auto* block) noexcept {
 
 }  // namespace
 
-constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, nullptr, nullptr, 0};
+constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, 0};
 
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
     : ring_(std::exchange(other.ring_, &empty_)), size_(std::exchange(other.size_, 0)) {}
@@ -40,21 +40,22 @@ void OutputQueue::release_all() noexcept {
   for (std::uint32_t i = 0; i < ring_->count; ++i)
     if (run_at(i).prepared != nullptr) run_at(i).prepared->drop_reference();
   free_blocks(ring_->first);
-  free_blocks(ring_->spare);
-  ::operator delete(std::exchange(ring_, &empty_));
+  free_blocks(spare_blocks());
+  ::operator delete(std::exchange(ring_, &empty_), ring_alignment);
   size_ = 0;
 }
 
 // The ring is full: it doubles, the runs kept in order (the first run allocates it).
 bool OutputQueue::grow_ring() noexcept {
   const std::uint32_t capacity = idle() ? 4 : ring_->capacity * 2;
-  void* memory = ::operator new(sizeof(Ring) + capacity * sizeof(Run), std::nothrow);
+  void* memory = ::operator new(sizeof(Ring) + capacity * sizeof(Run) + sizeof(RingTail), ring_alignment, std::nothrow);
   if (memory == nullptr) return false;
   Ring* ring = new (memory) Ring(*ring_);
   for (std::uint32_t i = 0; i < ring->count; ++i) ring->runs()[i] = run_at(i);
   ring->capacity = capacity;
   ring->head = 0;
-  if (!idle()) ::operator delete(ring_);
+  new (ring->runs() + capacity) RingTail(idle() ? RingTail{nullptr, nullptr} : tail());
+  if (!idle()) ::operator delete(ring_, ring_alignment);
   ring_ = ring;
   return true;
 }
@@ -62,14 +63,14 @@ bool OutputQueue::grow_ring() noexcept {
 // An empty block of at least n bytes: the smallest spare one that fits, or a new one (twice
 // the last block, at least min_block_bytes, at most cap unless n needs more).
 OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noexcept {
-  for (Block** at = &ring_->spare; *at != nullptr; at = &(*at)->next) {  // smallest first
+  for (Block** at = &spare_blocks(); *at != nullptr; at = &(*at)->next) {  // smallest first
     if ((*at)->capacity < n) continue;
     Block* block = std::exchange(*at, (*at)->next);
     ring_->spare_bytes -= static_cast<std::uint32_t>(block->capacity);
     block->next = nullptr;
     return block;
   }
-  const std::size_t grown = std::min(std::max(ring_->last != nullptr ? ring_->last->capacity * 2 : 0, min_block_bytes), cap);
+  const std::size_t grown = std::min(std::max(last_block() != nullptr ? last_block()->capacity * 2 : 0, min_block_bytes), cap);
   const std::size_t capacity = std::max(n, grown);
   void* memory = ::operator new(sizeof(Block) + capacity, std::nothrow);
   if (memory == nullptr) return nullptr;
@@ -80,21 +81,21 @@ OutputQueue::Block* OutputQueue::take_block(std::size_t n, std::size_t cap) noex
 bool OutputQueue::add_block(std::size_t n, std::size_t cap) noexcept {
   Block* block = take_block(n, cap);
   if (block == nullptr) return false;
-  (ring_->last != nullptr ? ring_->last->next : ring_->first) = block;
-  ring_->last = block;
+  (last_block() != nullptr ? last_block()->next : ring_->first) = block;
+  last_block() = block;
   return true;
 }
 
 bool OutputQueue::reserve(std::size_t n, std::size_t cap, std::size_t runs) noexcept {
   while (ring_->capacity - ring_->count < runs)
     if (!grow_ring()) return false;
-  const Block* last = ring_->last;
+  const Block* last = last_block();
   return (last != nullptr && last->capacity - last->used >= n) || add_block(n, cap);
 }
 
 std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
   if (extends_last_run(n)) {  // frames written one after another in a block are one run
-    Block* last = ring_->last;
+    Block* last = last_block();
     std::byte* at = last->data() + last->used;
     last->used += n;
     last->pending += n;
@@ -103,7 +104,7 @@ std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
     return at;
   }
   if (!reserve(n, cap)) return nullptr;
-  Block* last = ring_->last;
+  Block* last = last_block();
   std::byte* at = last->data() + last->used;
   last->used += n;
   last->pending += n;
@@ -115,7 +116,7 @@ std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
 // (so appends after one reserve() never allocate).
 bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
   if (run_count() == 0) return false;
-  Block* last = ring_->last;
+  Block* last = last_block();
   if (last == nullptr || last->capacity - last->used < n) return false;
   const Run& back = run_at(ring_->count - 1);
   return back.owned == last && back.data + back.size == last->data() + last->used;
@@ -136,7 +137,7 @@ std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) 
       }
       const std::size_t total = size_;
       consume(total, keep);  // every run and block released; the ring stays allocated
-      ring_->first = ring_->last = joined;
+      ring_->first = last_block() = joined;
       push({joined->data(), total, joined, nullptr});
     }
   }
@@ -151,7 +152,7 @@ bool OutputQueue::copy_borrowed(std::size_t cap) noexcept {
   for (std::uint32_t i = 0; i < ring_->count; ++i)
     if (run_at(i).borrowed()) bytes += run_at(i).size;
   if (!reserve(bytes, cap, 0)) return false;
-  Block* last = ring_->last;
+  Block* last = last_block();
   for (std::uint32_t i = 0; i < ring_->count; ++i) {
     Run& run = run_at(i);
     if (!run.borrowed()) continue;
@@ -175,14 +176,14 @@ void OutputQueue::retire(Block* block, std::size_t keep) noexcept {
     ::operator delete(block);
     return;
   }
-  Block** at = &ring_->spare;
+  Block** at = &spare_blocks();
   while (*at != nullptr && (*at)->capacity < block->capacity) at = &(*at)->next;
   block->next = *at;
   *at = block;
   ring_->spare_bytes += static_cast<std::uint32_t>(block->capacity);  // capacity <= keep
   while (ring_->spare_bytes > keep) {  // the smallest go first
-    Block* smallest = ring_->spare;
-    ring_->spare = smallest->next;
+    Block* smallest = spare_blocks();
+    spare_blocks() = smallest->next;
     ring_->spare_bytes -= static_cast<std::uint32_t>(smallest->capacity);
     ::operator delete(smallest);
   }
@@ -193,7 +194,7 @@ void OutputQueue::retire_consumed(std::size_t keep) noexcept {
   while (ring_->first != nullptr && ring_->first->pending == 0) {
     Block* block = ring_->first;
     ring_->first = block->next;
-    if (block == ring_->last) ring_->last = nullptr;
+    if (block == last_block()) last_block() = nullptr;
     retire(block, keep);
   }
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 
 #include "prepared_block.hpp"
@@ -77,8 +78,8 @@ class OutputQueue {
         run.prepared->drop_reference();
       else if (run.borrowed())
         --ring_->borrowed_runs;
-      ring_->head = (ring_->head + 1) & (ring_->capacity - 1);
-      --ring_->count;
+      // An emptied ring starts again at its first run, in the line with the bookkeeping.
+      ring_->head = --ring_->count == 0 ? 0 : (ring_->head + 1) & (ring_->capacity - 1);
     }
     if (ring_->first != nullptr && ring_->first->pending == 0) retire_consumed(keep);
   }
@@ -105,19 +106,29 @@ class OutputQueue {
     bool borrowed() const noexcept { return owned == nullptr && prepared == nullptr; }
   };
   // The queue's bookkeeping, allocated with its runs and returned with them: an idle queue is
-  // a pointer to empty_ and a size, which is what each idle connection pays.
+  // a pointer to empty_ and a size, which is what each idle connection pays. What every send
+  // and consume reads comes first, so that it shares the allocation's first cache line with
+  // the first run (the one a connection that drains its output in time always uses); what
+  // only appends of owned bytes need follows the runs.
   struct Ring {
     std::uint32_t capacity;     // runs (a power of two), count of them from head
     std::uint32_t head, count;
     std::uint32_t spare_bytes;  // <= keep, which is 32 bits
     Block* first;               // the oldest block with pending bytes
-    Block* last;                // the block appended to
-    Block* spare;               // emptied blocks kept for reuse (at most `keep` bytes)
-    std::uint32_t borrowed_runs;  // pending runs of the caller's bytes
+    std::uint32_t borrowed_runs;  // pending runs of the caller's bytes (own_borrowed() reads it)
     Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
     const Run* runs() const noexcept { return reinterpret_cast<const Run*>(this + 1); }
   };
+  struct RingTail {  // after the runs; a ring has it once it has capacity (empty_ has none)
+    Block* last;   // the block appended to
+    Block* spare;  // emptied blocks kept for reuse (at most `keep` bytes)
+  };
+  static constexpr std::align_val_t ring_alignment{64};  // a cache line
+  static_assert(sizeof(Ring) + sizeof(Run) <= 64, "the bookkeeping and the first run share a line");
 
+  RingTail& tail() const noexcept { return *reinterpret_cast<RingTail*>(ring_->runs() + ring_->capacity); }
+  Block*& last_block() const noexcept { return tail().last; }
+  Block*& spare_blocks() const noexcept { return tail().spare; }
   Run& run_at(std::uint32_t i) const noexcept { return ring_->runs()[(ring_->head + i) & (ring_->capacity - 1)]; }
   // Room for one more run in the ring.
   bool make_room_for_run() noexcept { return ring_->count < ring_->capacity || grow_ring(); }
