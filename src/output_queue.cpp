@@ -19,7 +19,7 @@ void free_blocks(auto* block) noexcept {
 
 }  // namespace
 
-constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr, 0};
+constinit OutputQueue::Ring OutputQueue::empty_{0, 0, 0, 0, nullptr};
 
 OutputQueue::OutputQueue(OutputQueue&& other) noexcept
     : ring_(std::exchange(other.ring_, &empty_)), size_(std::exchange(other.size_, 0)) {}
@@ -54,7 +54,7 @@ bool OutputQueue::grow_ring() noexcept {
   for (std::uint32_t i = 0; i < ring->count; ++i) ring->runs()[i] = run_at(i);
   ring->capacity = capacity;
   ring->head = 0;
-  new (ring->runs() + capacity) RingTail(idle() ? RingTail{nullptr, nullptr} : tail());
+  new (ring->runs() + capacity) RingTail(idle() ? RingTail{nullptr, nullptr, 0} : tail());
   if (!idle()) ::operator delete(ring_, ring_alignment);
   ring_ = ring;
   return true;
@@ -163,7 +163,7 @@ bool OutputQueue::copy_borrowed(std::size_t cap) noexcept {
     run.data = copy;
     run.owned = last;
   }
-  ring_->borrowed_runs = 0;
+  tail().borrowed_runs = 0;
   return true;
 }
 

@@ -45,12 +45,14 @@ class OutputQueue {
   // Queues a reference to the caller's `bytes` (not empty), after a reserve() for this run.
   void append_borrowed(std::span<const std::byte> bytes) noexcept {
     push({bytes.data(), bytes.size(), nullptr, nullptr});
-    ++ring_->borrowed_runs;
+    ++tail().borrowed_runs;
   }
   // Copies every borrowed run's bytes into owned memory (the runs' addresses change); false,
-  // nothing changed, when memory runs out. `cap` as for append(). Costs a load when nothing is
-  // borrowed.
-  bool own_borrowed(std::size_t cap) noexcept { return ring_->borrowed_runs == 0 || copy_borrowed(cap); }
+  // nothing changed, when memory runs out. `cap` as for append(). With nothing borrowed it reads
+  // two counters and returns.
+  bool own_borrowed(std::size_t cap) noexcept {
+    return ring_->count == 0 || tail().borrowed_runs == 0 || copy_borrowed(cap);  // empty_ has no tail
+  }
 
   // Writes up to out.size() runs, oldest first; returns how many.
   std::size_t runs(std::span<OutputSpan> out) const noexcept {
@@ -77,7 +79,7 @@ class OutputQueue {
       if (run.prepared != nullptr)
         run.prepared->drop_reference();
       else if (run.borrowed())
-        --ring_->borrowed_runs;
+        --tail().borrowed_runs;
       // An emptied ring starts again at its first run, in the line with the bookkeeping.
       ring_->head = --ring_->count == 0 ? 0 : (ring_->head + 1) & (ring_->capacity - 1);
     }
@@ -115,13 +117,15 @@ class OutputQueue {
     std::uint32_t head, count;
     std::uint32_t spare_bytes;  // <= keep, which is 32 bits
     Block* first;               // the oldest block with pending bytes
-    std::uint32_t borrowed_runs;  // pending runs of the caller's bytes (own_borrowed() reads it)
     Run* runs() noexcept { return reinterpret_cast<Run*>(this + 1); }
     const Run* runs() const noexcept { return reinterpret_cast<const Run*>(this + 1); }
   };
   struct RingTail {  // after the runs; a ring has it once it has capacity (empty_ has none)
     Block* last;   // the block appended to
     Block* spare;  // emptied blocks kept for reuse (at most `keep` bytes)
+    // Pending runs of the caller's bytes. Here, not in Ring: a Ring as large as a Run makes
+    // every run_at() an instruction longer (GCC 12 indexes from the next run then).
+    std::uint32_t borrowed_runs;
   };
   static constexpr std::align_val_t ring_alignment{64};  // a cache line
   static_assert(sizeof(Ring) + sizeof(Run) <= 64, "the bookkeeping and the first run share a line");
