@@ -33,8 +33,8 @@
 // a Close 1008 (--on-output-full, default close); one above --high-water is not read from.
 //
 // Reads go to one 512 KiB buffer per thread and are delivered in place; output is written with
-// sendmsg straight from the Connection's runs (frames and prepared messages, no joining copy).
-// An idle connection holds no buffer (Limits::retained_buffer_bytes = 0).
+// send (one run) or sendmsg straight from the Connection's runs (frames and prepared messages, no
+// joining copy). An idle connection holds no buffer (Limits::retained_buffer_bytes = 0).
 //
 // Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
 // must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
@@ -70,6 +70,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -208,7 +209,8 @@ class Worker {
  public:
   Worker(const Config& config, int listen_fd, int stop_fd, int signal_fd)
       : config_(config), listen_fd_(listen_fd), stop_fd_(stop_fd), signal_fd_(signal_fd),
-        epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), buffer_(new std::byte[read_buffer_size]), start_(Clock::now()) {
+        epoll_fd_(epoll_create1(EPOLL_CLOEXEC)), buffer_(new std::byte[read_buffer_size]), start_(Clock::now()),
+        now_(start_) {
     limits_.max_message_size = config.max_message;
     limits_.max_frame_size = config.max_frame;
     // Nothing kept once empty: an idle connection holds no buffer.
@@ -249,6 +251,7 @@ class Worker {
     auto next_sweep = Clock::now() + tick_;
     for (;;) {
       const int n = epoll_wait(epoll_fd_, events, 256, wait_ms(next_sweep));
+      now_ = Clock::now();
       if (n < 0 && errno != EINTR) {
         std::perror("epoll_wait");
         break;
@@ -276,11 +279,10 @@ class Worker {
         }
         if (events[i].events & EPOLLIN) on_readable(*c);
       }
-      const auto now = Clock::now();
-      if (accepts_paused_ && now >= accepts_resume_) resume_accepts();
-      if (now >= next_sweep) {
-        sweep(millis(now));
-        next_sweep = now + tick_;
+      if (accepts_paused_ && now_ >= accepts_resume_) resume_accepts();
+      if (now_ >= next_sweep) {
+        sweep(now_ms());
+        next_sweep = now_ + tick_;
       }
     }
     return totals_;
@@ -290,7 +292,8 @@ class Worker {
   Millis millis(Clock::time_point t) const {
     return static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(t - start_).count());
   }
-  Millis now_ms() const { return millis(Clock::now()); }
+  // The time of this wakeup: one clock read stamps all the events epoll_wait returned together.
+  Millis now_ms() const { return millis(now_); }
 
   void watch(int fd, std::uint32_t events) {
     epoll_event ev{};
@@ -402,8 +405,8 @@ class Worker {
     update_interest(c);
   }
 
-  // Writes the handshake's answer, then the Connection's output runs in place with one sendmsg
-  // each time (no copy into one buffer), until all is written or the kernel takes no more.
+  // Writes the handshake's answer, then the Connection's output runs in place with one send or
+  // sendmsg each time (no copy into one buffer), until all is written or the kernel takes no more.
   // False on an error (the caller drops the client).
   bool write_out(Client& c) {
     if (const std::string_view answer = unsent_answer(c); !answer.empty()) {
@@ -421,13 +424,10 @@ class Worker {
       const std::size_t count = conn.output_spans(runs);
       std::size_t total = 0;
       for (std::size_t i = 0; i < count; ++i) {
-        iov[i] = {const_cast<std::byte*>(runs[i].data), runs[i].size};  // sendmsg only reads them
+        iov[i] = {const_cast<std::byte*>(runs[i].data), runs[i].size};  // the kernel only reads them
         total += runs[i].size;
       }
-      msghdr message{};
-      message.msg_iov = iov.data();
-      message.msg_iovlen = count;
-      const ssize_t n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
+      const ssize_t n = send_runs(c.fd, std::span(iov.data(), count));
       if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
       conn.consume_output(static_cast<std::size_t>(n));
       // A client we stopped reading from (backpressure) makes progress by reading its echoes.
@@ -435,6 +435,16 @@ class Worker {
       if (static_cast<std::size_t>(n) < total) break;  // the kernel is full
     }
     return true;
+  }
+
+  // One run (a small echo, as a rule) goes out with send(), which spares the kernel copying in
+  // a msghdr and an iovec array; several with one sendmsg.
+  static ssize_t send_runs(int fd, std::span<iovec> iov) {
+    if (iov.size() == 1) return ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    msghdr message{};
+    message.msg_iov = iov.data();
+    message.msg_iovlen = iov.size();
+    return ::sendmsg(fd, &message, MSG_NOSIGNAL);
   }
 
   // Writes what it can. False when the client was dropped or moved on to lingering.
@@ -616,6 +626,7 @@ class Worker {
   wsframe::ServerOptions handshake_options_;
   Totals totals_;
   Clock::time_point start_;  // Millis count from here
+  Clock::time_point now_;    // when epoll_wait last returned (now_ms())
   Millis idle_ = 0, closing_timeout_ = 0;
   Clock::duration tick_;  // how often sweep() checks the deadlines
   bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
