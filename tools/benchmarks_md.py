@@ -233,7 +233,8 @@ def plot(kernel, cases, path):
 
 E2E_NOTE = ("Real servers over TCP on 127.0.0.1, driven by `wsframe-load` (`tools/e2e.py`). Each server runs on one "
             "thread pinned to CPU {server_cpu}, the generator on CPU {generator_cpu}; every byte received is checked, "
-            "and a cell with any error shows `failed`. Each cell is {duration_s} s of measurement; in parentheses the "
+            "and a cell with any error shows `failed`. Each cell is {duration_s} s of measurement, the median of "
+            "{rounds} rounds (every server's grid once per round, the servers in turn); in parentheses the "
             "server's CPU share over it (near 100%: the server is the bottleneck). Peers as their projects' examples "
             "write an echo and a pub/sub server: `beast` (Boost.Beast 1.81 websocket::stream, async), `websocketpp` "
             "(0.8.2 on Asio), `libwebsockets` (4.1, its default loop and buffers), `node_ws` (Node ws 8), "
@@ -276,7 +277,7 @@ def e2e_section(report, png):
     generator = (f" The load generator used {min(shares):.0%}-{max(shares):.0%} of its CPU across the cells: at small "
                  "messages it costs about what the server does per message (both are mostly the kernel's TCP work)."
                  if shares else "")
-    md = ["", "## end to end", "", E2E_NOTE.format(**report) + generator, "",
+    md = ["", "## end to end", "", E2E_NOTE.format(**{"rounds": 1, **report}) + generator, "",
           "### echo: messages per second", "",
           "Every connection sends one binary message, waits for the whole echo, and sends the next.", ""]
     md += e2e_table(report, "echo", "connections x payload", "messages_per_s", lambda v: f"{v:,.0f}")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End-to-end benchmark: wsframe-echo and peer WebSocket servers, driven by wsframe-load.
 
-    tools/e2e.py BUILD_DIR OUT_JSON [--duration SECONDS] [--only NAME,NAME] [--quick] [--no-idle] [--check]
+    tools/e2e.py BUILD_DIR OUT_JSON [--duration SECONDS] [--rounds N] [--only NAME,NAME] [--quick] [--no-idle] [--check]
 
 Each server runs pinned to one CPU (the last), the load generator on another (CPU 0), and the
 generator reports the server's CPU share over each measured interval, so a cell where the server
@@ -14,7 +14,9 @@ recorded as failed, never as a rate. The grid:
     deliveries per second and send-to-receipt latency;
   - idle memory: the server's resident memory growth with 5,000 idle connections (handshake done,
     nothing sent), per connection.
-Servers that are not built (or whose interpreter is missing) are skipped and listed as such.
+The servers are measured in rounds, each round running every server's whole grid in turn, so
+that a slow moment of a shared machine falls on all of them alike; a cell shows its median round
+(the whole of that run: rate, CPU share, latencies) and the rates of every round. Servers that are not built (or whose interpreter is missing) are skipped and listed as such.
 --quick runs one cell of each grid, --no-idle leaves out the memory measurement, and --check exits
 with status 1 when any cell failed (the interop test of the peers and the pub/sub modes).
 """
@@ -200,6 +202,18 @@ def grid(load, command, env, cpus_, mode, cells, duration):
     return results
 
 
+def median_round(runs):
+    """One cell's result over the rounds: failed if any round failed (every byte counts), else the
+    round with the median rate, with every round's rate beside it."""
+    failed = [r for r in runs if "failed" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["messages_per_s"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["rounds_messages_per_s"] = [r["messages_per_s"] for r in runs]
+    return middle
+
+
 def available(command):
     return os.access(command[0], os.X_OK)
 
@@ -208,7 +222,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("build")
     parser.add_argument("out")
-    parser.add_argument("--duration", type=float, default=1.5)
+    parser.add_argument("--duration", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every server's grid, interleaved")
     parser.add_argument("--only", default="", help="comma-separated server names")
     parser.add_argument("--quick", action="store_true", help="one echo cell and one broadcast cell per server")
     parser.add_argument("--no-idle", action="store_true", help="leave out the idle-memory measurement")
@@ -223,6 +238,7 @@ def main():
               "cpu": cpu_model(), "cores": os.cpu_count(), "server_cpu": cpus_[0], "generator_cpu": cpus_[1],
               "duration_s": args.duration, "servers": {}}
     only = set(filter(None, args.only.split(",")))
+    chosen = {}
     for name, (echo, pubsub, env) in servers(args.build).items():
         if only and name not in only:
             continue
@@ -230,13 +246,20 @@ def main():
             report["servers"][name] = {"skipped": f"{echo[0]} is not available"}
             print(f"{name}: skipped ({echo[0]} is not available)", file=sys.stderr)
             continue
-        print(f"{name}:", file=sys.stderr)
-        cells = grid(load, echo, env, cpus_, "echo", echo_cells, args.duration)
-        cells += grid(load, pubsub, env, cpus_, "broadcast", broadcast_cells, args.duration)
-        report["servers"][name] = {"cells": cells}
+        chosen[name] = (echo, pubsub, env)
+    rounds = {name: [] for name in chosen}
+    for number in range(1, args.rounds + 1):
+        for name, (echo, pubsub, env) in chosen.items():
+            print(f"{name} (round {number} of {args.rounds}):", file=sys.stderr)
+            cells = grid(load, echo, env, cpus_, "echo", echo_cells, args.duration)
+            cells += grid(load, pubsub, env, cpus_, "broadcast", broadcast_cells, args.duration)
+            rounds[name].append(cells)
+    report["rounds"] = args.rounds
+    for name, (echo, pubsub, env) in chosen.items():
+        report["servers"][name] = {"cells": [median_round(runs) for runs in zip(*rounds[name])]}
         if not args.no_idle:
             report["servers"][name]["idle"] = idle = idle_memory(echo, env, cpus_[0])
-            print(f"  idle: {idle}", file=sys.stderr)
+            print(f"  {name} idle: {idle}", file=sys.stderr)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
     failed = [f"{name} {c['mode']} {c['connections']} x {c['size']}" for name, r in report["servers"].items()
