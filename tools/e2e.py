@@ -14,9 +14,12 @@ recorded as failed, never as a rate. The grid:
     deliveries per second and send-to-receipt latency;
   - idle memory: the server's resident memory growth with 5,000 idle connections (handshake done,
     nothing sent), per connection.
-The servers are measured in rounds, each round running every server's whole grid in turn, so
-that a slow moment of a shared machine falls on all of them alike; a cell shows its median round
-(the whole of that run: rate, CPU share, latencies) and the rates of every round. Servers that are not built (or whose interpreter is missing) are skipped and listed as such.
+Every server of a grid runs at once (idle but for the one being driven), and each cell is measured
+in rounds: every round runs the cell once on each server, in an order that rotates from round to
+round, so that a slow moment of a shared machine falls on all of them alike and within seconds of
+each other. A cell shows its median round (the whole of that run: rate, CPU share, latencies) and
+the rates of every round. Servers that are not built (or whose interpreter is missing) are
+skipped and listed as such.
 --quick runs one cell of each grid, --no-idle leaves out the memory measurement, and --check exits
 with status 1 when any cell failed (the interop test of the peers and the pub/sub modes).
 """
@@ -178,27 +181,46 @@ def idle_memory(command, env, cpu):
         server.stop()
 
 
-def grid(load, command, env, cpus_, mode, cells, duration):
+def start_servers(commands, cpu, mode):
+    """name -> Server, or a failure reason for the servers that did not start."""
+    started, failures = {}, {}
+    for name, (command, env) in commands.items():
+        try:
+            started[name] = Server(command, env, cpu)
+        except RuntimeError as e:
+            print(f"  {name} {mode}: failed ({e})", file=sys.stderr)
+            failures[name] = str(e)
+    return started, failures
+
+
+def grid(load, commands, cpus_, mode, cells, duration, rounds):
+    """name -> the cells' results (each its median round) for every server in `commands`."""
     server_cpu, load_cpu = cpus_
-    results = []
-    try:
-        server = Server(command, env, server_cpu)
-    except RuntimeError as e:
-        print(f"  {mode}: failed ({e})", file=sys.stderr)
-        return [{"mode": mode, "connections": c, "size": s, "failed": str(e)} for c, s in cells]
+    started, failures = start_servers(commands, server_cpu, mode)
+    names = list(commands)
+    results = {name: [] for name in names}
     try:
         for connections, size in cells:
-            r = run_load(load, server, load_cpu, mode, connections, size, duration)
-            r.update(mode=mode, connections=connections, size=size)
-            print(f"  {mode:9} {connections:5} x {size:5}: " +
-                  (f"failed ({r['failed']})" if "failed" in r else
-                   f"{r['messages_per_s']:10.0f} msg/s, server CPU {r.get('server_cpu_share', 0):.0%}"),
-                  file=sys.stderr)
-            results.append(r)
-            if server.process.poll() is not None:
-                break
+            runs = {name: [] for name in names}
+            for number in range(rounds):
+                for name in names[number % len(names):] + names[:number % len(names)]:
+                    server = started.get(name)
+                    if server is None or server.process.poll() is not None:
+                        runs[name].append({"failed": failures.get(name, "the server exited")})
+                        continue
+                    r = run_load(load, server, load_cpu, mode, connections, size, duration)
+                    print(f"  {name:17} {mode:9} {connections:5} x {size:5} (round {number + 1} of {rounds}): " +
+                          (f"failed ({r['failed']})" if "failed" in r else
+                           f"{r['messages_per_s']:10.0f} msg/s, server CPU {r.get('server_cpu_share', 0):.0%}"),
+                          file=sys.stderr)
+                    runs[name].append(r)
+            for name in names:
+                cell = median_round(runs[name])
+                cell.update(mode=mode, connections=connections, size=size)
+                results[name].append(cell)
     finally:
-        server.stop()
+        for server in started.values():
+            server.stop()
     return results
 
 
@@ -223,7 +245,7 @@ def main():
     parser.add_argument("build")
     parser.add_argument("out")
     parser.add_argument("--duration", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=3, help="runs of every server's grid, interleaved")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each cell on every server, interleaved")
     parser.add_argument("--only", default="", help="comma-separated server names")
     parser.add_argument("--quick", action="store_true", help="one echo cell and one broadcast cell per server")
     parser.add_argument("--no-idle", action="store_true", help="leave out the idle-memory measurement")
@@ -247,16 +269,13 @@ def main():
             print(f"{name}: skipped ({echo[0]} is not available)", file=sys.stderr)
             continue
         chosen[name] = (echo, pubsub, env)
-    rounds = {name: [] for name in chosen}
-    for number in range(1, args.rounds + 1):
-        for name, (echo, pubsub, env) in chosen.items():
-            print(f"{name} (round {number} of {args.rounds}):", file=sys.stderr)
-            cells = grid(load, echo, env, cpus_, "echo", echo_cells, args.duration)
-            cells += grid(load, pubsub, env, cpus_, "broadcast", broadcast_cells, args.duration)
-            rounds[name].append(cells)
+    echo_results = grid(load, {name: (echo, env) for name, (echo, _, env) in chosen.items()}, cpus_, "echo",
+                        echo_cells, args.duration, args.rounds)
+    broadcast_results = grid(load, {name: (pubsub, env) for name, (_, pubsub, env) in chosen.items()}, cpus_,
+                             "broadcast", broadcast_cells, args.duration, args.rounds)
     report["rounds"] = args.rounds
     for name, (echo, pubsub, env) in chosen.items():
-        report["servers"][name] = {"cells": [median_round(runs) for runs in zip(*rounds[name])]}
+        report["servers"][name] = {"cells": echo_results[name] + broadcast_results[name]}
         if not args.no_idle:
             report["servers"][name]["idle"] = idle = idle_memory(echo, env, cpus_[0])
             print(f"  {name} idle: {idle}", file=sys.stderr)
