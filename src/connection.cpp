@@ -149,11 +149,10 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
 // kernels directly: this is the hottest call of the receive path; masked text is unmasked and
 // validated in one pass), delivered from there.
 [[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place(std::span<std::byte> payload, MessageKind kind,
-                                                                        std::uint8_t rsv, bool check_utf8) noexcept {
-  const FrameHeader& h = reader_.header();
-  const auto key_word = std::bit_cast<std::uint32_t>(h.mask_key);
+                                                                        std::uint8_t rsv, bool check_utf8, bool masked,
+                                                                        std::uint32_t key_word) noexcept {
   bool valid = true;
-  if (!h.masked)
+  if (!masked)
     valid = !check_utf8 || backend_->utf8_validate(payload.data(), payload.size());
   else if (check_utf8)
     valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
@@ -168,7 +167,49 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
   return ev;
 }
 
+// The common frame decided from the first 8 bytes of the input alone (peek_header_word), before
+// decode_header() and every check: the frame plain_message_here() accepts, with a 7- or 16-bit
+// length (its header is in those 8 bytes), in a connection with no error and no Close received.
+// The bit tests are the rules themselves: FIN set, no RSV bits and opcode 1 or 2 (RFC 6455 5.2,
+// 5.4: no message in progress either), the MASK bit as RFC 6455 5.1 requires of the peer; a
+// frame that fails any of them is left to the general path, which reports what it breaks. A
+// 16-bit length below 126 (not minimal) is accepted, as decode_header() accepts it.
+[[gnu::always_inline]] inline bool Connection::Impl::small_message_here(SmallMessage& m) const noexcept {
+  std::uint64_t word;
+  if (error_ != Error::ok || close_received_ || assembler_.in_message() || assembler_.deliver_fragments() ||
+      !reader_.peek_header_word(word))
+    return false;
+  const auto b0 = static_cast<std::uint8_t>(word), b1 = static_cast<std::uint8_t>(word >> 8);
+  if (static_cast<std::uint8_t>((b0 ^ 0x80) - 1) > 1) return false;  // 0x81 or 0x82: final text or binary
+  const bool masked = role_ == Role::server;
+  const unsigned length7 = b1 ^ (masked ? 0x80u : 0u);  // >= 128 when the MASK bit is not the expected one
+  if (length7 > 126) return false;                       // 127: a 64-bit length
+  const bool length16 = length7 == 126;
+  m.length = length16 ? __builtin_bswap16(static_cast<std::uint16_t>(word >> 16)) : length7;
+  m.header_size = 2 + (length16 ? 2 : 0) + (masked ? 4 : 0);
+  m.key_word = masked ? static_cast<std::uint32_t>(word >> (length16 ? 32 : 16)) : 0;
+  if constexpr (std::endian::native == std::endian::big) m.key_word = __builtin_bswap32(m.key_word);  // wire order
+  m.text = b0 == 0x81;
+  m.masked = masked;
+  return m.length <= limits_.max_frame_size && m.length <= limits_.max_message_size &&
+         m.length <= reader_.input_left() - m.header_size;
+}
+
+// The frame small_message_here() accepted: consumed, its payload delivered in place.
+[[gnu::always_inline]] inline Event Connection::Impl::deliver_small_message(const SmallMessage& m) noexcept {
+  std::byte* const frame = reader_.take_frame(m.header_size + m.length);
+  return deliver_in_place({frame + m.header_size, m.length}, m.text ? MessageKind::text : MessageKind::binary, 0, m.text,
+                          m.masked, m.key_word);
+}
+
 [[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
+  if (SmallMessage m; small_message_here(m)) [[likely]]
+    return deliver_small_message(m);
+  return next_frame_event();
+}
+
+// next_event() past its small-message case: the general state machine.
+Event Connection::Impl::next_frame_event() noexcept {
   for (;;) {
     if (error_ != Error::ok) {
       reader_.drop_input();
@@ -182,9 +223,10 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
       if (!reader_.header_kept()) [[likely]] {
         const HeaderResult r = reader_.decode_input_header(*backend_);
         if (r.status == HeaderStatus::complete && plain_message_here(r.size)) [[likely]] {
-          const bool text = reader_.header().opcode == Opcode::text;
+          const FrameHeader& h = reader_.header();
+          const bool text = h.opcode == Opcode::text;
           return deliver_in_place(reader_.take_whole_frame(r.size), text ? MessageKind::text : MessageKind::binary, 0,
-                                  text);
+                                  text, h.masked, std::bit_cast<std::uint32_t>(h.mask_key));
         }
         step = reader_.header_decoded(r);
       } else {
@@ -199,7 +241,8 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
           !assembler_.deliver_fragments() && !assembler_.transformed()) {
         const std::span<std::byte> payload = reader_.take_payload();
         reader_.end_frame();
-        return deliver_in_place(payload, assembler_.kind(), assembler_.rsv(), assembler_.check_utf8());
+        return deliver_in_place(payload, assembler_.kind(), assembler_.rsv(), assembler_.check_utf8(), h.masked,
+                                std::bit_cast<std::uint32_t>(h.mask_key));
       }
     }
     // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).

@@ -74,7 +74,17 @@ class Connection::Impl {
   Event abandon(Error e) noexcept;
   Error start_frame() noexcept;
   bool plain_message_here(std::size_t header_size) const noexcept;
-  Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8) noexcept;
+  // A whole final text or binary frame at the input's start, as small_message_here() read it.
+  struct SmallMessage {
+    std::size_t header_size, length;
+    std::uint32_t key_word;  // the masking key as mask() takes it
+    bool text, masked;
+  };
+  bool small_message_here(SmallMessage& m) const noexcept;
+  Event deliver_small_message(const SmallMessage& m) noexcept;
+  Event next_frame_event() noexcept;
+  Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8,
+                         bool masked, std::uint32_t key_word) noexcept;
   Event take_payload() noexcept;
   Event take_control() noexcept;
   Event finish_control(std::span<const std::byte> payload) noexcept;

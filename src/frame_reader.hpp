@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -52,6 +53,23 @@ class FrameReader {
     in_left_ -= frame_size;
     frame_.payload_length = 0;
     return payload;
+  }
+  // Between frames, with no header kept and 8 bytes of input or more: the input's first 8
+  // bytes as a little-endian word. They hold every header with a 7- or 16-bit length, key
+  // included, for a caller that decodes the common frame itself (then take_frame()).
+  bool peek_header_word(std::uint64_t& word) const noexcept {
+    if (in_left_ < sizeof word || in_frame()) return false;
+    std::memcpy(&word, in_, sizeof word);
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    return true;
+  }
+  // A whole frame of `frame_size` (<= input_left()) bytes at the input's start, decoded by the
+  // caller: consumed, its first byte returned. header() is not set (the frame is done with).
+  std::byte* take_frame(std::size_t frame_size) noexcept {
+    std::byte* frame = in_;
+    in_ += frame_size;
+    in_left_ -= frame_size;
+    return frame;
   }
   // Its payload_length counts down as the payload is consumed (frame_left()).
   const FrameHeader& header() const noexcept { return frame_; }
