@@ -220,3 +220,209 @@ TEST_CASE("each condition of the plain case failed alone", "[connection][fast]")
     check_every_split({.limits = message_first}, frame(Opcode::binary, filled(65, 'l')), {error_event(Error::message_too_large)});
   }
 }
+
+// ---- sweeps: every header form and every small length, against a reference decoder ------------
+
+namespace {
+
+enum class LengthForm { bits7, bits16, bits64 };
+
+// One frame as the sweeps build it: any first byte (FIN, RSV, opcode), either MASK bit, the
+// length in any of its three encodings (also non-minimal ones), payload masked with test_key
+// when the MASK bit is set.
+struct Form {
+  std::uint8_t b0;
+  bool masked;
+  LengthForm length_form;
+  std::uint64_t length;  // declared; the payload has this many bytes unless it is huge
+};
+
+Bytes header_of(const Form& f) {
+  Bytes h{std::byte{f.b0}};
+  const auto mask_bit = static_cast<std::uint8_t>(f.masked ? 0x80 : 0);
+  if (f.length_form == LengthForm::bits7) {
+    h.push_back(std::byte(mask_bit | f.length));
+  } else if (f.length_form == LengthForm::bits16) {
+    h.push_back(std::byte(mask_bit | 126));
+    for (int shift : {8, 0}) h.push_back(std::byte((f.length >> shift) & 0xff));
+  } else {
+    h.push_back(std::byte(mask_bit | 127));
+    for (int shift = 56; shift >= 0; shift -= 8) h.push_back(std::byte((f.length >> shift) & 0xff));
+  }
+  if (f.masked) h.insert(h.end(), test_key.begin(), test_key.end());
+  return h;
+}
+
+Bytes wire_of(const Form& f, const Bytes& payload) {
+  Bytes body = payload;
+  if (f.masked) mask(body, test_key);
+  return cat({header_of(f), body});
+}
+
+// A payload of n bytes for this opcode: valid UTF-8 text (ASCII and 2-byte characters), a Close
+// payload with code 1000 and a reason, or bytes of every value.
+Bytes payload_for(std::uint8_t opcode, std::size_t n) {
+  Bytes p(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = std::byte(opcode == 1 ? 'a' + i % 26 : (i * 37 + 11) & 0xff);
+  if (opcode == 1)
+    for (std::size_t i = 0; i + 2 <= n; i += 7) p[i] = std::byte{0xc3}, p[i + 1] = std::byte{0xa9};  // é
+  if (opcode == 8 && n >= 2) p[0] = std::byte{0x03}, p[1] = std::byte{0xe8};                        // 1000
+  if (opcode == 8)
+    for (std::size_t i = 2; i < n; ++i) p[i] = std::byte{'r'};
+  return p;
+}
+
+bool valid_utf8_reference(const Bytes& p) { return is_valid_utf8(scalar_backend(), p); }
+
+// What RFC 6455 says a receiver (role `role`, limits `limits`) makes of: a plain text frame
+// "ok", the frame `f` with `payload`, a plain binary frame "end"; in the order the library
+// checks the rules (decode, RSV, opcode, control rules, MASK, continuation, limits, UTF-8).
+std::vector<Seen> reference_events(Role role, const Limits& limits, const Form& f, const Bytes& payload) {
+  std::vector<Seen> ev;
+  const auto fail = [&ev](Error e) {
+    ev.push_back(error_event(e));
+    return ev;
+  };
+  const auto over_limit = [&limits](std::uint64_t n) {
+    return n > limits.max_frame_size ? Error::frame_too_large : n > limits.max_message_size ? Error::message_too_large : Error::ok;
+  };
+  if (const Error e = over_limit(2); e != Error::ok) return fail(e);
+  ev.push_back(text_event("ok"));
+  if (f.length_form == LengthForm::bits64 && (f.length >> 63) != 0) return fail(Error::length_too_large);
+  const bool fin = (f.b0 & 0x80) != 0;
+  const unsigned rsv = (f.b0 >> 4) & 7, op = f.b0 & 15;
+  if (rsv != 0) return fail(Error::reserved_bits_set);
+  if ((op >= 3 && op <= 7) || op >= 11) return fail(Error::reserved_opcode);
+  const bool control = op >= 8;
+  if (control && !fin) return fail(Error::control_frame_fragmented);
+  if (control && f.length > 125) return fail(Error::control_frame_too_large);
+  if (f.masked != (role == Role::server)) return fail(role == Role::server ? Error::frame_not_masked : Error::frame_masked);
+  if (op == 0) return fail(Error::unexpected_continuation);
+  if (!control) {
+    if (const Error e = over_limit(f.length); e != Error::ok) return fail(e);
+    if (!fin) return fail(Error::expected_continuation);  // "end" is not a continuation
+    if (op == 1 && !valid_utf8_reference(payload)) return fail(Error::invalid_utf8);
+    ev.push_back(message_event(op == 1 ? MessageKind::text : MessageKind::binary, payload));
+  } else if (op == 8) {
+    if (payload.size() == 1) return fail(Error::close_payload_too_short);
+    const std::uint16_t code = payload.empty() ? 1005 : 1000;
+    const Bytes reason = payload.empty() ? Bytes{} : Bytes(payload.begin() + 2, payload.end());
+    ev.push_back({EventType::close, MessageKind::binary, false, false, 0, code, Error::ok, reason});
+    return fail(Error::data_after_close);  // "end"
+  } else {
+    ev.push_back(control_event(op == 9 ? EventType::ping : EventType::pong, payload));
+  }
+  if (const Error e = over_limit(3); e != Error::ok) return fail(e);
+  ev.push_back(message_event(MessageKind::binary, bytes("end")));
+  return ev;
+}
+
+// Split points of a stream of n bytes: all of them, or for a long stream those near its ends
+// and near the case frame's header (`header_end`), where the receive path changes course.
+std::vector<std::size_t> split_points(std::size_t n, std::size_t header_end) {
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i <= n; ++i)
+    if (n <= 400 || i < 40 || i + 40 > n || (i + 20 > header_end && i < header_end + 20)) at.push_back(i);
+  return at;
+}
+
+// The stream "ok" + f + "end" on every backend, fed whole, in two pieces split at every point
+// (split_points), and byte by byte (which never has 8 bytes of a header in one input): each
+// must give the reference's events.
+void check_form(Role role, const Limits& limits, const Form& f) {
+  const bool huge = f.length > 70000;  // a declared length with no payload behind it
+  const Bytes payload = huge ? Bytes{} : payload_for(f.b0 & 15, f.length);
+  const Bytes case_frame = wire_of(f, payload);
+  const Bytes ok = frame(Opcode::text, bytes("ok"), {.masked = role == Role::server});
+  const Bytes end = frame(Opcode::binary, bytes("end"), {.masked = role == Role::server});
+  const Bytes stream = cat({ok, case_frame, end});
+  const std::vector<Seen> expected = reference_events(role, limits, f, payload);
+  INFO("role " << (role == Role::server ? "server" : "client") << ", first byte " << int(f.b0) << ", masked "
+               << f.masked << ", length form " << int(f.length_form) << ", length " << f.length);
+  const auto split = split_points(stream.size(), ok.size() + header_of(f).size());
+  for (const BackendInfo& info : backends()) {
+    if (!info.supported) continue;
+    INFO("backend " << info.backend->name);
+    ConnectionOptions options;
+    options.backend = info.backend;
+    options.mask_seed = 7;
+    for (const std::size_t at : split) {
+      INFO("split at " << at << " of " << stream.size());
+      Connection c(role, limits, options);
+      const auto events = feed_pieces(c, stream, {{0, at}, {at, stream.size()}});
+      REQUIRE(events == expected);
+    }
+    if (stream.size() <= 400) {
+      Connection bytewise(role, limits, options);
+      REQUIRE(feed(bytewise, stream, Split::byte_by_byte) == expected);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every header form, split at every point, on every backend", "[connection][fast][sweep]") {
+  // Lengths at the edges of each encoding's range; 16- and 64-bit encodings of small lengths
+  // are not minimal (the library accepts them, RFC 6455 5.2 asks minimal encoding of senders).
+  const std::vector<std::pair<LengthForm, std::vector<std::uint64_t>>> lengths = {
+      {LengthForm::bits7, {0, 1, 2, 125}},
+      {LengthForm::bits16, {0, 1, 125, 126, 300}},
+      {LengthForm::bits64, {0, 126, 300, std::uint64_t{1} << 63, ~std::uint64_t{0}}},
+  };
+  const unsigned step = quick() ? 7 : 1;
+  for (const Role role : {Role::server, Role::client})
+    for (unsigned b0 = 0; b0 < 256; b0 += step)
+      for (const bool masked : {true, false})
+        for (const auto& [form, values] : lengths)
+          for (const std::uint64_t length : values) check_form(role, {}, {static_cast<std::uint8_t>(b0), masked, form, length});
+}
+
+TEST_CASE("every small length and the 16-bit boundary, at and over the limits, split at every point",
+          "[connection][fast][sweep]") {
+  std::vector<std::uint64_t> lengths;
+  for (std::uint64_t n = 0; n <= 130; n += quick() ? 9 : 1) lengths.push_back(n);
+  for (std::uint64_t n : {65535, 65536}) lengths.push_back(n);
+  for (const Role role : {Role::server, Role::client})
+    for (const std::uint8_t b0 : {0x81, 0x82})
+      for (const std::uint64_t n : lengths) {
+        const LengthForm form = n < 126 ? LengthForm::bits7 : n < 65536 ? LengthForm::bits16 : LengthForm::bits64;
+        const Form f{b0, role == Role::server, form, n};
+        check_form(role, {}, f);
+        if (n == 0) continue;
+        for (const std::uint64_t limit : {n - 1, n}) {
+          check_form(role, {.max_frame_size = limit, .max_message_size = limit + 1}, f);
+          check_form(role, {.max_frame_size = limit + 1, .max_message_size = limit}, f);
+        }
+      }
+}
+
+TEST_CASE("text of every small length with invalid UTF-8 at its start, middle and end", "[connection][fast][sweep]") {
+  for (const Role role : {Role::server, Role::client})
+    for (std::size_t n = 1; n <= 130; ++n)
+      for (const std::size_t bad_at : {std::size_t{0}, n / 2, n - 1})
+        for (const std::uint8_t bad : {0xff, 0xc3, 0x80}) {
+          Bytes payload = payload_for(1, n);
+          payload[bad_at] = std::byte{bad};
+          const Form f{0x81, role == Role::server, n < 126 ? LengthForm::bits7 : LengthForm::bits16, n};
+          const Bytes stream = cat({frame(Opcode::text, bytes("ok"), {.masked = f.masked}), wire_of(f, payload)});
+          const bool valid = valid_utf8_reference(payload);
+          INFO("length " << n << ", byte " << int(bad) << " at " << bad_at);
+          for (const BackendInfo& info : backends()) {
+            if (!info.supported) continue;
+            INFO("backend " << info.backend->name);
+            ConnectionOptions options;
+            options.backend = info.backend;
+            options.mask_seed = 7;
+            for (std::size_t at = 0; at <= stream.size(); ++at) {
+              Connection c(role, {}, options);
+              const auto events = feed_pieces(c, stream, {{0, at}, {at, stream.size()}});
+              REQUIRE(events.size() == 2);
+              CHECK(events[0] == text_event("ok"));
+              if (valid)
+                CHECK(events[1] == message_event(MessageKind::text, payload));
+              else
+                CHECK(same_error(events[1], Error::invalid_utf8));
+            }
+          }
+        }
+}
