@@ -151,6 +151,12 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
 [[gnu::always_inline]] inline Event Connection::Impl::deliver_in_place(std::span<std::byte> payload, MessageKind kind,
                                                                         std::uint8_t rsv, bool check_utf8, bool masked,
                                                                         std::uint32_t key_word) noexcept {
+  // The event is made first, in the caller's slot: less is kept across the kernel's call.
+  Event ev;
+  ev.type = EventType::message;
+  ev.kind = kind;
+  ev.rsv = rsv;
+  ev.payload = payload;
   bool valid = true;
   if (!masked)
     valid = !check_utf8 || backend_->utf8_validate(payload.data(), payload.size());
@@ -158,12 +164,8 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
     valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
   else
     backend_->mask(payload.data(), payload.size(), key_word);
-  if (!valid) return fail(Error::invalid_utf8);
-  Event ev;
-  ev.type = EventType::message;
-  ev.kind = kind;
-  ev.rsv = rsv;
-  ev.payload = payload;
+  if (!valid) [[unlikely]]
+    ev = fail(Error::invalid_utf8);
   return ev;
 }
 
@@ -174,6 +176,7 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
 // 5.4: no message in progress either), the MASK bit as RFC 6455 5.1 requires of the peer; a
 // frame that fails any of them is left to the general path, which reports what it breaks. A
 // 16-bit length below 126 (not minimal) is accepted, as decode_header() accepts it.
+template <bool masked>
 [[gnu::always_inline]] inline bool Connection::Impl::small_message_here(SmallMessage& m) const noexcept {
   std::uint64_t word;
   if (error_ != Error::ok || close_received_ || assembler_.in_message() || assembler_.deliver_fragments() ||
@@ -181,7 +184,6 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
     return false;
   const auto b0 = static_cast<std::uint8_t>(word), b1 = static_cast<std::uint8_t>(word >> 8);
   if (static_cast<std::uint8_t>((b0 ^ 0x80) - 1) > 1) return false;  // 0x81 or 0x82: final text or binary
-  const bool masked = role_ == Role::server;
   const unsigned length7 = b1 ^ (masked ? 0x80u : 0u);  // >= 128 when the MASK bit is not the expected one
   if (length7 > 126) return false;                       // 127: a 64-bit length
   const bool length16 = length7 == 126;
@@ -190,21 +192,27 @@ constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
   m.key_word = masked ? static_cast<std::uint32_t>(word >> (length16 ? 32 : 16)) : 0;
   if constexpr (std::endian::native == std::endian::big) m.key_word = __builtin_bswap32(m.key_word);  // wire order
   m.text = b0 == 0x81;
-  m.masked = masked;
   return m.length <= limits_.max_frame_size && m.length <= limits_.max_message_size &&
          m.length <= reader_.input_left() - m.header_size;
 }
 
 // The frame small_message_here() accepted: consumed, its payload delivered in place.
+template <bool masked>
 [[gnu::always_inline]] inline Event Connection::Impl::deliver_small_message(const SmallMessage& m) noexcept {
   std::byte* const frame = reader_.take_frame(m.header_size + m.length);
   return deliver_in_place({frame + m.header_size, m.length}, m.text ? MessageKind::text : MessageKind::binary, 0, m.text,
-                          m.masked, m.key_word);
+                          masked, m.key_word);
 }
 
+// A server receives masked frames, a client unmasked ones (RFC 6455 5.1): each its own case.
 [[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
-  if (SmallMessage m; small_message_here(m)) [[likely]]
-    return deliver_small_message(m);
+  SmallMessage m;
+  if (role_ == Role::server) {
+    if (small_message_here<true>(m)) [[likely]]
+      return deliver_small_message<true>(m);
+  } else if (small_message_here<false>(m)) {
+    return deliver_small_message<false>(m);
+  }
   return next_frame_event();
 }
 

@@ -78,9 +78,11 @@ class Connection::Impl {
   struct SmallMessage {
     std::size_t header_size, length;
     std::uint32_t key_word;  // the masking key as mask() takes it
-    bool text, masked;
+    bool text;
   };
+  template <bool masked>
   bool small_message_here(SmallMessage& m) const noexcept;
+  template <bool masked>
   Event deliver_small_message(const SmallMessage& m) noexcept;
   Event next_frame_event() noexcept;
   Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8,
