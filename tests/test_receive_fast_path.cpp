@@ -2,7 +2,10 @@
 // from its header) at its edges: every split point of a stream mixing plain frames with
 // fragmented messages and control frames, a header ending exactly at the end of an input, a
 // frame breaking a rule right after a plain one, and each condition of the plain case failed on
-// its own (the general path must then give its own result).
+// its own (the general path must then give its own result). Then the sweeps: every header form
+// (first byte, MASK bit, 7/16/64-bit lengths, minimal or not), every small length and the
+// 16-bit boundary at and over the limits, and invalid UTF-8, each split at every point, on every
+// backend and in both roles, against a reference decoder written here.
 #include <string>
 #include <vector>
 
