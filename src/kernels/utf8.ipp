@@ -445,16 +445,18 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 // The one-shot ASCII pass for n > 16, without masked loads: an OR-reduce over the bytes (the
 // read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
 // offset i with p[0, i) ASCII, so a code-point boundary to validate the rest from. Up to four
-// vectors are loaded from both ends (overlapping, inside the input) and decide with one test.
+// vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
 inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept {
   constexpr std::size_t W = simd::width;
   constexpr std::uint64_t high_bits = 0x8080808080808080ull;
   if (n < W)  // 17..31 bytes on 32-byte vectors: four words
     return ((load_u64(p) | load_u64(p + 8) | load_u64(p + n - 16) | load_u64(p + n - 8)) & high_bits) == 0 ? n : 0;
+  // The first vector alone first: multi-byte text seldom starts with a vector of ASCII.
+  if (!simd::ascii(simd::load(p))) return 0;
   if (n <= 4 * W) {
-    u8v v = simd::bit_or(simd::load(p), simd::load(p + n - W));
+    u8v v = simd::load(p + n - W);
     if (n > 2 * W) v = simd::bit_or(v, simd::bit_or(simd::load(p + W), simd::load(p + n - 2 * W)));
-    return simd::ascii(v) ? n : 0;
+    return simd::ascii(v) ? n : W;
   }
   std::size_t i = 0;
   for (; i + 4 * W <= n; i += 4 * W)
