@@ -110,12 +110,16 @@ inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::s
   return high == 0 ? n : first_high(n - 8, high);
 }
 
-// True when the text is at most 16 bytes, all ASCII: a chat line, checked in two words before
-// any vector set-up (which, without masked loads, costs more than this whole check).
+// True when the text is at most 16 bytes, all ASCII: a chat line, checked in two overlapping
+// words (or two halves of one) before any vector set-up, which without masked loads costs more
+// than this whole check. The overlap is read twice, which an OR does not mind.
 inline bool utf8_short_ascii(const std::byte* p, std::size_t n) noexcept {
   if (n > 16) return false;
-  const PartialWords w = load_partial_words(p, n);
-  return ((w.lo | w.hi) & 0x8080808080808080ull) == 0;
+  std::uint64_t w;
+  if (n >= 8) w = load_u64(p) | load_u64(p + n - 8);
+  else if (n >= 4) w = load_u32(p) | load_u32(p + n - 4);
+  else w = n == 0 ? 0 : static_cast<std::uint64_t>(p[0] | p[n / 2] | p[n - 1]);
+  return (w & 0x8080808080808080ull) == 0;
 }
 
 // Runs the automaton over p[i, n) from `state` (not rejected). Offsets are relative to p.
@@ -433,12 +437,43 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
   return utf8_run(utf8_state_of(st), p, tail, n);  // at most 3 bytes
 }
 
+// Out of line, so that the ASCII passes in front of it stay leaf code with no registers to save.
+[[gnu::noinline]] inline bool utf8_validate_from(const std::byte* p, std::size_t begin, std::size_t n) noexcept {
+  return utf8_check_blocks(p, begin, n) == n;
+}
+
+// The one-shot ASCII pass for n > 16, without masked loads: an OR-reduce over the bytes (the
+// read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
+// offset i with p[0, i) ASCII, so a code-point boundary to validate the rest from. Up to four
+// vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
+inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept {
+  constexpr std::size_t W = simd::width;
+  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+  if (n < W)  // 17..31 bytes on 32-byte vectors: four words
+    return ((load_u64(p) | load_u64(p + 8) | load_u64(p + n - 16) | load_u64(p + n - 8)) & high_bits) == 0 ? n : 0;
+  // The first vector alone first: multi-byte text seldom starts with a vector of ASCII.
+  if (!simd::ascii(simd::load(p))) return 0;
+  if (n <= 4 * W) {
+    u8v v = simd::load(p + n - W);
+    if (n > 2 * W) v = simd::bit_or(v, simd::bit_or(simd::load(p + W), simd::load(p + n - 2 * W)));
+    return simd::ascii(v) ? n : W;
+  }
+  std::size_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W)
+    if (!utf8_group_ascii(p + i)) return i;
+  return i == n || utf8_group_ascii(p + n - 4 * W) ? n : i;  // the rest, in a group overlapping the last
+}
+
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
-// requires; the exact offset is not needed here.
+// requires; the exact offset is not needed here. Without masked loads an ASCII pass goes first
+// (most texts are ASCII, and the rule check of a short text costs several times its bytes).
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
-  if constexpr (!simd::masked_memory)
-    if (utf8_short_ascii(p, n)) return true;
+  if constexpr (!simd::masked_memory) {
+    if (n <= 16) return utf8_short_ascii(p, n) || utf8_validate_from(p, 0, n);
+    const std::size_t ascii_end = utf8_ascii_prefix(p, n);
+    return ascii_end == n || utf8_validate_from(p, ascii_end, n);
+  }
   return utf8_check_blocks(p, 0, n) == n;
 }
 
