@@ -93,20 +93,22 @@ inline Utf8Result utf8_result(std::uint8_t state) noexcept {
   return {state == utf8_boundary ? Utf8Status::valid : Utf8Status::incomplete, 0};
 }
 
+// The top bit of every byte of a 64-bit word: what ASCII never has set.
+inline constexpr std::uint64_t utf8_word_high_bits = 0x8080808080808080ull;
+
 // The first non-ASCII byte of p[start, n), or n, in 64-bit words: 16, then 8 bytes at a time,
 // then the word ending at n (its first bytes, already seen, are ASCII). Fewer than 8 bytes in
 // all are left to the caller.
 inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::size_t n) noexcept {
-  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
   const auto first_high = [](std::size_t at, std::uint64_t high) { return at + static_cast<std::size_t>(__builtin_ctzll(high)) / 8; };
   std::size_t i = start;
-  while (i + 16 <= n && ((load_u64(p + i) | load_u64(p + i + 8)) & high_bits) == 0) i += 16;
+  while (i + 16 <= n && ((load_u64(p + i) | load_u64(p + i + 8)) & utf8_word_high_bits) == 0) i += 16;
   for (; i + 8 <= n; i += 8) {
-    const std::uint64_t high = load_u64(p + i) & high_bits;
+    const std::uint64_t high = load_u64(p + i) & utf8_word_high_bits;
     if (high != 0) return first_high(i, high);
   }
   if (i == n || n - start < 8) return i;
-  const std::uint64_t high = load_u64(p + n - 8) & high_bits;
+  const std::uint64_t high = load_u64(p + n - 8) & utf8_word_high_bits;
   return high == 0 ? n : first_high(n - 8, high);
 }
 
@@ -119,7 +121,7 @@ inline bool utf8_short_ascii(const std::byte* p, std::size_t n) noexcept {
   if (n >= 8) w = load_u64(p) | load_u64(p + n - 8);
   else if (n >= 4) w = load_u32(p) | load_u32(p + n - 4);
   else w = n == 0 ? 0 : static_cast<std::uint64_t>(p[0] | p[n / 2] | p[n - 1]);
-  return (w & 0x8080808080808080ull) == 0;
+  return (w & utf8_word_high_bits) == 0;
 }
 
 // Runs the automaton over p[i, n) from `state` (not rejected). Offsets are relative to p.
@@ -448,9 +450,8 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
 // vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
 inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept {
   constexpr std::size_t W = simd::width;
-  constexpr std::uint64_t high_bits = 0x8080808080808080ull;
   if (n < W)  // 17..31 bytes on 32-byte vectors: four words
-    return ((load_u64(p) | load_u64(p + 8) | load_u64(p + n - 16) | load_u64(p + n - 8)) & high_bits) == 0 ? n : 0;
+    return ((load_u64(p) | load_u64(p + 8) | load_u64(p + n - 16) | load_u64(p + n - 8)) & utf8_word_high_bits) == 0 ? n : 0;
   // The first vector alone first: multi-byte text seldom starts with a vector of ASCII.
   if (!simd::ascii(simd::load(p))) return 0;
   if (n <= 4 * W) {
