@@ -444,8 +444,8 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
   return utf8_check_blocks(p, begin, n) == n;
 }
 
-// The one-shot ASCII pass for n > 16, without masked loads: an OR-reduce over the bytes (the
-// read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
+// The one-shot ASCII pass for n > 16 (n > 2 * width with masked loads): an OR-reduce over the
+// bytes (the read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
 // offset i with p[0, i) ASCII, so a code-point boundary to validate the rest from. Up to four
 // vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
 inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept {
@@ -465,17 +465,40 @@ inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept
   return i == n || utf8_group_ascii(p + n - 4 * W) ? n : i;  // the rest, in a group overlapping the last
 }
 
+// One shot, with masked loads, a text of up to two vectors (AVX-512: 128 bytes) without leaving
+// registers: the ASCII test of one masked load (or two), then, if a byte is not ASCII, the rules
+// on the same registers, the second block's views of bytes 1..3 back shuffled in from the first
+// (no reloads overlapping the first block). The zero padding past n ends a sequence left open,
+// as a complete text requires; at exactly width or 2 * width there is no padding, so whether
+// the last bytes leave a sequence open is asked apart.
+inline bool utf8_validate_two_blocks(const std::byte* p, std::size_t n) noexcept {
+  constexpr std::size_t W = simd::width;
+  const u8v v0 = simd::load_first(p, n);  // masked-off bytes are not read
+  if (n <= W) {
+    if (simd::ascii(v0)) return true;
+    return !simd::any(Utf8Rules{}.first_block_errors(v0)) && !(n == W && utf8_ends_open(p, n));
+  }
+  const u8v v1 = simd::load_first(p + W, n - W);
+  if (simd::ascii(simd::bit_or(v0, v1))) return true;
+  const Utf8Rules rules;
+  const u8v e = simd::bit_or(rules.first_block_errors(v0),
+                             rules.errors(v1, simd::prev<1>(v1, v0), simd::prev<2>(v1, v0), simd::prev<3>(v1, v0)));
+  return !simd::any(e) && !(n == 2 * W && utf8_ends_open(p, n));
+}
+
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
-// requires; the exact offset is not needed here. Without masked loads an ASCII pass goes first
-// (most texts are ASCII, and the rule check of a short text costs several times its bytes).
+// requires; the exact offset is not needed here. An ASCII pass goes first (most texts are ASCII,
+// and the rule check of a short text costs several times its bytes): with masked loads a text of
+// up to two vectors is one or two loads; without, up to 16 bytes are words.
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
-  if constexpr (!simd::masked_memory) {
+  if constexpr (simd::masked_memory) {
+    if (n <= 2 * simd::width) return utf8_validate_two_blocks(p, n);
+  } else {
     if (n <= 16) return utf8_short_ascii(p, n) || utf8_validate_from(p, 0, n);
-    const std::size_t ascii_end = utf8_ascii_prefix(p, n);
-    return ascii_end == n || utf8_validate_from(p, ascii_end, n);
   }
-  return utf8_check_blocks(p, 0, n) == n;
+  const std::size_t ascii_end = utf8_ascii_prefix(p, n);
+  return ascii_end == n || utf8_validate_from(p, ascii_end, n);
 }
 
 // Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
