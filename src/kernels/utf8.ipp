@@ -357,12 +357,13 @@ inline u8v utf8_last_block_errors(const Utf8Rules& rules, const std::byte* p, st
                       simd::load_first(p + i - 3, r + 3));
 }
 
-// The four vectors at p are all ASCII.
-inline bool utf8_group_ascii(const std::byte* p) noexcept {
+// The OR of the four vectors at p.
+inline u8v utf8_group_or(const std::byte* p) noexcept {
   constexpr std::size_t W = simd::width;
-  return simd::ascii(simd::bit_or(simd::bit_or(simd::load(p), simd::load(p + W)),
-                                  simd::bit_or(simd::load(p + 2 * W), simd::load(p + 3 * W))));
+  return simd::bit_or(simd::bit_or(simd::load(p), simd::load(p + W)), simd::bit_or(simd::load(p + 2 * W), simd::load(p + 3 * W)));
 }
+// The four vectors at p are all ASCII.
+inline bool utf8_group_ascii(const std::byte* p) noexcept { return simd::ascii(utf8_group_or(p)); }
 
 // Validates p[begin, end) as a complete text starting at a code-point boundary. Returns `end`
 // when it is valid, else the start of a block (of up to 4 vectors) that holds the first error.
@@ -459,9 +460,15 @@ inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept
     if (n > 2 * W) v = simd::bit_or(v, simd::bit_or(simd::load(p + W), simd::load(p + n - 2 * W)));
     return simd::ascii(v) ? n : W;
   }
+  // Two groups per test: the test and its branch, not the loads, would otherwise bound the loop.
   std::size_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W)
+  for (; i + 8 * W <= n; i += 8 * W)
+    if (!simd::ascii(simd::bit_or(utf8_group_or(p + i), utf8_group_or(p + i + 4 * W))))
+      return utf8_group_ascii(p + i) ? i + 4 * W : i;
+  if (i + 4 * W <= n) {
     if (!utf8_group_ascii(p + i)) return i;
+    i += 4 * W;
+  }
   return i == n || utf8_group_ascii(p + n - 4 * W) ? n : i;  // the rest, in a group overlapping the last
 }
 
