@@ -1,7 +1,7 @@
 // The handshake kernels against OpenSSL and Beast:
 //   accept/<impl>                 one Sec-WebSocket-Accept from a 24-char key (items = keys)
 //   accept_batch/<impl>/64        accept_keys over 64 keys (items = keys)
-//   base64_encode/<impl>/16384    16 KiB of bytes to base64 (bytes = the 16 KiB of binary)
+//   base64_encode/<impl>/<n>      n = 1 KiB and 16 KiB of bytes to base64 (bytes = the binary)
 //   base64_decode/<impl>/16384    its 21848 chars back (bytes = the 16 KiB of binary)
 // <impl> is each supported backend, "openssl", "openssl_evp" (accept only) and "beast".
 #include <benchmark/benchmark.h>
@@ -93,20 +93,22 @@ const Base64Data& base64_data() {
 }
 
 // fn(out, in, n) for encode: out chars; for decode: out bytes.
+// Encode: of each slot's first `size` bytes (1 KiB: a message's worth; 16 KiB: the whole slot).
 template <class Fn>
 void register_encode(const std::string& impl, Fn fn) {
-  benchmark::RegisterBenchmark(("base64_encode/" + impl + "/" + std::to_string(base64_size)).c_str(),
-                               [fn](benchmark::State& state) {
-                                 const Base64Data& d = base64_data();
-                                 std::string out(base64_encoded_size(base64_size) + 1, '\0');
-                                 std::size_t s = 0;
-                                 for (auto _ : state) {
-                                   benchmark::DoNotOptimize(fn(out.data(), d.binary[s].data(), base64_size));
-                                   benchmark::ClobberMemory();
-                                   s = (s + 1) % slots;
-                                 }
-                                 state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * base64_size));
-                               });
+  for (const std::size_t size : {std::size_t{1024}, base64_size})
+    benchmark::RegisterBenchmark(("base64_encode/" + impl + "/" + std::to_string(size)).c_str(),
+                                 [fn, size](benchmark::State& state) {
+                                   const Base64Data& d = base64_data();
+                                   std::string out(base64_encoded_size(size) + 1, '\0');
+                                   std::size_t s = 0;
+                                   for (auto _ : state) {
+                                     benchmark::DoNotOptimize(fn(out.data(), d.binary[s].data(), size));
+                                     benchmark::ClobberMemory();
+                                     s = (s + 1) % slots;
+                                   }
+                                   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+                                 });
 }
 template <class Fn>
 void register_decode(const std::string& impl, Fn fn) {

@@ -197,14 +197,33 @@ inline void base64_encode_digest(__m128i bytes0_15, __m128i bytes16_19, char* ou
   }
 }
 
+// A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2) at `in`, in one step of the accept key's
+// own encoder: shorter than the bulk loop's step (and its over-read), and of a fixed size, so
+// not even the masks of a masked tail to compute. Returns the 28 chars written.
+inline std::size_t base64_encode_digest_at(const std::byte* in, char* out) noexcept {
+  base64_encode_digest(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)),
+                       _mm_cvtsi32_si128(static_cast<int>(load_u32(in + 16))), out);
+  return 28;
+}
+
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the
 // bytes consumed (the chars written are 4/3 of it).
 inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* out) noexcept {
   constexpr std::size_t W = simd::width, step = W / 4 * 3;
   const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
+  constexpr std::size_t over_read = simd::masked_memory ? 0 : 4;  // masked loads read their bytes only
   std::size_t i = 0, o = 0;
-  for (; i + step + 4 <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, spread, offsets));
+  for (; i + step + over_read <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, spread, offsets));
   return i;
+}
+
+// With masked memory: stores the chars of the last r < 3 * W / 4 input bytes, encoded from a
+// vector holding zeros after them, padded with '=' (RFC 4648 section 4); returns how many
+// (4 * ceil(r / 3)), all written by one masked store.
+inline std::size_t base64_store_last(u8v chars, std::size_t r, char* out) noexcept {
+  const std::size_t written = (r + 2) / 3 * 4, from_input = r / 3 * 4 + (r % 3 == 0 ? 0 : r % 3 + 1);
+  simd::store_first(out, written, simd::fill_from(chars, from_input, '='));
+  return written;
 }
 
 // Decodes whole vectors of non-final quads; returns the chars consumed, or n + 1 when a vector
@@ -234,15 +253,15 @@ inline std::size_t base64_decode_bulk(const char* in, std::size_t n, std::byte* 
 // The Backend entries: SIMD bulk (when this ISA has it), scalar for the rest.
 inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) noexcept {
 #if defined(WSFRAME_SIMD_BASE64)
-  // A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2): too short for the bulk loop's
-  // over-read, so in one step of the accept key's own encoder instead of seven scalar groups.
-  if (!simd::masked_memory && n == 20) {
-    base64_encode_digest(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)),
-                         _mm_cvtsi32_si128(static_cast<int>(load_u32(in + 16))), out);
-    return 28;
+  if (n == 20) return base64_encode_digest_at(in, out);
+  const std::size_t done = base64_encode_bulk(in, n, out), rest = n - done, o = done / 3 * 4;
+  if constexpr (simd::masked_memory) {
+    if (rest == 0) return o;
+    const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
+    const u8v input = simd::spread_encode_input(simd::load_first(in + done, rest));
+    return o + base64_store_last(base64_encode_lanes(input, spread, offsets), rest, out + o);
   }
-  const std::size_t done = base64_encode_bulk(in, n, out);
-  return done / 3 * 4 + base64_encode_scalar(in + done, n - done, out + done / 3 * 4);
+  return o + base64_encode_scalar(in + done, rest, out + o);
 #else
   return base64_encode_pairs(in, n, out);
 #endif

@@ -56,6 +56,8 @@ inline void store_prefix(void* p, u8v v) noexcept {
 void store_first(void* p, std::size_t k, u8v v) noexcept;
 u8v keep_first(u8v v, std::size_t k) noexcept;
 std::uint64_t load_first_u64(const void* p, std::size_t k) noexcept;
+u8v fill_from(u8v v, std::size_t k, char c) noexcept;
+u8v spread_encode_input(u8v v) noexcept;
 // Two 16-byte vectors as lanes 0 and 1.
 inline u8v join_halves(__m128i low, __m128i high) noexcept { return _mm256_set_m128i(high, low); }
 

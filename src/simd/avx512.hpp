@@ -89,6 +89,8 @@ inline u8v prev(u8v cur, u8v prev) noexcept {
 // Byte I replaced by c.
 template <int I>
 inline u8v set_byte(u8v v, char c) noexcept { return _mm512_mask_blend_epi8(1ull << I, v, _mm512_set1_epi8(c)); }
+// The bytes from k on replaced by c.
+inline u8v fill_from(u8v v, std::size_t k, char c) noexcept { return _mm512_mask_blend_epi8(first_bytes(k), _mm512_set1_epi8(c), v); }
 
 // Reductions.
 inline bool any(u8v v) noexcept { return _mm512_test_epi8_mask(v, v) != 0; }
@@ -97,10 +99,11 @@ inline bool disjoint(u8v a, u8v b) noexcept { return _mm512_test_epi8_mask(a, b)
 
 // Base64 lane shapes: encode input is 12 bytes per 16-byte lane, decoded bytes are packed to the
 // first 12 of each lane and joined here.
-inline u8v load_encode_input(const std::byte* p) noexcept {  // 48 bytes used, reads exactly p[0..48)
-  const u8v spread = _mm512_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0);
-  return _mm512_maskz_permutexvar_epi32(0xffff, spread, _mm512_maskz_loadu_epi8(0xFFFFFFFFFFFFull, p));
+// Bytes 0..47 of v as 12 bytes per lane.
+inline u8v spread_encode_input(u8v v) noexcept {
+  return _mm512_maskz_permutexvar_epi32(0xffff, _mm512_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0, 6, 7, 8, 0, 9, 10, 11, 0), v);
 }
+inline u8v load_encode_input(const std::byte* p) noexcept { return spread_encode_input(load_first(p, 48)); }  // reads exactly p[0..48)
 inline u8v join_lanes(u8v v) noexcept {
   return _mm512_maskz_permutexvar_epi32(0xffff, _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15), v);
 }

@@ -43,6 +43,8 @@ inline void store_prefix(void* p, u8v v) noexcept { store_prefix_xmm<K>(p, v); }
 void store_first(void* p, std::size_t k, u8v v) noexcept;
 u8v keep_first(u8v v, std::size_t k) noexcept;
 std::uint64_t load_first_u64(const void* p, std::size_t k) noexcept;
+u8v fill_from(u8v v, std::size_t k, char c) noexcept;
+u8v spread_encode_input(u8v v) noexcept;
 u8v join_halves(__m128i low, __m128i high) noexcept;
 inline u8v from_xmm(__m128i v) noexcept { return v; }
 

@@ -33,13 +33,15 @@ __attribute__((target("avx512vbmi"))) inline __m512i base64_encode_vbmi_step(__m
 
 __attribute__((target("avx512vbmi"))) inline std::size_t base64_encode_vbmi(const std::byte* in, std::size_t n,
                                                                            char* out) noexcept {
+  if (n == 20) return base64_encode_digest_at(in, out);
   std::size_t i = 0, o = 0;
   for (; i + 64 <= n; i += 48, o += 64) _mm512_storeu_si512(out + o, base64_encode_vbmi_step(_mm512_loadu_si512(in + i)));
   if (i + 48 <= n) {  // one more group of 48 with a masked load: nothing read past in + n
-    _mm512_storeu_si512(out + o, base64_encode_vbmi_step(_mm512_maskz_loadu_epi8(0xFFFFFFFFFFFFull, in + i)));
+    _mm512_storeu_si512(out + o, base64_encode_vbmi_step(simd::load_first(in + i, 48)));
     i += 48, o += 64;
   }
-  return o + base64_encode_scalar(in + i, n - i, out + o);
+  if (i == n) return o;
+  return o + base64_store_last(base64_encode_vbmi_step(simd::load_first(in + i, n - i)), n - i, out + o);
 }
 
 __attribute__((target("avx512vbmi"))) inline Base64Status base64_decode_vbmi(const char* in, std::size_t n, std::byte* out,
