@@ -4,8 +4,8 @@
 // length 0..260 (past four 64-byte blocks), every start 0..63 bytes into a cache line, and
 // every valid, truncated and invalid sequence at every position of an ASCII text (beyond 129
 // bytes, every position near a block edge or an end), and the text all ASCII, each backend
-// against the reference (tests/utf8_reference.hpp) and the scalar backend. Each text ends where its allocation ends:
-// AddressSanitizer sees any read past it.
+// against the reference (tests/utf8_reference.hpp) and the scalar backend. Each text ends where
+// its allocation ends: AddressSanitizer sees any read past it.
 #include <cstring>
 #include <memory>
 #include <new>
