@@ -318,6 +318,11 @@ struct Utf8Rules {
     const u8v zero = simd::splat(0);
     return errors(cur, simd::prev<1>(cur, zero), simd::prev<2>(cur, zero), simd::prev<3>(cur, zero));
   }
+  // Two blocks in registers, v0 the first of a text and v1 right behind it: v1's views of the
+  // bytes 1..3 back shuffled in from v0 (no reloads overlapping v0).
+  u8v two_block_errors(u8v v0, u8v v1) const noexcept {
+    return simd::bit_or(first_block_errors(v0), errors(v1, simd::prev<1>(v1, v0), simd::prev<2>(v1, v0), simd::prev<3>(v1, v0)));
+  }
   // A block at p + i with at least 3 input bytes before it: the shifted views are plain
   // unaligned loads (cheaper than cross-lane shuffles, which compete with the table lookups).
   u8v block_errors(const std::byte* p, std::size_t i) const noexcept {
@@ -487,10 +492,7 @@ inline bool utf8_validate_two_blocks(const std::byte* p, std::size_t n) noexcept
   }
   const u8v v1 = simd::load_first(p + W, n - W);
   if (simd::ascii(simd::bit_or(v0, v1))) return true;
-  const Utf8Rules rules;
-  const u8v e = simd::bit_or(rules.first_block_errors(v0),
-                             rules.errors(v1, simd::prev<1>(v1, v0), simd::prev<2>(v1, v0), simd::prev<3>(v1, v0)));
-  return !simd::any(e) && !(n == 2 * W && utf8_ends_open(p, n));
+  return !simd::any(Utf8Rules{}.two_block_errors(v0, v1)) && !(n == 2 * W && utf8_ends_open(p, n));
 }
 
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
@@ -526,10 +528,7 @@ inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_
       const u8v v1 = simd::keep_first(simd::bit_xor(simd::load_first(p + W, rest), key), rest);
       simd::store_first(p, n, v0);
       simd::store_first(p + W, rest, v1);
-      const Utf8Rules rules;
-      const u8v e = simd::bit_or(rules.first_block_errors(v0),
-                                 rules.errors(v1, simd::prev<1>(v1, v0), simd::prev<2>(v1, v0), simd::prev<3>(v1, v0)));
-      return !simd::any(e);
+      return !simd::any(Utf8Rules{}.two_block_errors(v0, v1));
     }
   }
   mask(p, n, key_word);
