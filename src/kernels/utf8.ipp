@@ -450,14 +450,15 @@ inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) no
   return utf8_check_blocks(p, begin, n) == n;
 }
 
-// The one-shot ASCII pass for n > 16 (n > 2 * width with masked loads): an OR-reduce over the
-// bytes (the read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
-// offset i with p[0, i) ASCII, so a code-point boundary to validate the rest from. Up to four
-// vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
 // Up to this many bytes, the whole text is OR-reduced before a single test, as the read-once
 // limit does (a test per group would cost a fifth of the time here); a text that fails is read
 // again from L1 by the group loop to find where its ASCII ends.
 inline constexpr std::size_t utf8_one_test_bytes = 1024;
+
+// The one-shot ASCII pass for n > 16 (n > 2 * width with masked loads): an OR-reduce over the
+// bytes (the read-once limit), none of the rule tables. Returns n when all of p[0, n) is ASCII, else an
+// offset i with p[0, i) ASCII, so a code-point boundary to validate the rest from. Up to four
+// vectors are loaded from both ends (overlapping, inside the input) and decide with two tests.
 inline std::size_t utf8_ascii_prefix(const std::byte* p, std::size_t n) noexcept {
   constexpr std::size_t W = simd::width;
   if (n < W)  // 17..31 bytes on 32-byte vectors: four words
