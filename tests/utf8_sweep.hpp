@@ -74,14 +74,13 @@ struct Filler {
   Bytes mixed;                                     // empty for ASCII
   std::vector<std::size_t> boundary_at_or_before;  // in `mixed`, per length
 };
-inline Filler make_filler(const char* name, bool mixed) {
+// The filler whose mixed part is unit(0), unit(1), ... up to mixed_reach bytes.
+template <class Unit>
+inline Filler make_filler_of(const char* name, const Unit& unit) {
   Filler f{name, {}, {}};
-  if (!mixed) return f;
-  const Bytes units[] = {bytes({'a'}), bytes({0xC3, 0xA9}), bytes({'b', 'c'}), bytes({0xE2, 0x82, 0xAC}),
-                         bytes({0xF0, 0x9F, 0x98, 0x80}), bytes({0xED, 0x9F, 0xBF}), bytes({0xF4, 0x8F, 0xBF, 0xBF})};
   std::vector<bool> boundary{true};
   for (std::size_t k = 0; f.mixed.size() < mixed_reach; ++k) {
-    const Bytes& u = units[(k * 5 + k / 7) % 7];
+    const Bytes& u = unit(k);
     f.mixed.insert(f.mixed.end(), u.begin(), u.end());
     boundary.resize(f.mixed.size() + 1, false);
     boundary[f.mixed.size()] = true;
@@ -89,6 +88,33 @@ inline Filler make_filler(const char* name, bool mixed) {
   f.boundary_at_or_before.resize(mixed_reach + 1);
   for (std::size_t k = 0, last = 0; k <= mixed_reach; ++k) f.boundary_at_or_before[k] = last = boundary[k] ? k : last;
   return f;
+}
+inline Filler make_filler(const char* name, bool mixed) {
+  if (!mixed) return Filler{name, {}, {}};
+  static const Bytes units[] = {bytes({'a'}), bytes({0xC3, 0xA9}), bytes({'b', 'c'}), bytes({0xE2, 0x82, 0xAC}),
+                                bytes({0xF0, 0x9F, 0x98, 0x80}), bytes({0xED, 0x9F, 0xBF}), bytes({0xF4, 0x8F, 0xBF, 0xBF})};
+  return make_filler_of(name, [](std::size_t k) -> const Bytes& { return units[(k * 5 + k / 7) % 7]; });
+}
+
+// CJK-like text: runs of 0 to 13 and of 30 3-byte code points whose lead takes any two
+// continuations (E1..EC, EE, EF: the scalar backend skips runs of them four at a time), second
+// bytes on both sides of A0, each run ended by another code point: E0 and ED forms (valid, but
+// with a restricted second byte), ASCII, 2- and 4-byte.
+inline Filler make_cjk_filler() {
+  static const std::vector<Bytes> units = [] {
+    const Bytes plain[] = {bytes({0xE4, 0xB8, 0x80}), bytes({0xE9, 0xBF, 0xBF}), bytes({0xE1, 0x80, 0x80}),
+                           bytes({0xEC, 0x9F, 0xBF}), bytes({0xEE, 0x80, 0x80}), bytes({0xEF, 0xBF, 0xBD})};
+    const Bytes other[] = {bytes({0xE0, 0xA0, 0x80}), bytes({0xED, 0x9F, 0xBF}), bytes({'a'}), bytes({0xC3, 0xA9}),
+                           bytes({0xF0, 0x9F, 0x98, 0x80})};
+    std::vector<Bytes> out;
+    std::size_t k = 0;
+    for (const std::size_t run : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 30}) {
+      for (std::size_t r = 0; r < run; ++r, ++k) out.push_back(plain[k % 6]);
+      out.push_back(other[run % 5]);
+    }
+    return out;
+  }();
+  return make_filler_of("cjk", [](std::size_t k) -> const Bytes& { return units[k % units.size()]; });
 }
 
 // Writes the filler's m bytes to p.

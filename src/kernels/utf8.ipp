@@ -2,10 +2,11 @@
 //
 // The scalar form is a deterministic automaton over the byte ranges of Unicode Table 3-7
 // (well-formed UTF-8 byte sequences), with an ASCII fast path on 64-bit words. The scalar
-// backend runs it as a shift-based DFA (below the automaton); the plain table form is the
-// oracle, and it is what every backend runs at the edges of an input: to finish a sequence left
-// open by the previous call, on the last open sequence of this call, and to find the exact first
-// bad byte after a vector block (or a shift-DFA block) reported an error. The SIMD form (further down) is the lookup-table
+// backend runs it as a shift-based DFA (below the automaton), with a word path for runs of
+// 3-byte sequences too; the plain table form is the oracle, and it is what every backend runs at
+// the edges of an input: to finish a sequence left open by the previous call, on the last open
+// sequence of this call, and to find the exact first bad byte after a vector block (or a
+// shift-DFA block) reported an error. The SIMD form (further down) is the lookup-table
 // algorithm of Keiser & Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte" (2021).
 
 // --- the automaton ----------------------------------------------------------------------------
@@ -197,20 +198,37 @@ inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::
   return s == 0 ? t : utf8_rejected_offset;
 }
 
-// The ASCII word path at every boundary, else blocks through the shift DFA: long ones, but 16
-// bytes after a run of ASCII, doubling while the text stays multi-byte (so a few non-ASCII
-// bytes in ASCII text cost one short block each). A rejected block is run again through the
-// automaton, which stops at the exact first bad byte. Out of line: the two chains need many
-// registers, whose saving would slow down the all-ASCII call.
+// True when the first 6 bytes of w (little-endian: the first in the low bits) are two 3-byte
+// sequences whose leads take any two continuations: E1..EC, EE, EF (RFC 3629 section 4; E0 and
+// ED restrict the second byte, so those are left to the DFA). Bytes 6 and 7 are not looked at.
+inline bool utf8_two_plain_3byte(std::uint64_t w) noexcept {
+  const auto lead_takes_any = [](std::uint64_t lead) { return (lead & 0x0f) != 0x0 && (lead & 0x0f) != 0xd; };
+  return (w & 0xc0c0f0c0c0f0ull) == 0x8080e08080e0ull && lead_takes_any(w) && lead_takes_any(w >> 24);
+}
+
+// The end of the run of such sequences from the boundary p[i], four per step (CJK text is
+// mostly this, and a test of a whole word costs less than a DFA step per byte, whose variable
+// shift is the limit there); it stops at the first other code point, or where fewer than 14
+// bytes are left (the second word of a step is read at +6).
+inline std::size_t utf8_skip_plain_3byte(const std::byte* p, std::size_t i, std::size_t n) noexcept {
+  while (n - i >= 14 && utf8_two_plain_3byte(load_u64(p + i)) && utf8_two_plain_3byte(load_u64(p + i + 6))) i += 12;
+  return i;
+}
+
+// The ASCII word path and then the 3-byte run at every boundary, else blocks through the shift
+// DFA: long ones, but 16 bytes after such a run, doubling while the text stays otherwise (so a
+// few other code points in ASCII or CJK text cost one short block each). A rejected block is
+// run again through the automaton, which stops at the exact first bad byte. Out of line: the
+// two chains need many registers, whose saving would slow down the all-ASCII call.
 [[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
   constexpr std::size_t first_block = 16, max_block = 1024;
   std::uint64_t s = utf8_state_bits * utf8_state_of(st);
   std::size_t block = max_block;
   while (i < n) {
     if (s == 0) {
-      const std::size_t ascii_end = utf8_skip_ascii(p, i, n);
-      if (ascii_end - i >= first_block) block = first_block;
-      i = ascii_end;
+      const std::size_t run_end = utf8_skip_plain_3byte(p, utf8_skip_ascii(p, i, n), n);
+      if (run_end - i >= first_block) block = first_block;
+      i = run_end;
       if (i == n) break;
     }
     const std::size_t end = n - i > block ? i + block : n;
