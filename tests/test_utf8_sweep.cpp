@@ -67,7 +67,7 @@ void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8
 TEST_CASE("utf8 sweep: the fillers are valid text ending at a boundary at every length", "[utf8][sweep]") {
   // The sweeps below take the reference's verdict on the filler as "valid"; this checks it.
   std::vector<std::byte> buffer(65536 + 8);
-  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler()}) {
+  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler(), make_emoji_filler()}) {
     INFO("filler " << f.name);
     std::size_t bad = 0, non_ascii = 0;
     for (std::size_t m = 0; m <= 65536 + 4; m += (m < 4200 ? 1 : 4093)) {
@@ -85,7 +85,7 @@ TEST_CASE("utf8 sweep: every length near a block multiple, every valid and inval
   const auto endings = all_endings();
   const auto backends = utf8_backends();
   std::vector<std::byte> buffer(65536 + 8), scratch(65536 + 8);
-  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler()}) {
+  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler(), make_emoji_filler()}) {
     INFO("filler " << f.name);
     std::vector<Tally> tallies(backends.size());
     for (std::size_t n : lengths)
@@ -105,16 +105,22 @@ TEST_CASE("utf8 sweep: every length near a block multiple, every valid and inval
 TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130 bytes", "[utf8][sweep]") {
   const auto backends = utf8_backends();
   std::vector<std::byte> buffer(256), scratch(256);
-  // In the CJK filler also ASCII, E0, ED and a lead in place of a lead or a continuation: a
-  // 3-byte run broken, overlong, a surrogate, or valid with a restricted second byte.
-  const std::vector<int> bad_bytes = {0x80, 0xBF, 0xC0, 0xC1, 0xF5, 0xFF}, cjk_bad_bytes = {0x41, 0xE0, 0xED, 0xE4};
-  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler()}) {
+  // In the run fillers also ASCII, a lead in place of a continuation and leads with a
+  // restricted second byte in place of a lead (a run broken, overlong, a surrogate, above
+  // U+10FFFF, or valid), and in the emoji runs second bytes across the F0 and F4 limits.
+  const std::vector<int> bad_bytes = {0x80, 0xBF, 0xC0, 0xC1, 0xF5, 0xFF}, cjk_bad_bytes = {0x41, 0xE0, 0xED, 0xE4},
+                         emoji_bad_bytes = {0x41, 0xF0, 0xF4, 0xE4, 0x8F, 0x90};
+  const auto bad_bytes_of = [&](const Filler& f) -> const std::vector<int>& {
+    const std::string name = f.name;
+    return name == "cjk" ? cjk_bad_bytes : name == "emoji" ? emoji_bad_bytes : bad_bytes;
+  };
+  for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler(), make_emoji_filler()}) {
     INFO("filler " << f.name);
     for (const Backend* b : backends) {
       Tally tally;
       for (std::size_t n = 1; n <= 130; ++n)
         for (std::size_t pos = 0; pos < n; ++pos)
-          for (int bad : f.name == std::string("cjk") ? cjk_bad_bytes : bad_bytes) {
+          for (int bad : bad_bytes_of(f)) {
             const std::span<std::byte> text = build(buffer, f, n, {{}, 0});
             text[pos] = static_cast<std::byte>(bad);
             const Utf8Result want = reference(Bytes(text.begin(), text.end()));

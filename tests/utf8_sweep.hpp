@@ -96,25 +96,34 @@ inline Filler make_filler(const char* name, bool mixed) {
   return make_filler_of(name, [](std::size_t k) -> const Bytes& { return units[(k * 5 + k / 7) % 7]; });
 }
 
-// CJK-like text: runs of 0 to 13 and of 30 3-byte code points whose lead takes any two
-// continuations (E1..EC, EE, EF: the scalar backend skips runs of them four at a time), second
-// bytes on both sides of A0, each run ended by another code point: E0 and ED forms (valid, but
-// with a restricted second byte), ASCII, 2- and 4-byte.
+// Runs of 0 to 13 and of 30 code points from `run_units` (cycling), each run ended by one from
+// `others`: the scalar backend skips runs of 3- and 4-byte sequences four at a time.
+inline Filler make_runs_filler(const char* name, const std::vector<Bytes>& run_units, const std::vector<Bytes>& others) {
+  std::vector<Bytes> units;
+  std::size_t k = 0;
+  for (const std::size_t run : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 30}) {
+    for (std::size_t r = 0; r < run; ++r, ++k) units.push_back(run_units[k % run_units.size()]);
+    units.push_back(others[run % others.size()]);
+  }
+  return make_filler_of(name, [units](std::size_t j) -> const Bytes& { return units[j % units.size()]; });
+}
+// CJK-like: 3-byte sequences whose lead takes any two continuations (E1..EC, EE, EF), second
+// bytes on both sides of A0; ended by E0 and ED forms (valid, with a restricted second byte),
+// ASCII, 2- and 4-byte.
 inline Filler make_cjk_filler() {
-  static const std::vector<Bytes> units = [] {
-    const Bytes plain[] = {bytes({0xE4, 0xB8, 0x80}), bytes({0xE9, 0xBF, 0xBF}), bytes({0xE1, 0x80, 0x80}),
-                           bytes({0xEC, 0x9F, 0xBF}), bytes({0xEE, 0x80, 0x80}), bytes({0xEF, 0xBF, 0xBD})};
-    const Bytes other[] = {bytes({0xE0, 0xA0, 0x80}), bytes({0xED, 0x9F, 0xBF}), bytes({'a'}), bytes({0xC3, 0xA9}),
-                           bytes({0xF0, 0x9F, 0x98, 0x80})};
-    std::vector<Bytes> out;
-    std::size_t k = 0;
-    for (const std::size_t run : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 30}) {
-      for (std::size_t r = 0; r < run; ++r, ++k) out.push_back(plain[k % 6]);
-      out.push_back(other[run % 5]);
-    }
-    return out;
-  }();
-  return make_filler_of("cjk", [](std::size_t k) -> const Bytes& { return units[k % units.size()]; });
+  return make_runs_filler("cjk",
+                          {bytes({0xE4, 0xB8, 0x80}), bytes({0xE9, 0xBF, 0xBF}), bytes({0xE1, 0x80, 0x80}),
+                           bytes({0xEC, 0x9F, 0xBF}), bytes({0xEE, 0x80, 0x80}), bytes({0xEF, 0xBF, 0xBD})},
+                          {bytes({0xE0, 0xA0, 0x80}), bytes({0xED, 0x9F, 0xBF}), bytes({'a'}), bytes({0xC3, 0xA9}),
+                           bytes({0xF0, 0x9F, 0x98, 0x80})});
+}
+// Emoji-like: 4-byte sequences of every lead F0..F4, at the edges of planes 1 and 16; ended by
+// ASCII, 2- and 3-byte.
+inline Filler make_emoji_filler() {
+  return make_runs_filler("emoji",
+                          {bytes({0xF0, 0x9F, 0x98, 0x80}), bytes({0xF0, 0x90, 0x80, 0x80}), bytes({0xF1, 0x80, 0x80, 0x80}),
+                           bytes({0xF3, 0xBF, 0xBF, 0xBF}), bytes({0xF4, 0x8F, 0xBF, 0xBF}), bytes({0xF2, 0xA0, 0x8F, 0x9F})},
+                          {bytes({'a'}), bytes({0xC3, 0xA9}), bytes({0xE4, 0xB8, 0x80}), bytes({0xED, 0x9F, 0xBF})});
 }
 
 // Writes the filler's m bytes to p.

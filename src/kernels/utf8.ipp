@@ -2,8 +2,8 @@
 //
 // The scalar form is a deterministic automaton over the byte ranges of Unicode Table 3-7
 // (well-formed UTF-8 byte sequences), with an ASCII fast path on 64-bit words. The scalar
-// backend runs it as a shift-based DFA (below the automaton), with a word path for runs of
-// 3-byte sequences too; the plain table form is the oracle, and it is what every backend runs at
+// backend runs it as a shift-based DFA (below the automaton), with word paths for runs of
+// 3- and 4-byte sequences too; the plain table form is the oracle, and it is what every backend runs at
 // the edges of an input: to finish a sequence left open by the previous call, on the last open
 // sequence of this call, and to find the exact first bad byte after a vector block (or a
 // shift-DFA block) reported an error. The SIMD form (further down) is the lookup-table
@@ -198,26 +198,43 @@ inline std::uint64_t utf8_shift_block(std::uint64_t s, const std::byte* p, std::
   return s == 0 ? t : utf8_rejected_offset;
 }
 
-// True when the first 6 bytes of w (little-endian: the first in the low bits) are two 3-byte
-// sequences whose leads take any two continuations: E1..EC, EE, EF (RFC 3629 section 4; E0 and
-// ED restrict the second byte, so those are left to the DFA). Bytes 6 and 7 are not looked at.
-inline bool utf8_two_plain_3byte(std::uint64_t w) noexcept {
+// Runs of 3-byte sequences (most of CJK text) and of 4-byte ones (emoji) are tested two
+// sequences to a 64-bit word (little-endian: the first byte in the low bits), which costs less
+// than a DFA step per byte, whose variable shift (one a cycle) is the limit there.
+
+// True when the first 6 bytes of w are two 3-byte sequences whose leads take any two
+// continuations: E1..EC, EE, EF (RFC 3629 section 4; E0 and ED restrict the second byte, so
+// those are left to the DFA). Bytes 6 and 7 are not looked at.
+inline bool utf8_two_3byte(std::uint64_t w) noexcept {
   const auto lead_takes_any = [](std::uint64_t lead) { return (lead & 0x0f) != 0x0 && (lead & 0x0f) != 0xd; };
   return (w & 0xc0c0f0c0c0f0ull) == 0x8080e08080e0ull && lead_takes_any(w) && lead_takes_any(w >> 24);
 }
 
-// The end of the run of such sequences from the boundary p[i], four per step (CJK text is
-// mostly this, and a test of a whole word costs less than a DFA step per byte, whose variable
-// shift is the limit there); it stops at the first other code point, or where fewer than 14
-// bytes are left (the second word of a step is read at +6).
-inline std::size_t utf8_skip_plain_3byte(const std::byte* p, std::size_t i, std::size_t n) noexcept {
-  while (n - i >= 14 && utf8_two_plain_3byte(load_u64(p + i)) && utf8_two_plain_3byte(load_u64(p + i + 6))) i += 12;
+// True when w is two 4-byte sequences of planes 1..16: U+10000..10FFFF (RFC 3629 section 4),
+// which rules out F0 80..8F (overlong), F4 90..BF and F5..F7 (above U+10FFFF).
+inline bool utf8_two_4byte(std::uint64_t w) noexcept {
+  const auto plane = [](std::uint64_t q) { return static_cast<unsigned>((q & 0x07) << 2 | (q >> 12 & 0x03)); };
+  return (w & 0xc0c0c0f8c0c0c0f8ull) == 0x808080f0808080f0ull && plane(w) - 1 < 16 && plane(w >> 32) - 1 < 16;
+}
+
+// The end of the run of Width-byte sequences that Two accepts, from the boundary p[i]: four per
+// step, in two words (the second at 2 x Width); it stops at the first other code point, or
+// where the step's second word would reach past n.
+template <std::size_t Width, bool (*Two)(std::uint64_t) noexcept>
+inline std::size_t utf8_skip_run(const std::byte* p, std::size_t i, std::size_t n) noexcept {
+  while (n - i >= 2 * Width + 8 && Two(load_u64(p + i)) && Two(load_u64(p + i + 2 * Width))) i += 4 * Width;
   return i;
 }
 
-// The ASCII word path and then the 3-byte run at every boundary, else blocks through the shift
-// DFA: long ones, but 16 bytes after such a run, doubling while the text stays otherwise (so a
-// few other code points in ASCII or CJK text cost one short block each). A rejected block is
+// The word paths at a boundary: ASCII, then a run of 3-byte, then of 4-byte sequences.
+inline std::size_t utf8_skip_words(const std::byte* p, std::size_t i, std::size_t n) noexcept {
+  i = utf8_skip_run<3, utf8_two_3byte>(p, utf8_skip_ascii(p, i, n), n);
+  return utf8_skip_run<4, utf8_two_4byte>(p, i, n);
+}
+
+// The word paths at every boundary, else blocks through the shift DFA: long ones, but 16 bytes
+// after a run the words took, doubling while they take none (so a few other code points in
+// ASCII, CJK or emoji text cost one short block each). A rejected block is
 // run again through the automaton, which stops at the exact first bad byte. Out of line: the
 // two chains need many registers, whose saving would slow down the all-ASCII call.
 [[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
@@ -226,7 +243,7 @@ inline std::size_t utf8_skip_plain_3byte(const std::byte* p, std::size_t i, std:
   std::size_t block = max_block;
   while (i < n) {
     if (s == 0) {
-      const std::size_t run_end = utf8_skip_plain_3byte(p, utf8_skip_ascii(p, i, n), n);
+      const std::size_t run_end = utf8_skip_words(p, i, n);
       if (run_end - i >= first_block) block = first_block;
       i = run_end;
       if (i == n) break;
