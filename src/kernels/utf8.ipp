@@ -2,10 +2,10 @@
 //
 // The scalar form is a deterministic automaton over the byte ranges of Unicode Table 3-7
 // (well-formed UTF-8 byte sequences), with an ASCII fast path on 64-bit words. The scalar
-// backend runs it as a shift-based DFA (below the automaton), with word paths for runs of
-// 3- and 4-byte sequences too; the plain table form is the oracle, and it is what every backend runs at
-// the edges of an input: to finish a sequence left open by the previous call, on the last open
-// sequence of this call, and to find the exact first bad byte after a vector block (or a
+// backend runs it as a shift-based DFA (below the automaton), with word paths for runs of 3- and
+// 4-byte sequences too; the plain table form is the oracle, and it is what every backend runs
+// at the edges of an input: to finish a sequence left open by the previous call, on the last
+// open sequence of this call, and to find the exact first bad byte after a vector block (or a
 // shift-DFA block) reported an error. The SIMD form (further down) is the lookup-table
 // algorithm of Keiser & Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte" (2021).
 
@@ -234,9 +234,9 @@ inline std::size_t utf8_skip_words(const std::byte* p, std::size_t i, std::size_
 
 // The word paths at every boundary, else blocks through the shift DFA: long ones, but 16 bytes
 // after a run the words took, doubling while they take none (so a few other code points in
-// ASCII, CJK or emoji text cost one short block each). A rejected block is
-// run again through the automaton, which stops at the exact first bad byte. Out of line: the
-// two chains need many registers, whose saving would slow down the all-ASCII call.
+// ASCII, CJK or emoji text cost one short block each). A rejected block is run again through
+// the automaton, which stops at the exact first bad byte. Out of line: the two chains need many
+// registers, whose saving would slow down the all-ASCII call.
 [[gnu::noinline]] inline Utf8Result utf8_shift_run(Utf8State& st, const std::byte* p, std::size_t i, std::size_t n) noexcept {
   constexpr std::size_t first_block = 16, max_block = 1024;
   std::uint64_t s = utf8_state_bits * utf8_state_of(st);
