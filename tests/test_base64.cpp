@@ -175,9 +175,9 @@ TEST_CASE("encode: every length to 832 at every start, every backend against RFC
   CHECK(cases > 201);
 }
 
-// Long inputs may begin with a short step that brings the output to a 64-byte boundary: every
-// output start 0..63 in a cache line at every length from below that threshold through four
-// blocks and a vector, the output ending where its allocation ends.
+// The vector encoders store whole vectors and a masked last one: every output start 0..63 in a
+// cache line at every length from 200 through four 192-byte blocks and a vector, the output
+// ending where its allocation ends.
 TEST_CASE("encode: every output start at every length 200 to 832, every backend against RFC 4648", "[base64][sweep]") {
   constexpr std::size_t max_n = 4 * 192 + 64;
   const auto data = random_bytes(max_n);

@@ -67,13 +67,6 @@ __attribute__((target("avx512vbmi"))) inline std::size_t base64_encode_vbmi(cons
   if (n == 20) return base64_encode_digest_at(in, out);
   const Base64VbmiEncoder e = base64_vbmi_encoder();
   std::size_t i = 0, o = 0;
-  // A store that splits a cache line costs about two, and stores bound this loop: when out is
-  // 4-aligned, a first step of the 4..60 chars up to the next 64-byte boundary makes every
-  // later store a whole line.
-  if (const std::size_t head = -reinterpret_cast<std::uintptr_t>(out) % 64; n >= 256 && head % 4 == 0 && head != 0) {
-    simd::store_first(out, head, base64_vbmi_step(e, simd::load_first(in, head / 4 * 3)));
-    i = head / 4 * 3, o = head;
-  }
   for (; i + 192 <= n; i += 192, o += 256) base64_vbmi_block(e, in + i, out + o);
   for (; i + 48 <= n; i += 48, o += 64)  // masked loads: nothing read past in + n
     _mm512_storeu_si512(out + o, base64_vbmi_step(e, simd::load_first(in + i, 48)));
