@@ -1,7 +1,5 @@
 // The kernels at the sizes and placements the other programs leave out, with their ceilings:
 //   utf8/<backend>/ascii/16            one 16-byte ASCII text per call (a short chat message)
-//   utf8/<isa>/ascii_or_pass/<bytes>   the ceiling of the ASCII rows: one OR-reduce pass over the
-//                                      bytes at that ISA's vector width (the read-once limit)
 //   base64_encode/<backend>/20         a 20-byte SHA-1 digest, as Sec-WebSocket-Accept needs
 //   mask_copy/<impl>/<placement>/<bytes>  unmasking copy with dst at a chosen distance from src:
 //       dst+4KiB, dst+8KiB, dst+64KiB  dst - src the smallest multiple of that size >= bytes
@@ -20,84 +18,10 @@
 #include "ring.hpp"
 #include "wsframe/wsframe.hpp"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 namespace {
 
 using namespace wsframe;
 using wsframe::bench::Ring;
-
-// --- the OR-reduce ceiling, one per vector width ------------------------------------------------
-// Each ORs every byte once (the tail as the vector ending at n, overlapping) and checks the
-// high bits at the end.
-bool ascii_or_scalar(const std::byte* p, std::size_t n) noexcept {
-  const auto word = [p](std::size_t at) {
-    std::uint64_t w;
-    std::memcpy(&w, p + at, 8);
-    return w;
-  };
-  std::uint64_t acc = 0;
-  if (n < 8) {
-    for (std::size_t i = 0; i < n; ++i) acc |= static_cast<std::uint8_t>(p[i]);
-  } else {
-    for (std::size_t i = 0; i + 8 <= n; i += 8) acc |= word(i);
-    acc |= word(n - 8);
-  }
-  return (acc & 0x8080808080808080ull) == 0;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) bool ascii_or_sse42(const std::byte* p, std::size_t n) noexcept {
-  __m128i acc = _mm_setzero_si128();
-  std::size_t i = 0;
-  for (; i + 64 <= n; i += 64)
-    acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)),
-                                                      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16))),
-                                         _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 32)),
-                                                      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 48)))));
-  for (; i + 16 <= n; i += 16) acc = _mm_or_si128(acc, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)));
-  if (i == n || n < 16) return _mm_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
-  return _mm_movemask_epi8(_mm_or_si128(acc, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)))) == 0;
-}
-
-__attribute__((target("avx2"))) bool ascii_or_avx2(const std::byte* p, std::size_t n) noexcept {
-  __m256i acc = _mm256_setzero_si256();
-  std::size_t i = 0;
-  const auto* v = reinterpret_cast<const __m256i*>(p);
-  for (; i + 128 <= n; i += 128, v += 4)
-    acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_or_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)),
-                                               _mm256_or_si256(_mm256_loadu_si256(v + 2), _mm256_loadu_si256(v + 3))));
-  for (; i + 32 <= n; i += 32, ++v) acc = _mm256_or_si256(acc, _mm256_loadu_si256(v));
-  if (i == n || n < 32) return _mm256_movemask_epi8(acc) == 0 && ascii_or_scalar(p + i, n - i);
-  return _mm256_movemask_epi8(_mm256_or_si256(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + n - 32)))) == 0;
-}
-
-__attribute__((target("avx512bw"))) bool ascii_or_avx512(const std::byte* p, std::size_t n) noexcept {
-  __m512i acc = _mm512_setzero_si512();
-  std::size_t i = 0;
-  for (; i + 256 <= n; i += 256)
-    acc = _mm512_or_si512(acc, _mm512_or_si512(_mm512_or_si512(_mm512_loadu_si512(p + i), _mm512_loadu_si512(p + i + 64)),
-                                               _mm512_or_si512(_mm512_loadu_si512(p + i + 128), _mm512_loadu_si512(p + i + 192))));
-  for (; i + 64 <= n; i += 64) acc = _mm512_or_si512(acc, _mm512_loadu_si512(p + i));
-  if (i == n || n < 64) return _mm512_movepi8_mask(acc) == 0 && ascii_or_scalar(p + i, n - i);
-  return _mm512_movepi8_mask(_mm512_or_si512(acc, _mm512_loadu_si512(p + n - 64))) == 0;
-}
-
-#endif
-
-using AsciiPass = bool (*)(const std::byte*, std::size_t) noexcept;
-// The pass of the same width as the backend of that name (nullptr: no such width here).
-AsciiPass ascii_pass_for(std::string_view backend) {
-  if (backend == "scalar") return &ascii_or_scalar;
-#if defined(__x86_64__)
-  if (backend == "sse42") return &ascii_or_sse42;
-  if (backend == "avx2") return &ascii_or_avx2;
-  if (backend == "avx512") return &ascii_or_avx512;
-#endif
-  return nullptr;
-}
 
 // --- registration --------------------------------------------------------------------------------
 // Ring slots hold (i * 131 + 7) & 0x7f: ASCII text.
@@ -178,7 +102,6 @@ void register_placed_copy(const std::string& impl, const Placement& at, std::siz
 }
 
 constexpr MaskKey key{std::byte{0x37}, std::byte{0xfa}, std::byte{0x21}, std::byte{0x3d}};
-constexpr std::size_t ascii_sizes[] = {125, 1024, 64 * 1024};
 constexpr std::size_t copy_sizes[] = {1024, 4096, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024};
 
 }  // namespace
@@ -190,10 +113,6 @@ int main(int argc, char** argv) {
     register_utf8("utf8/" + std::string(b->name) + "/ascii/16", 16,
                   [b](const std::byte* p, std::size_t len) { return is_valid_utf8(*b, {p, len}); });
   }
-  for (std::size_t n : ascii_sizes)
-    for (const BackendInfo& info : backends())
-      if (const AsciiPass pass = ascii_pass_for(info.backend->name); info.supported && pass != nullptr)
-        register_utf8("utf8/" + std::string(info.backend->name) + "/ascii_or_pass/" + std::to_string(n), n, pass);
   for (const BackendInfo& info : backends())
     if (info.supported) register_digest(info.backend);
   for (const Placement& at : placements)

@@ -129,7 +129,9 @@ TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130
 // Long ASCII runs are checked a group of four vectors at a time, and only the first group of a
 // run asks whether a sequence is left open before it. So every sequence, valid, truncated or
 // invalid, at every position of ASCII texts longer than two groups of the widest vector
-// (4 x 64 bytes), with ASCII runs of every length before and after it.
+// (4 x 64 bytes), with ASCII runs of every length before and after it. Up to 1024 bytes the
+// one-shot ASCII pass makes a single test over the whole text, so lengths on both sides of that,
+// and one whose last group overlaps the one before it.
 TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[utf8][sweep]") {
   const auto backends = utf8_backends();
   const std::vector<Bytes> sequences = {
@@ -139,7 +141,7 @@ TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[u
   };
   const Filler ascii = make_filler("ascii", false);
   std::vector<std::byte> buffer(1200), scratch(1200);
-  for (const std::size_t n : {std::size_t{1100}, std::size_t{1024}}) {
+  for (const std::size_t n : {std::size_t{1100}, std::size_t{1025}, std::size_t{1024}, std::size_t{1023}, std::size_t{520}}) {
     Tally tally;
     for (const Bytes& seq : sequences)
       for (std::size_t pos = 0; pos + seq.size() <= n; ++pos) {

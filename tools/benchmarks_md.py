@@ -28,8 +28,9 @@ NOTES = {
     "`beast` (Boost.Beast `mask_inplace`, default flags), `beast_native` (the same at `-O3 -march=native`).",
     "mask_copy": "Unmasking copy (src -> dst). Ceiling: `memcpy` (glibc).",
     "utf8": "UTF-8 validation (RFC 3629) of text payloads; cases are `<text>/<bytes>` (ascii; latin, about 40% "
-    "2-byte; cjk, 3-byte; emoji, 4-byte; mixed), inputs rotating through many distinct texts. Peer: `beast` "
-    "(Boost.Beast `check_utf8`).",
+    "2-byte; cjk, 3-byte; emoji, 4-byte; mixed), inputs rotating through many distinct texts. Ceiling of the ascii rows: "
+    "`ascii_or_pass` (one OR-reduce pass over the same texts at that ISA's vector width, the read-once limit; "
+    "the avx512 row serves avx512vbmi too). Peer: `beast` (Boost.Beast `check_utf8`).",
     "accept": "One Sec-WebSocket-Accept value (SHA-1 + base64 of a 24-character key), time per key. Peers: "
     "`openssl` (SHA1() + EVP_EncodeBlock), `openssl_evp` (EVP_Digest with the MD fetched once), `beast` "
     "(make_sec_ws_accept).",
