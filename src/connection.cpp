@@ -111,40 +111,6 @@ Event Connection::Impl::error_event(Error e) noexcept {
   return Error::ok;
 }
 
-namespace {
-
-// The opcode, FIN, MASK and RSV fields of a decoded header as one word (they are side by side
-// in FrameHeader), and the word of a final frame of `op` without RSV bits: bool is one byte
-// holding 0 or 1.
-std::uint32_t frame_kind_word(const FrameHeader& h) noexcept {
-  static_assert(offsetof(FrameHeader, fin) == offsetof(FrameHeader, opcode) + 1 &&
-                offsetof(FrameHeader, masked) == offsetof(FrameHeader, opcode) + 2 &&
-                offsetof(FrameHeader, rsv) == offsetof(FrameHeader, opcode) + 3 && sizeof(bool) == 1);
-  std::uint32_t word;
-  std::memcpy(&word, reinterpret_cast<const std::byte*>(&h) + offsetof(FrameHeader, opcode), sizeof word);
-  return word;
-}
-constexpr std::uint32_t final_frame_word(Opcode op, bool masked) noexcept {
-  return std::bit_cast<std::uint32_t>(std::array<std::uint8_t, 4>{static_cast<std::uint8_t>(op), 1, masked, 0});
-}
-
-}  // namespace
-
-// Decided from the decoded header alone, before any check: a final text or binary frame
-// without RSV bits, masked as RFC 6455 5.1 requires of the peer, within both size limits, all
-// in this input after its `header_size` bytes, with no message in progress and none delivered
-// in fragments. Every receive rule holds for such a frame, so it skips check_header() and the
-// assembler (a whole message leaves no state there: the next first frame resets it).
-[[gnu::always_inline]] inline bool Connection::Impl::plain_message_here(std::size_t header_size) const noexcept {
-  const FrameHeader& h = reader_.header();
-  const bool masked = role_ == Role::server;
-  const std::uint32_t kind = frame_kind_word(h);
-  return (kind == final_frame_word(Opcode::text, masked) || kind == final_frame_word(Opcode::binary, masked)) &&
-         h.payload_length <= limits_.max_frame_size && h.payload_length <= limits_.max_message_size &&
-         h.payload_length <= reader_.input_left() - header_size && !assembler_.in_message() &&
-         !assembler_.deliver_fragments();
-}
-
 // The payload of a whole single-frame message in the caller's buffer: unmasked in place (the
 // kernels directly: this is the hottest call of the receive path; masked text is unmasked and
 // validated in one pass), delivered from there.
@@ -216,79 +182,83 @@ template <bool masked>
   return next_frame_event();
 }
 
-// next_event() past its small-message case: the general state machine.
+// next_event() past its small-message case: the general state machine. Its one event is
+// written where the caller reads it (every return is `ev`): an event made in a local and
+// copied out is read back whole right after its fields were stored one by one, a store
+// forwarding stall on every frame of this path.
 Event Connection::Impl::next_frame_event() noexcept {
-  for (;;) {
-    if (error_ != Error::ok) {
-      reader_.drop_input();
-      return {};
-    }
-    if (close_received_ && reader_.input_left() != 0) return fail(Error::data_after_close);  // RFC 6455 5.5.1
-
-    if (!reader_.in_payload()) {
-      if (reader_.input_left() == 0) return {};
-      detail::FrameReader::HeaderStep step;
-      if (!reader_.header_kept()) [[likely]] {
-        const HeaderResult r = reader_.decode_input_header(*backend_);
-        if (r.status == HeaderStatus::complete && plain_message_here(r.size)) [[likely]] {
-          const FrameHeader& h = reader_.header();
-          const bool text = h.opcode == Opcode::text;
-          return deliver_in_place(reader_.take_whole_frame(r.size), text ? MessageKind::text : MessageKind::binary, 0,
-                                  text, h.masked, std::bit_cast<std::uint32_t>(h.mask_key));
-        }
-        step = reader_.header_decoded(r);
-      } else {
-        step = reader_.read_header(*backend_);
-      }
-      if (step == detail::FrameReader::HeaderStep::need_more) return {};
-      if (step == detail::FrameReader::HeaderStep::length_too_large) return fail(Error::length_too_large);
-      if (const Error e = start_frame(); e != Error::ok) return fail(e);
-      const FrameHeader& h = reader_.header();
-      // A whole message with RSV bits that no transform owns (ConnectionOptions::extension_rsv).
-      if (h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && reader_.whole_payload_here() &&
-          !assembler_.deliver_fragments() && !assembler_.transformed()) {
-        const std::span<std::byte> payload = reader_.take_payload();
-        reader_.end_frame();
-        return deliver_in_place(payload, assembler_.kind(), assembler_.rsv(), assembler_.check_utf8(), h.masked,
-                                std::bit_cast<std::uint32_t>(h.mask_key));
-      }
-    }
-    // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
-    if (reader_.chunk() == 0 && reader_.frame_left() != 0) return {};
-    if (Event ev = take_payload()) return ev;
+  Event ev;
+  while (frame_step(ev)) {
   }
+  return ev;
+}
+
+// One step of next_frame_event(): false once it returns, with its event in `ev` (or none).
+[[gnu::always_inline]] inline bool Connection::Impl::frame_step(Event& ev) noexcept {
+  if (error_ != Error::ok) {
+    reader_.drop_input();
+    return false;
+  }
+  if (close_received_ && reader_.input_left() != 0) return failed(Error::data_after_close, ev);  // RFC 6455 5.5.1
+  if (!reader_.in_payload()) {
+    if (reader_.input_left() == 0) return false;
+    const detail::FrameReader::HeaderStep step = reader_.read_header(*backend_);
+    if (step == detail::FrameReader::HeaderStep::need_more) return false;
+    if (step == detail::FrameReader::HeaderStep::length_too_large) return failed(Error::length_too_large, ev);
+    if (const Error e = start_frame(); e != Error::ok) return failed(e, ev);
+    const FrameHeader& h = reader_.header();
+    // A whole message with RSV bits that no transform owns (ConnectionOptions::extension_rsv).
+    if (h.fin && (h.opcode == Opcode::text || h.opcode == Opcode::binary) && reader_.whole_payload_here() &&
+        !assembler_.deliver_fragments() && !assembler_.transformed()) {
+      const std::span<std::byte> payload = reader_.take_payload();
+      reader_.end_frame();
+      ev = deliver_in_place(payload, assembler_.kind(), assembler_.rsv(), assembler_.check_utf8(), h.masked,
+                            std::bit_cast<std::uint32_t>(h.mask_key));
+      return false;
+    }
+  }
+  // Payload bytes of the current frame (possibly none: a zero-length frame, or no input).
+  if (reader_.chunk() == 0 && reader_.frame_left() != 0) return false;
+  take_payload(ev);
+  return !ev;
+}
+
+bool Connection::Impl::failed(Error e, Event& ev) noexcept {
+  ev = fail(e);
+  return false;
 }
 
 // The payload bytes of the current frame in this input, to the control buffer or the
-// assembler; an event when they complete one.
-[[gnu::always_inline]] inline Event Connection::Impl::take_payload() noexcept {
-  if (is_control(reader_.header().opcode)) return take_control();
-  Event ev;
+// assembler; an event in `ev` when they complete one.
+[[gnu::always_inline]] inline void Connection::Impl::take_payload(Event& ev) noexcept {
+  if (is_control(reader_.header().opcode)) return take_control(ev);
   const Error e = assembler_.transformed() ? assembler_.decode_chunk(reader_, *backend_, *extension(), limits_, ev)
                                            : assembler_.take_chunk(reader_, *backend_, limits_, ev);
-  return e != Error::ok ? fail(e) : ev;
+  if (e != Error::ok) [[unlikely]]
+    (void)failed(e, ev);
 }
 
-[[gnu::always_inline]] inline Event Connection::Impl::take_control() noexcept {
+[[gnu::always_inline]] inline void Connection::Impl::take_control(Event& ev) noexcept {
   const std::span<const std::byte> piece = reader_.take_unmasked(*backend_, reader_.chunk());
   if (reader_.frame_left() == 0) reader_.end_frame();
   std::span<const std::byte> payload;
   bool out_of_memory = false;
-  if (!reader_.collect_control(piece, payload, out_of_memory)) return out_of_memory ? fail(Error::out_of_memory) : Event{};
-  return finish_control(payload);
+  if (reader_.collect_control(piece, payload, out_of_memory))
+    finish_control(payload, ev);
+  else if (out_of_memory)
+    (void)failed(Error::out_of_memory, ev);
 }
 
 // A complete, unmasked control frame payload (RFC 6455 5.5).
-Event Connection::Impl::finish_control(std::span<const std::byte> payload) noexcept {
-  Event ev;
+void Connection::Impl::finish_control(std::span<const std::byte> payload, Event& ev) noexcept {
   ev.payload = payload;
   switch (reader_.header().opcode) {
     case Opcode::ping:
       ev.type = EventType::ping;
       if (auto_pong_ && !close_sent_) (void)send_frame(Opcode::pong, true, payload);
-      return ev;
-    case Opcode::pong: ev.type = EventType::pong; return ev;
-    default: return finish_close(payload);  // check_header() let no other opcode through
+      return;
+    case Opcode::pong: ev.type = EventType::pong; return;
+    default: ev = finish_close(payload);  // check_header() let no other opcode through
   }
 }
 

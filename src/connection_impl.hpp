@@ -73,7 +73,6 @@ class Connection::Impl {
   Event fail(Error e) noexcept;
   Event abandon(Error e) noexcept;
   Error start_frame() noexcept;
-  bool plain_message_here(std::size_t header_size) const noexcept;
   // A whole final text or binary frame at the input's start, as small_message_here() read it.
   struct SmallMessage {
     std::size_t header_size, length;
@@ -85,11 +84,13 @@ class Connection::Impl {
   template <bool masked>
   Event deliver_small_message(const SmallMessage& m) noexcept;
   Event next_frame_event() noexcept;
+  bool frame_step(Event& ev) noexcept;
+  bool failed(Error e, Event& ev) noexcept;  // fail() into ev; false
   Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8,
                          bool masked, std::uint32_t key_word) noexcept;
-  Event take_payload() noexcept;
-  Event take_control() noexcept;
-  Event finish_control(std::span<const std::byte> payload) noexcept;
+  void take_payload(Event& ev) noexcept;
+  void take_control(Event& ev) noexcept;
+  void finish_control(std::span<const std::byte> payload, Event& ev) noexcept;
   Event finish_close(std::span<const std::byte> payload) noexcept;
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,

@@ -36,24 +36,6 @@ class FrameReader {
   // Between frames: reads the next header (completing one kept from earlier inputs). ready:
   // header() is the new frame's, its header bytes consumed; payload bytes then follow.
   HeaderStep read_header(const Backend& backend) noexcept;
-  // read_header() in two steps, for a caller that looks at the header before it is consumed:
-  // when no header is kept, decode_input_header() decodes the one at the input's start into
-  // header(), and either take_whole_frame() or header_decoded() follows.
-  bool header_kept() const noexcept { return header_have_ != 0; }
-  HeaderResult decode_input_header(const Backend& backend) noexcept {
-    return backend.decode_header(in_, in_left_, frame_);
-  }
-  HeaderStep header_decoded(HeaderResult r) noexcept;
-  // The decoded frame is all in this input (header_size + its payload length <= input_left()):
-  // header and payload consumed at once, the payload (still masked) returned.
-  std::span<std::byte> take_whole_frame(std::size_t header_size) noexcept {
-    const std::span<std::byte> payload(in_ + header_size, static_cast<std::size_t>(frame_.payload_length));
-    const std::size_t frame_size = header_size + payload.size();
-    in_ += frame_size;
-    in_left_ -= frame_size;
-    frame_.payload_length = 0;
-    return payload;
-  }
   // Between frames, with no header kept and 8 bytes of input or more: the input's first 8
   // bytes as a little-endian word. They hold every header with a 7- or 16-bit length, key
   // included, for a caller that decodes the common frame itself (then take_frame()).
@@ -162,6 +144,8 @@ class FrameReader {
     std::uint8_t have;  // 0 between frames: collect_control() empties it when the payload completes
   };
   std::unique_ptr<ControlBuffer> control_;  // allocated when first needed
+
+  HeaderStep header_decoded(HeaderResult r) noexcept;  // read_header() of a header not kept
 };
 
 [[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::header_decoded(HeaderResult r) noexcept {
@@ -179,7 +163,7 @@ class FrameReader {
 
 [[gnu::always_inline]] inline FrameReader::HeaderStep FrameReader::read_header(const Backend& backend) noexcept {
   if (header_have_ == 0) [[likely]]
-    return header_decoded(decode_input_header(backend));
+    return header_decoded(backend.decode_header(in_, in_left_, frame_));
   // Complete the header kept from earlier inputs.
   const std::size_t take = std::min(in_left_, max_header_size - header_have_);
   std::memcpy(header_bytes_.data() + header_have_, in_, take);

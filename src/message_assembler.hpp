@@ -107,19 +107,20 @@ class MessageAssembler {
     if (utf8_feed(backend, utf8_, piece).status == Utf8Status::invalid) return Error::invalid_utf8;
     if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
   }
-  ev.kind = kind_;
-  ev.rsv = rsv_;
+  // `ev` is left as it is when there is no event: the connection's next step may fill it.
   if (fragments_) {
     if (piece.empty() && !message_done) return Error::ok;  // an empty non-final frame says nothing
     ev.type = EventType::fragment;
     ev.first = !std::exchange(reported_, true);
     ev.last = message_done;
     ev.payload = piece;
-    return Error::ok;
+  } else {
+    if (!message_done) return Error::ok;
+    ev.type = EventType::message;
+    ev.payload = {message_.data(), message_.size()};
   }
-  if (!message_done) return Error::ok;
-  ev.type = EventType::message;
-  ev.payload = {message_.data(), message_.size()};
+  ev.kind = kind_;
+  ev.rsv = rsv_;
   return Error::ok;
 }
 

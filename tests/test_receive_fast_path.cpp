@@ -224,6 +224,19 @@ TEST_CASE("each condition of the plain case failed alone", "[connection][fast]")
   }
 }
 
+TEST_CASE("a control frame inside a fragmented message has only its own fields", "[connection][fast]") {
+  // The general path fills one event across its steps: a first fragment's kind and RSV bits
+  // must not leak into the ping or pong that follows it.
+  ConnectionOptions options;
+  options.extension_rsv = rsv1;
+  const Bytes stream = cat({frame(Opcode::text, bytes("ab"), {.fin = false, .rsv = rsv1}), frame(Opcode::ping, bytes("p")),
+                            frame(Opcode::continuation, bytes("cd"), {.fin = false}), frame(Opcode::pong, {}),
+                            frame(Opcode::continuation, bytes("ef"))});
+  check_every_split({.options = options}, stream,
+                    {control_event(EventType::ping, bytes("p")), control_event(EventType::pong, {}),
+                     message_event(MessageKind::text, bytes("abcdef"), rsv1)});
+}
+
 // ---- sweeps: every header form and every small length, against a reference decoder ------------
 
 namespace {

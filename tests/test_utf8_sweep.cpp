@@ -140,13 +140,22 @@ TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130
 // (4 x 64 bytes), with ASCII runs of every length before and after it. Up to 1024 bytes the
 // one-shot ASCII pass makes a single test over the whole text, so lengths on both sides of that,
 // and one whose last group overlaps the one before it.
-TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[utf8][sweep]") {
-  const auto backends = utf8_backends();
-  const std::vector<Bytes> sequences = {
+namespace {
+
+const std::vector<Bytes>& placed_sequences() {
+  static const std::vector<Bytes> sequences = {
       bytes({0xC3, 0xA9}), bytes({0xF0, 0x9F, 0x98, 0x80}),  // valid
       bytes({0xE2, 0x82}), bytes({0xC3}), bytes({0xF0, 0x9F, 0x98}),  // truncated: ASCII follows
       bytes({0x80}), bytes({0xED, 0xA0, 0x80}), bytes({0xF4, 0x90, 0x80, 0x80}),  // invalid
   };
+  return sequences;
+}
+
+}  // namespace
+
+TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[utf8][sweep]") {
+  const auto backends = utf8_backends();
+  const std::vector<Bytes>& sequences = placed_sequences();
   const Filler ascii = make_filler("ascii", false);
   std::vector<std::byte> buffer(1200), scratch(1200);
   for (const std::size_t n : {std::size_t{1100}, std::size_t{1025}, std::size_t{1024}, std::size_t{1023}, std::size_t{520}}) {
@@ -161,4 +170,23 @@ TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[u
     INFO("length " << n);
     tally.require_none();
   }
+}
+
+// Texts of up to 4 vectors of 32 bytes and a few more are unmasked and checked block by block in
+// registers, the last block ending at the end and overlapping the one before it: every
+// sequence at every position of every such length, inside that overlap and at its edges.
+TEST_CASE("utf8 sweep: a sequence at every position of every text up to 130 bytes", "[utf8][sweep]") {
+  const auto backends = utf8_backends();
+  const Filler ascii = make_filler("ascii", false);
+  std::vector<std::byte> buffer(256), scratch(256);
+  Tally tally;
+  for (std::size_t n = 1; n <= 130; ++n)
+    for (const Bytes& seq : placed_sequences())
+      for (std::size_t pos = 0; pos + seq.size() <= n; ++pos) {
+        const std::span<std::byte> text = build(buffer, ascii, n, {{}, 0});
+        std::copy(seq.begin(), seq.end(), text.begin() + static_cast<std::ptrdiff_t>(pos));
+        const Utf8Result want = reference(Bytes(text.begin(), text.end()));
+        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch);
+      }
+  tally.require_none();
 }

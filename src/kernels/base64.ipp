@@ -63,29 +63,51 @@ inline void base64_store4(char* out, std::uint64_t chars) noexcept {
   store_u32(reinterpret_cast<std::byte*>(out), static_cast<std::uint32_t>(chars));
 }
 
+// The 8 chars of the 6 bytes in the top 48 bits of v: four independent lookups.
+inline std::uint64_t base64_pairs_of_6(std::uint64_t v) noexcept {
+  const std::uint64_t first = base64_pair(v >> 52) | base64_pair(v >> 40 & 4095) << 16;
+  const std::uint64_t second = base64_pair(v >> 28 & 4095) | base64_pair(v >> 16 & 4095) << 16;
+  return first | second << 32;
+}
+// The 6 bytes at in, byte 0 in the top 8 bits (reads 8).
+inline std::uint64_t base64_load_6(const std::byte* in) noexcept { return __builtin_bswap64(load_u64(in)); }
+
+// The 4 chars of the last 2 input bytes (v, the first in bits 8..15): 12 bits, then 4 with two
+// zeros below, then "=".
+inline void base64_store_last2(char* out, std::uint64_t v) noexcept {
+  const std::uint64_t last = static_cast<unsigned char>(base64_alphabet[(v & 15) << 2]);
+  base64_store4(out, base64_pair(v >> 4) | last << 16 | std::uint64_t{'='} << 24);
+}
+
+// A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2): bytes 0..5, 6..11 and 12..17 from three
+// 8-byte loads, the last of which ends at the digest's end and holds bytes 18..19 too. No loop
+// and no data-dependent branch: the 13 lookups are all independent. Returns the 28 chars written.
+inline std::size_t base64_encode_digest_pairs(const std::byte* in, char* out) noexcept {
+  const std::uint64_t a = base64_load_6(in), b = base64_load_6(in + 6), c = base64_load_6(in + 12);
+  store_u64(reinterpret_cast<std::byte*>(out), base64_pairs_of_6(a));
+  store_u64(reinterpret_cast<std::byte*>(out + 8), base64_pairs_of_6(b));
+  store_u64(reinterpret_cast<std::byte*>(out + 16), base64_pairs_of_6(c));
+  base64_store_last2(out + 24, c & 0xFFFF);
+  return 28;
+}
+
 // base64_encode_scalar with the pair table, 6 bytes per step from an 8-byte load while 8 are
-// left (a 20-byte digest: three steps and a 2-byte end).
+// left.
 inline std::size_t base64_encode_pairs(const std::byte* in, std::size_t n, char* out) noexcept {
+  if (n == 20) return base64_encode_digest_pairs(in, out);
   std::size_t i = 0, o = 0;
-  for (; i + 8 <= n; i += 6, o += 8) {
-    const std::uint64_t v = __builtin_bswap64(load_u64(in + i));  // byte i in the top 8 bits
-    const std::uint64_t first = base64_pair(v >> 52) | base64_pair(v >> 40 & 4095) << 16;
-    const std::uint64_t second = base64_pair(v >> 28 & 4095) | base64_pair(v >> 16 & 4095) << 16;
-    store_u64(reinterpret_cast<std::byte*>(out + o), first | second << 32);
-  }
+  for (; i + 8 <= n; i += 6, o += 8) store_u64(reinterpret_cast<std::byte*>(out + o), base64_pairs_of_6(base64_load_6(in + i)));
   const auto byte_at = [in](std::size_t k) { return std::uint64_t{static_cast<std::uint8_t>(in[k])}; };
   for (; i + 3 <= n; i += 3, o += 4) {
     const std::uint64_t v = byte_at(i) << 16 | byte_at(i + 1) << 8 | byte_at(i + 2);
     base64_store4(out + o, base64_pair(v >> 12) | base64_pair(v & 4095) << 16);
   }
-  constexpr std::uint64_t pad = '=';
   if (i + 1 == n) {  // 8 bits: 12 with zeros below, then "=="
+    constexpr std::uint64_t pad = '=';
     base64_store4(out + o, base64_pair(byte_at(i) << 4) | pad << 16 | pad << 24);
     o += 4;
-  } else if (i + 2 == n) {  // 16 bits: 12, then 4 with two zeros below, then "="
-    const std::uint64_t v = byte_at(i) << 8 | byte_at(i + 1);
-    const std::uint64_t last = static_cast<unsigned char>(base64_alphabet[(v & 15) << 2]);
-    base64_store4(out + o, base64_pair(v >> 4) | last << 16 | pad << 24);
+  } else if (i + 2 == n) {
+    base64_store_last2(out + o, byte_at(i) << 8 | byte_at(i + 1));
     o += 4;
   }
   return o;

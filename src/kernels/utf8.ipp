@@ -565,9 +565,40 @@ inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
 // padding beyond n ending any sequence left open (as a complete text requires). That padding needs
 // at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
 // with no padding, a sequence left open by the last bytes would pass.
+// The width bytes at p + j unmasked in registers: the key word rotated into the phase of offset j.
+inline u8v utf8_load_unmasked(const std::byte* p, std::size_t j, std::uint32_t key_word) noexcept {
+  return simd::bit_xor(simd::load(p + j), simd::splat32(std::rotr(key_word, static_cast<int>(8 * (j % 4)))));
+}
+
+// Without masked memory, a text of width or width + 3..4 * width bytes: its blocks (the last one ending at n,
+// overlapping the one before it) loaded, unmasked and checked in registers, each with its own
+// 3 bytes of context loaded and unmasked the same way, and stored only then. Unmasking in place
+// first would have the check read back bytes just stored, at -1..-3 bytes from the stores'
+// alignment: loads that the stores in flight cannot forward, and wait.
+inline bool unmask_utf8_validate_blocks(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+  constexpr std::size_t W = simd::width;
+  const Utf8Rules rules;
+  const std::size_t last = n - W;
+  u8v block[4];
+  block[0] = utf8_load_unmasked(p, 0, key_word);
+  u8v e = rules.first_block_errors(block[0]);
+  std::size_t count = 1;
+  for (std::size_t i = W; i < n; i += W, ++count) {
+    const std::size_t j = std::min(i, last);
+    block[count] = utf8_load_unmasked(p, j, key_word);
+    e = simd::bit_or(e, rules.errors(block[count], utf8_load_unmasked(p, j - 1, key_word),
+                                     utf8_load_unmasked(p, j - 2, key_word), utf8_load_unmasked(p, j - 3, key_word)));
+  }
+  for (std::size_t k = 0; k < count; ++k) simd::store(p + std::min(k * W, last), block[k]);
+  return !simd::any(e) && !utf8_ends_open(p, n);  // no padding ends a sequence left open
+}
+
 inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
-  if constexpr (simd::masked_memory) {
+  if constexpr (!simd::masked_memory) {
+    // The last block, when it is not the first, needs 3 bytes of input before it.
+    if (n >= W && n <= 4 * W && (n == W || n >= W + 3)) return unmask_utf8_validate_blocks(p, n, key_word);
+  } else {
     if (n < 2 * W) {
       const std::size_t rest = n > W ? n - W : 0;
       const u8v key = simd::splat32(key_word);  // the width is a multiple of 4: same key

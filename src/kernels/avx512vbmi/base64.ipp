@@ -6,42 +6,72 @@
 // memory copy", SPE 2019): vpermb/vpermi2b do the 64-entry lookups in one instruction. Only
 // called on CPUs with VBMI (dispatch.cpp); the rest of this TU does not assume it.
 struct Base64VbmiTables {
-  std::uint8_t encode_spread[64];   // bytes b1 b0 b2 b1 of each 3-byte group in each 32-bit word
+  // Bytes b1 b0 b2 b1 of each 3-byte group in each 32-bit word, for the four 48-byte steps of a
+  // 192-byte block held in three vectors: step s takes bytes 48 s .. 48 s + 47, indexed from the
+  // start of the vector (or pair of vectors) they are in, 64 * floor(48 s / 64).
+  std::uint8_t encode_spread[4][64];
   std::uint8_t decode_lookup[128];  // ASCII -> 6-bit value, 0x80 when not in the alphabet
   std::uint8_t decode_pack[64];     // the 3 bytes of each 32-bit word, big-endian, 48 in all
 };
 constexpr Base64VbmiTables make_base64_vbmi_tables() noexcept {
   Base64VbmiTables t{};
-  for (unsigned k = 0; k < 16; ++k) {
-    t.encode_spread[4 * k] = static_cast<std::uint8_t>(3 * k + 1);
-    t.encode_spread[4 * k + 1] = static_cast<std::uint8_t>(3 * k);
-    t.encode_spread[4 * k + 2] = static_cast<std::uint8_t>(3 * k + 2);
-    t.encode_spread[4 * k + 3] = static_cast<std::uint8_t>(3 * k + 1);
-  }
+  for (unsigned s = 0; s < 4; ++s)
+    for (unsigned k = 0; k < 16; ++k) {
+      constexpr unsigned order[4] = {1, 0, 2, 1};
+      for (unsigned j = 0; j < 4; ++j)
+        t.encode_spread[s][4 * k + j] = static_cast<std::uint8_t>(48 * s % 64 + 3 * k + order[j]);
+    }
   for (unsigned c = 0; c < 128; ++c) t.decode_lookup[c] = base64_decode_table.value[c] == 0xFF ? 0x80 : base64_decode_table.value[c];
   for (unsigned j = 0; j < 48; ++j) t.decode_pack[j] = static_cast<std::uint8_t>(4 * (j / 3) + 2 - j % 3);
   return t;
 }
 inline constexpr Base64VbmiTables base64_vbmi_tables = make_base64_vbmi_tables();
 
-__attribute__((target("avx512vbmi"))) inline __m512i base64_encode_vbmi_step(__m512i bytes) noexcept {
-  const __m512i spread = _mm512_maskz_permutexvar_epi8(simd::all_bytes, _mm512_loadu_si512(base64_vbmi_tables.encode_spread), bytes);
+// The constants of the encoder, loaded once per call.
+struct Base64VbmiEncoder {
+  __m512i spread[4], fields, alphabet;
+};
+__attribute__((target("avx512vbmi"))) inline Base64VbmiEncoder base64_vbmi_encoder() noexcept {
+  Base64VbmiEncoder e;
+  for (unsigned s = 0; s < 4; ++s) e.spread[s] = _mm512_loadu_si512(base64_vbmi_tables.encode_spread[s]);
   // vpmultishiftqb picks the four 6-bit fields of each word (shifts 10, 4, 22, 16 in it).
-  const __m512i values = _mm512_maskz_multishift_epi64_epi8(simd::all_bytes, _mm512_set1_epi64(0x3036242a1016040a), spread);
-  return _mm512_maskz_permutexvar_epi8(simd::all_bytes, values, _mm512_loadu_si512(base64_alphabet));
+  e.fields = _mm512_set1_epi64(0x3036242a1016040a);
+  e.alphabet = _mm512_loadu_si512(base64_alphabet);
+  return e;
+}
+
+// The 64 chars of 48 bytes, given spread to b1 b0 b2 b1 per 32-bit word.
+__attribute__((target("avx512vbmi"))) inline __m512i base64_vbmi_chars(const Base64VbmiEncoder& e, __m512i spread) noexcept {
+  const __m512i values = _mm512_maskz_multishift_epi64_epi8(simd::all_bytes, e.fields, spread);
+  return _mm512_maskz_permutexvar_epi8(simd::all_bytes, values, e.alphabet);
+}
+// The 64 chars of the first 48 bytes of `bytes`.
+__attribute__((target("avx512vbmi"))) inline __m512i base64_vbmi_step(const Base64VbmiEncoder& e, __m512i bytes) noexcept {
+  return base64_vbmi_chars(e, _mm512_maskz_permutexvar_epi8(simd::all_bytes, e.spread[0], bytes));
+}
+
+// 192 bytes (reads exactly those) -> 256 chars. Three whole vectors, so no load splits a cache
+// line more often than the input's alignment makes it; steps 1 and 2 take their bytes from two
+// of them with vpermt2b.
+__attribute__((target("avx512vbmi"))) inline void base64_vbmi_block(const Base64VbmiEncoder& e, const std::byte* in,
+                                                                    char* out) noexcept {
+  const __m512i a = _mm512_loadu_si512(in), b = _mm512_loadu_si512(in + 64), c = _mm512_loadu_si512(in + 128);
+  _mm512_storeu_si512(out, base64_vbmi_chars(e, _mm512_maskz_permutexvar_epi8(simd::all_bytes, e.spread[0], a)));
+  _mm512_storeu_si512(out + 64, base64_vbmi_chars(e, _mm512_permutex2var_epi8(a, e.spread[1], b)));
+  _mm512_storeu_si512(out + 128, base64_vbmi_chars(e, _mm512_permutex2var_epi8(b, e.spread[2], c)));
+  _mm512_storeu_si512(out + 192, base64_vbmi_chars(e, _mm512_maskz_permutexvar_epi8(simd::all_bytes, e.spread[3], c)));
 }
 
 __attribute__((target("avx512vbmi"))) inline std::size_t base64_encode_vbmi(const std::byte* in, std::size_t n,
                                                                            char* out) noexcept {
   if (n == 20) return base64_encode_digest_at(in, out);
+  const Base64VbmiEncoder e = base64_vbmi_encoder();
   std::size_t i = 0, o = 0;
-  for (; i + 64 <= n; i += 48, o += 64) _mm512_storeu_si512(out + o, base64_encode_vbmi_step(_mm512_loadu_si512(in + i)));
-  if (i + 48 <= n) {  // one more group of 48 with a masked load: nothing read past in + n
-    _mm512_storeu_si512(out + o, base64_encode_vbmi_step(simd::load_first(in + i, 48)));
-    i += 48, o += 64;
-  }
+  for (; i + 192 <= n; i += 192, o += 256) base64_vbmi_block(e, in + i, out + o);
+  for (; i + 48 <= n; i += 48, o += 64)  // masked loads: nothing read past in + n
+    _mm512_storeu_si512(out + o, base64_vbmi_step(e, simd::load_first(in + i, 48)));
   if (i == n) return o;
-  return o + base64_store_last(base64_encode_vbmi_step(simd::load_first(in + i, n - i)), n - i, out + o);
+  return o + base64_store_last(base64_vbmi_step(e, simd::load_first(in + i, n - i)), n - i, out + o);
 }
 
 __attribute__((target("avx512vbmi"))) inline Base64Status base64_decode_vbmi(const char* in, std::size_t n, std::byte* out,
