@@ -557,24 +557,16 @@ inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   return ascii_end == n || utf8_validate_from(p, ascii_end, n);
 }
 
-// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
-// text: the receive path's single-frame text message. With masked memory (AVX-512: two 64-byte
-// blocks) and n < 2 * width the check runs on the unmasked registers instead of reading the bytes
-// back right after storing them (loads overlapping stores in flight at -1..-3 bytes cannot be
-// forwarded and wait), and without a branch on the data: both blocks are always checked, the zero
-// padding beyond n ending any sequence left open (as a complete text requires). That padding needs
-// at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
-// with no padding, a sequence left open by the last bytes would pass.
 // The width bytes at p + j unmasked in registers: the key word rotated into the phase of offset j.
 inline u8v utf8_load_unmasked(const std::byte* p, std::size_t j, std::uint32_t key_word) noexcept {
   return simd::bit_xor(simd::load(p + j), simd::splat32(std::rotr(key_word, static_cast<int>(8 * (j % 4)))));
 }
 
-// Without masked memory, a text of width or width + 3..4 * width bytes: its blocks (the last one ending at n,
-// overlapping the one before it) loaded, unmasked and checked in registers, each with its own
-// 3 bytes of context loaded and unmasked the same way, and stored only then. Unmasking in place
-// first would have the check read back bytes just stored, at -1..-3 bytes from the stores'
-// alignment: loads that the stores in flight cannot forward, and wait.
+// Without masked memory, a text of width or width + 3..4 * width bytes: its blocks (the last one
+// ending at n, overlapping the one before it) loaded, unmasked and checked in registers, each
+// with its own 3 bytes of context loaded and unmasked the same way, and stored only then.
+// Unmasking in place first would have the check read back bytes just stored, at -1..-3 bytes
+// from the stores' alignment: loads that the stores in flight cannot forward, and wait.
 inline bool unmask_utf8_validate_blocks(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
   const Utf8Rules rules;
@@ -593,6 +585,14 @@ inline bool unmask_utf8_validate_blocks(std::byte* p, std::size_t n, std::uint32
   return !simd::any(e) && !utf8_ends_open(p, n);  // no padding ends a sequence left open
 }
 
+// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
+// text: the receive path's single-frame text message. With masked memory (AVX-512: two 64-byte
+// blocks) and n < 2 * width the check runs on the unmasked registers instead of reading the bytes
+// back right after storing them (loads overlapping stores in flight at -1..-3 bytes cannot be
+// forwarded and wait), and without a branch on the data: both blocks are always checked, the zero
+// padding beyond n ending any sequence left open (as a complete text requires). That padding needs
+// at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
+// with no padding, a sequence left open by the last bytes would pass.
 inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
   if constexpr (!simd::masked_memory) {
