@@ -56,7 +56,7 @@ __attribute__((target("avx512vbmi"))) inline __m512i base64_vbmi_step(const Base
 __attribute__((target("avx512vbmi"))) inline void base64_vbmi_block(const Base64VbmiEncoder& e, const std::byte* in,
                                                                     char* out) noexcept {
   const __m512i a = _mm512_loadu_si512(in), b = _mm512_loadu_si512(in + 64), c = _mm512_loadu_si512(in + 128);
-  _mm512_storeu_si512(out, base64_vbmi_chars(e, _mm512_maskz_permutexvar_epi8(simd::all_bytes, e.spread[0], a)));
+  _mm512_storeu_si512(out, base64_vbmi_step(e, a));
   _mm512_storeu_si512(out + 64, base64_vbmi_chars(e, _mm512_permutex2var_epi8(a, e.spread[1], b)));
   _mm512_storeu_si512(out + 128, base64_vbmi_chars(e, _mm512_permutex2var_epi8(b, e.spread[2], c)));
   _mm512_storeu_si512(out + 192, base64_vbmi_chars(e, _mm512_maskz_permutexvar_epi8(simd::all_bytes, e.spread[3], c)));
