@@ -248,9 +248,23 @@ inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* 
 // With masked memory: stores the chars of the last r < 3 * W / 4 input bytes, encoded from a
 // vector holding zeros after them, padded with '=' (RFC 4648 section 4); returns how many
 // (4 * ceil(r / 3)), all written by one masked store.
+// The two counts come from a table: computed, they take two divisions by 3 (multiplications)
+// on the path to the store's masks, which is the last thing a call waits for.
+struct Base64TailCounts {
+  std::uint8_t written[simd::width / 4 * 3], from_input[simd::width / 4 * 3];
+};
+constexpr Base64TailCounts make_base64_tail_counts() noexcept {
+  Base64TailCounts t{};
+  for (unsigned r = 0; r < simd::width / 4 * 3; ++r) {
+    t.written[r] = static_cast<std::uint8_t>((r + 2) / 3 * 4);
+    t.from_input[r] = static_cast<std::uint8_t>(r / 3 * 4 + (r % 3 == 0 ? 0 : r % 3 + 1));
+  }
+  return t;
+}
+inline constexpr Base64TailCounts base64_tail_counts = make_base64_tail_counts();
 inline std::size_t base64_store_last(u8v chars, std::size_t r, char* out) noexcept {
-  const std::size_t written = (r + 2) / 3 * 4, from_input = r / 3 * 4 + (r % 3 == 0 ? 0 : r % 3 + 1);
-  simd::store_first(out, written, simd::fill_from(chars, from_input, '='));
+  const std::size_t written = base64_tail_counts.written[r];
+  simd::store_first(out, written, simd::fill_from(chars, base64_tail_counts.from_input[r], '='));
   return written;
 }
 
