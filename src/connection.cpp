@@ -62,14 +62,22 @@ Connection::Impl::Rare& Connection::Impl::rare() {
 // ---- input -----------------------------------------------------------------------------------
 
 void Connection::Impl::receive(std::span<std::byte> bytes) noexcept {
-  // No frame or message in progress: the last reassembled message (valid until this call) is
-  // done with.
-  if (!reader_.in_payload() && !assembler_.in_message()) {
-    assembler_.release(limits_.retained_buffer_bytes);
-    reader_.release(limits_.retained_buffer_bytes);
-  }
+  release_input(limits_.retained_buffer_bytes);
   if (!bytes.empty()) traffic_ = true;  // on_time() notes when
   reader_.lend(bytes);
+}
+
+// No frame or message in progress: the last reassembled message (valid until now) is done with.
+void Connection::Impl::release_input(std::size_t keep) noexcept {
+  if (reader_.in_payload() || assembler_.in_message()) return;
+  assembler_.release(keep);
+  reader_.release(keep);
+}
+
+void Connection::Impl::release_memory() noexcept {
+  release_input(0);
+  output_.trim(0);  // only once nothing is pending
+  if (detail::Extension* ext = extension()) ext->outbound_buffer.clear_and_trim(0);  // scratch between sends
 }
 
 // RFC 6455 7.1.5: a transport that ends before the peer's Close is closed abnormally (1006).
@@ -632,6 +640,7 @@ SendResult Connection::send(const PreparedMessage& message) noexcept {
 
 std::span<const std::byte> Connection::pending_output() const noexcept { return impl().pending_output(); }
 void Connection::consume_output(std::size_t n) noexcept { impl().consume_output(n); }
+void Connection::release_memory() noexcept { impl().release_memory(); }
 std::size_t Connection::output_spans(std::span<OutputSpan> out) const noexcept { return impl().output_spans(out); }
 std::size_t Connection::output_span_count() const noexcept { return impl().output_span_count(); }
 std::size_t Connection::buffered_amount() const noexcept { return impl().buffered_amount(); }

@@ -49,6 +49,7 @@ class Connection::Impl {
     return output_.own_borrowed(limits_.max_output_bytes) ? Error::ok : Error::out_of_memory;
   }
   std::size_t buffered_amount() const noexcept { return output_.size(); }
+  void release_memory() noexcept;
   bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
   std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
   void consume_output(std::size_t n) noexcept {
@@ -72,6 +73,8 @@ class Connection::Impl {
   static Event error_event(Error e) noexcept;
   Event fail(Error e) noexcept;
   Event abandon(Error e) noexcept;
+  // Between frames and messages: the input buffers shrink to `keep` bytes.
+  void release_input(std::size_t keep) noexcept;
   Error start_frame() noexcept;
   // A whole final text or binary frame at the input's start, as small_message_here() read it.
   struct SmallMessage {

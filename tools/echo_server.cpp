@@ -34,7 +34,8 @@
 //
 // Reads go to one 512 KiB buffer per thread and are delivered in place; output is written with
 // send (one run) or sendmsg straight from the Connection's runs (frames and prepared messages, no
-// joining copy). An idle connection holds no buffer (Limits::retained_buffer_bytes = 0).
+// joining copy). A busy connection reuses its buffers (Limits::retained_buffer_bytes), so an echo
+// allocates nothing; one quiet for a sweep's tick returns them, so an idle one holds no buffer.
 //
 // Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
 // must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
@@ -213,8 +214,6 @@ class Worker {
         now_(start_) {
     limits_.max_message_size = config.max_message;
     limits_.max_frame_size = config.max_frame;
-    // Nothing kept once empty: an idle connection holds no buffer.
-    limits_.retained_buffer_bytes = 0;
     limits_.high_water_bytes = config.high_water;
     if (config.pubsub) {
       // A subscriber that reads more slowly than messages are published gets its messages
@@ -237,6 +236,7 @@ class Worker {
     closing_timeout_ = static_cast<Millis>(std::min(config.idle_timeout, max_closing_timeout).count());
     tick_ = std::clamp(std::chrono::duration_cast<Clock::duration>(config.idle_timeout / 4),
                        Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::seconds(1)));
+    tick_ms_ = static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(tick_).count());
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
@@ -591,7 +591,10 @@ class Worker {
     clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
         if (reached(now, c.when)) drop(c);
-      } else if (c.receiving && reached(now, c.when + idle_)) {
+        return;
+      }
+      if (reached(now, c.when + tick_ms_)) c.connection.release_memory();  // quiet since the last sweep
+      if (c.receiving && reached(now, c.when + idle_)) {
         time_out(c, "frame or message incomplete");
       } else if (c.pinged && reached(now, c.when + idle_)) {
         time_out(c, "no answer to ping");
@@ -629,6 +632,7 @@ class Worker {
   Clock::time_point now_;    // when epoll_wait last returned (now_ms())
   Millis idle_ = 0, closing_timeout_ = 0;
   Clock::duration tick_;  // how often sweep() checks the deadlines
+  Millis tick_ms_ = 0;
   bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
   bool accepts_paused_ = false;
   Clock::time_point accepts_resume_, next_accept_note_;
