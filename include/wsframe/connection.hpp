@@ -415,8 +415,8 @@ class Connection {
 
   // The state lives in place, with no allocation or indirection on the hot path; its layout
   // is private to the library. Exactly its size: an idle server connection costs this object
-  // and no heap (with Limits::retained_buffer_bytes 0), which is what a server with many idle
-  // connections pays for each.
+  // and no heap (with Limits::retained_buffer_bytes 0, or after release_memory()), which is
+  // what a server with many idle connections pays for each.
   static constexpr std::size_t storage_size = 200;
   alignas(void*) std::byte storage_[storage_size];
 };
