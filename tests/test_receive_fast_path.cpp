@@ -5,7 +5,10 @@
 // its own (the general path must then give its own result). Then the sweeps: every header form
 // (first byte, MASK bit, 7/16/64-bit lengths, minimal or not), every small length and the
 // 16-bit boundary at and over the limits, and invalid UTF-8, each split at every point, on every
-// backend and in both roles, against a reference decoder written here.
+// backend and in both roles, against a reference decoder written here. The whole-frame cases
+// for fragmented messages and Pings/Pongs are swept the same way: code points straddling every
+// fragment cut, invalid UTF-8 at every position of every fragment, every small fragment length
+// at and over both limits, control frames of every length between fragments (events and output).
 #include <optional>
 #include <ostream>
 #include <span>
