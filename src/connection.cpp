@@ -62,14 +62,22 @@ Connection::Impl::Rare& Connection::Impl::rare() {
 // ---- input -----------------------------------------------------------------------------------
 
 void Connection::Impl::receive(std::span<std::byte> bytes) noexcept {
-  // No frame or message in progress: the last reassembled message (valid until this call) is
-  // done with.
-  if (!reader_.in_payload() && !assembler_.in_message()) {
-    assembler_.release(limits_.retained_buffer_bytes);
-    reader_.release(limits_.retained_buffer_bytes);
-  }
+  release_input(limits_.retained_buffer_bytes);
   if (!bytes.empty()) traffic_ = true;  // on_time() notes when
   reader_.lend(bytes);
+}
+
+// No frame or message in progress: the last reassembled message (valid until now) is done with.
+void Connection::Impl::release_input(std::size_t keep) noexcept {
+  if (reader_.in_payload() || assembler_.in_message()) return;
+  assembler_.release(keep);
+  reader_.release(keep);
+}
+
+void Connection::Impl::release_memory() noexcept {
+  release_input(0);
+  output_.trim(0);  // only once nothing is pending
+  if (detail::Extension* ext = extension()) ext->outbound_buffer.clear_and_trim(0);  // scratch between sends
 }
 
 // RFC 6455 7.1.5: a transport that ends before the peer's Close is closed abnormally (1006).
@@ -135,62 +143,136 @@ Event Connection::Impl::error_event(Error e) noexcept {
   return ev;
 }
 
-// The common frame decided from the first 8 bytes of the input alone (peek_header_word), before
-// decode_header() and every check: the frame plain_message_here() accepts, with a 7- or 16-bit
-// length (its header is in those 8 bytes), in a connection with no error and no Close received.
-// The bit tests are the rules themselves: FIN set, no RSV bits and opcode 1 or 2 (RFC 6455 5.2,
-// 5.4: no message in progress either), the MASK bit as RFC 6455 5.1 requires of the peer; a
-// frame that fails any of them is left to the general path, which reports what it breaks. A
-// 16-bit length below 126 (not minimal) is accepted, as decode_header() accepts it.
+// The common frames decided from the first 8 bytes of the input alone (peek_header_word),
+// before decode_header() and the state machine: a frame with a 7- or 16-bit length (its header
+// is in those 8 bytes) and the MASK bit RFC 6455 5.1 requires of the peer, all of it in the
+// input, in a connection with no error and no Close received. The callers then test the first
+// byte for the cases they take; a frame none takes is left to the general path, which reports
+// whatever rule it breaks. A 16-bit length below 126 (not minimal) is accepted, as
+// decode_header() accepts it.
 template <bool masked>
-[[gnu::always_inline]] inline bool Connection::Impl::small_message_here(SmallMessage& m) const noexcept {
+[[gnu::always_inline]] inline bool Connection::Impl::whole_frame_here(WholeFrame& f) const noexcept {
   std::uint64_t word;
-  if (error_ != Error::ok || close_received_ || assembler_.in_message() || assembler_.deliver_fragments() ||
-      !reader_.peek_header_word(word))
-    return false;
-  const auto b0 = static_cast<std::uint8_t>(word), b1 = static_cast<std::uint8_t>(word >> 8);
-  if (static_cast<std::uint8_t>((b0 ^ 0x80) - 1) > 1) return false;  // 0x81 or 0x82: final text or binary
-  const unsigned length7 = b1 ^ (masked ? 0x80u : 0u);  // >= 128 when the MASK bit is not the expected one
-  if (length7 > 126) return false;                       // 127: a 64-bit length
+  if (error_ != Error::ok || close_received_ || !reader_.peek_header_word(word)) return false;
+  f.first_byte = static_cast<std::uint8_t>(word);
+  const unsigned length7 = static_cast<std::uint8_t>(word >> 8) ^ (masked ? 0x80u : 0u);  // >= 128: wrong MASK bit
+  if (length7 > 126) return false;                                                      // 127: a 64-bit length
   const bool length16 = length7 == 126;
-  m.length = length16 ? __builtin_bswap16(static_cast<std::uint16_t>(word >> 16)) : length7;
-  m.header_size = 2 + (length16 ? 2 : 0) + (masked ? 4 : 0);
-  m.key_word = masked ? static_cast<std::uint32_t>(word >> (length16 ? 32 : 16)) : 0;
-  if constexpr (std::endian::native == std::endian::big) m.key_word = __builtin_bswap32(m.key_word);  // wire order
-  m.text = b0 == 0x81;
-  return m.length <= limits_.max_frame_size && m.length <= limits_.max_message_size &&
-         m.length <= reader_.input_left() - m.header_size;
+  f.length = length16 ? __builtin_bswap16(static_cast<std::uint16_t>(word >> 16)) : length7;
+  f.header_size = 2 + (length16 ? 2 : 0) + (masked ? 4 : 0);
+  f.key_word = masked ? static_cast<std::uint32_t>(word >> (length16 ? 32 : 16)) : 0;
+  if constexpr (std::endian::native == std::endian::big) f.key_word = __builtin_bswap32(f.key_word);  // wire order
+  return f.length <= reader_.input_left() - f.header_size;
 }
 
-// The frame small_message_here() accepted: consumed, its payload delivered in place.
+// A whole single-frame message: final text or binary without RSV bits (first byte 0x81 or
+// 0x82; RFC 6455 5.2, 5.4: no message in progress either) within both size limits, delivered
+// whole (not as a fragment).
+[[gnu::always_inline]] inline bool Connection::Impl::small_message(const WholeFrame& f) const noexcept {
+  return static_cast<std::uint8_t>((f.first_byte ^ 0x80) - 1) <= 1 && !assembler_.in_message() &&
+         !assembler_.deliver_fragments() && f.length <= limits_.max_frame_size && f.length <= limits_.max_message_size;
+}
+
+// The frame small_message() accepted: consumed, its payload delivered in place.
 template <bool masked>
-[[gnu::always_inline]] inline Event Connection::Impl::deliver_small_message(const SmallMessage& m) noexcept {
-  std::byte* const frame = reader_.take_frame(m.header_size + m.length);
-  return deliver_in_place({frame + m.header_size, m.length}, m.text ? MessageKind::text : MessageKind::binary, 0, m.text,
-                          masked, m.key_word);
+[[gnu::always_inline]] inline Event Connection::Impl::deliver_small_message(const WholeFrame& f) noexcept {
+  std::byte* const frame = reader_.take_frame(f.header_size + f.length);
+  const bool text = f.first_byte == 0x81;
+  return deliver_in_place({frame + f.header_size, f.length}, text ? MessageKind::text : MessageKind::binary, 0, text,
+                          masked, f.key_word);
 }
 
-// A server receives masked frames, a client unmasked ones (RFC 6455 5.1): each its own case.
-[[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
-  SmallMessage m;
-  if (role_ == Role::server) {
-    if (small_message_here<true>(m)) [[likely]]
-      return deliver_small_message<true>(m);
-  } else if (small_message_here<false>(m)) {
-    return deliver_small_message<false>(m);
+// A frame of a fragmented message to reassemble: no RSV bits, opcode text, binary or
+// continuation (either FIN), not delivered as fragments, and not continuing a transformed
+// message (the extension decodes those). The assembler's start_frame() checks the rest
+// (continuation rules, limits) exactly as on the general path.
+[[gnu::always_inline]] inline bool Connection::Impl::plain_fragment(const WholeFrame& f) const noexcept {
+  const unsigned op_rsv = f.first_byte & 0x7fu;
+  return op_rsv <= 2 && !assembler_.deliver_fragments() && (op_rsv != 0 || !assembler_.transformed());
+}
+
+// Whole frames of a fragmented message, one after another while they are all in the input
+// (a message's frames come back to back): each appended to the message, its UTF-8 checked
+// as it comes, until the final one gives the message. Anything else goes on in the general
+// path, with the same event.
+template <bool masked>
+[[gnu::always_inline]] inline Event Connection::Impl::next_fragment_event(WholeFrame f) noexcept {
+  Event ev;
+  while (fragment_step<masked>(f, ev)) {
+    if (!whole_frame_here<masked>(f) || !plain_fragment(f)) {
+      frame_steps(ev);
+      break;
+    }
+  }
+  return ev;
+}
+
+// One frame plain_fragment() accepted, as start_frame() and take_chunk() take it on the
+// general path: false once there is an event in `ev` (the message, or the error).
+template <bool masked>
+[[gnu::always_inline]] inline bool Connection::Impl::fragment_step(const WholeFrame& f, Event& ev) noexcept {
+  FrameHeader h;
+  h.payload_length = f.length;
+  h.opcode = static_cast<Opcode>(f.first_byte & 0x0f);
+  h.fin = (f.first_byte & 0x80) != 0;
+  h.masked = masked;
+  if (const Error e = assembler_.start_frame(h, nullptr, limits_); e != Error::ok) return failed(e, ev);
+  std::byte* const frame = reader_.take_frame(f.header_size + f.length);
+  const Error e = assembler_.take_whole_frame(*backend_, {frame + f.header_size, f.length}, masked, f.key_word,
+                                              h.fin, limits_, ev);
+  if (e != Error::ok) [[unlikely]]
+    return failed(e, ev);
+  return !ev;
+}
+
+// A whole Ping or Pong (first byte 0x89 or 0x8A: final, no RSV bits; RFC 6455 5.5: at most 125
+// bytes), allowed between a message's frames: unmasked in place and answered from there.
+template <bool masked>
+[[gnu::always_inline]] inline Event Connection::Impl::deliver_ping_or_pong(const WholeFrame& f) noexcept {
+  std::byte* const frame = reader_.take_frame(f.header_size + f.length);
+  const std::span<std::byte> payload(frame + f.header_size, f.length);
+  if (masked) backend_->mask(payload.data(), payload.size(), f.key_word);
+  Event ev;
+  finish_control(static_cast<Opcode>(f.first_byte & 0x0f), payload, ev);
+  return ev;
+}
+
+// The common frames first, by what the header word says; every other frame and every partial
+// one goes to the general path.
+template <bool masked>
+[[gnu::always_inline]] inline Event Connection::Impl::next_event_as() noexcept {
+  WholeFrame f;
+  if (whole_frame_here<masked>(f)) [[likely]] {
+    if (small_message(f)) [[likely]]
+      return deliver_small_message<masked>(f);
+    if (plain_fragment(f)) return next_fragment_event<masked>(f);
+    if ((f.first_byte == 0x89 || f.first_byte == 0x8a) && f.length <= max_control_payload)
+      return deliver_ping_or_pong<masked>(f);
   }
   return next_frame_event();
 }
 
-// next_event() past its small-message case: the general state machine. Its one event is
-// written where the caller reads it (every return is `ev`): an event made in a local and
-// copied out is read back whole right after its fields were stored one by one, a store
-// forwarding stall on every frame of this path.
-Event Connection::Impl::next_frame_event() noexcept {
+// A server receives masked frames, a client unmasked ones (RFC 6455 5.1): each its own case.
+[[gnu::always_inline]] inline Event Connection::Impl::next_event() noexcept {
+  if (role_ == Role::server) [[likely]]
+    return next_event_as<true>();
+  return next_event_as<false>();
+}
+
+// next_event() past its fast cases: the general state machine. Its one event is written where
+// the caller reads it (every return is `ev`): an event made in a local and copied out is read
+// back whole right after its fields were stored one by one, a store forwarding stall on every
+// frame of this path.
+[[gnu::always_inline]] inline Event Connection::Impl::next_frame_event() noexcept {
   Event ev;
+  frame_steps(ev);
+  return ev;
+}
+
+// frame_step() until it gives an event in `ev` (or none, when the input is used up).
+void Connection::Impl::frame_steps(Event& ev) noexcept {
   while (frame_step(ev)) {
   }
-  return ev;
 }
 
 // One step of next_frame_event(): false once it returns, with its event in `ev` (or none).
@@ -244,15 +326,15 @@ bool Connection::Impl::failed(Error e, Event& ev) noexcept {
   std::span<const std::byte> payload;
   bool out_of_memory = false;
   if (reader_.collect_control(piece, payload, out_of_memory))
-    finish_control(payload, ev);
+    finish_control(reader_.header().opcode, payload, ev);
   else if (out_of_memory)
     (void)failed(Error::out_of_memory, ev);
 }
 
 // A complete, unmasked control frame payload (RFC 6455 5.5).
-void Connection::Impl::finish_control(std::span<const std::byte> payload, Event& ev) noexcept {
+void Connection::Impl::finish_control(Opcode op, std::span<const std::byte> payload, Event& ev) noexcept {
   ev.payload = payload;
-  switch (reader_.header().opcode) {
+  switch (op) {
     case Opcode::ping:
       ev.type = EventType::ping;
       if (auto_pong_ && !close_sent_) (void)send_frame(Opcode::pong, true, payload);
@@ -632,6 +714,7 @@ SendResult Connection::send(const PreparedMessage& message) noexcept {
 
 std::span<const std::byte> Connection::pending_output() const noexcept { return impl().pending_output(); }
 void Connection::consume_output(std::size_t n) noexcept { impl().consume_output(n); }
+void Connection::release_memory() noexcept { impl().release_memory(); }
 std::size_t Connection::output_spans(std::span<OutputSpan> out) const noexcept { return impl().output_spans(out); }
 std::size_t Connection::output_span_count() const noexcept { return impl().output_span_count(); }
 std::size_t Connection::buffered_amount() const noexcept { return impl().buffered_amount(); }

@@ -49,6 +49,7 @@ class Connection::Impl {
     return output_.own_borrowed(limits_.max_output_bytes) ? Error::ok : Error::out_of_memory;
   }
   std::size_t buffered_amount() const noexcept { return output_.size(); }
+  void release_memory() noexcept;
   bool above_high_water() const noexcept { return output_.size() > limits_.high_water_bytes; }
   std::uint64_t dropped_messages() const noexcept { return dropped_messages_; }
   void consume_output(std::size_t n) noexcept {
@@ -72,25 +73,39 @@ class Connection::Impl {
   static Event error_event(Error e) noexcept;
   Event fail(Error e) noexcept;
   Event abandon(Error e) noexcept;
+  // Between frames and messages: the input buffers shrink to `keep` bytes.
+  void release_input(std::size_t keep) noexcept;
   Error start_frame() noexcept;
-  // A whole final text or binary frame at the input's start, as small_message_here() read it.
-  struct SmallMessage {
+  // A whole frame with a 7- or 16-bit length at the input's start, as whole_frame_here() read
+  // it from the header word.
+  struct WholeFrame {
     std::size_t header_size, length;
     std::uint32_t key_word;  // the masking key as mask() takes it
-    bool text;
+    std::uint8_t first_byte;  // FIN, RSV and opcode
   };
   template <bool masked>
-  bool small_message_here(SmallMessage& m) const noexcept;
+  bool whole_frame_here(WholeFrame& f) const noexcept;
   template <bool masked>
-  Event deliver_small_message(const SmallMessage& m) noexcept;
+  Event next_event_as() noexcept;
+  bool small_message(const WholeFrame& f) const noexcept;
+  template <bool masked>
+  Event deliver_small_message(const WholeFrame& f) noexcept;
+  bool plain_fragment(const WholeFrame& f) const noexcept;
+  template <bool masked>
+  Event next_fragment_event(WholeFrame f) noexcept;
+  template <bool masked>
+  bool fragment_step(const WholeFrame& f, Event& ev) noexcept;
+  template <bool masked>
+  Event deliver_ping_or_pong(const WholeFrame& f) noexcept;
   Event next_frame_event() noexcept;
+  void frame_steps(Event& ev) noexcept;
   bool frame_step(Event& ev) noexcept;
   bool failed(Error e, Event& ev) noexcept;  // fail() into ev; false
   Event deliver_in_place(std::span<std::byte> payload, MessageKind kind, std::uint8_t rsv, bool check_utf8,
                          bool masked, std::uint32_t key_word) noexcept;
   void take_payload(Event& ev) noexcept;
   void take_control(Event& ev) noexcept;
-  void finish_control(std::span<const std::byte> payload, Event& ev) noexcept;
+  void finish_control(Opcode op, std::span<const std::byte> payload, Event& ev) noexcept;
   Event finish_close(std::span<const std::byte> payload) noexcept;
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <utility>
 
@@ -38,6 +39,11 @@ class MessageAssembler {
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
   Error take_chunk(FrameReader& reader, const Backend& backend, const StoredLimits& limits, Event& ev) noexcept;
+  // A whole plain data frame's payload (start_frame() passed), not yet unmasked, with
+  // `key_word` as mask() takes it: unmasked into the reassembly buffer, then checked and
+  // delivered as take_chunk() does. Not with deliver_fragments.
+  Error take_whole_frame(const Backend& backend, std::span<const std::byte> payload, bool masked,
+                         std::uint32_t key_word, bool fin, const StoredLimits& limits, Event& ev) noexcept;
   // The same for a transformed message: decoded by `ext` as far as the output may go.
   Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
                      Event& ev) noexcept;
@@ -104,7 +110,7 @@ class MessageAssembler {
 [[gnu::always_inline]] inline Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece,
                                                               bool message_done, Event& ev) noexcept {
   if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
-    if (utf8_feed(backend, utf8_, piece).status == Utf8Status::invalid) return Error::invalid_utf8;
+    if (backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid) return Error::invalid_utf8;
     if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
   }
   // `ev` is left as it is when there is no event: the connection's next step may fill it.
@@ -141,6 +147,24 @@ class MessageAssembler {
   }
   if (reader.frame_left() == 0) reader.end_frame();
   return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
+}
+
+// Inline: the receive path's fast case for a fragmented message's frames.
+[[gnu::always_inline]] inline Error MessageAssembler::take_whole_frame(const Backend& backend,
+                                                                      std::span<const std::byte> payload, bool masked,
+                                                                      std::uint32_t key_word, bool fin,
+                                                                      const StoredLimits& limits, Event& ev) noexcept {
+  std::span<std::byte> piece;
+  if (!payload.empty()) {
+    std::byte* dst = message_.extend(payload.size(), capacity_cap(limits));
+    if (dst == nullptr) return Error::out_of_memory;
+    if (masked)
+      backend.mask_copy(payload.data(), dst, payload.size(), key_word);
+    else
+      std::memcpy(dst, payload.data(), payload.size());
+    piece = {dst, payload.size()};
+  }
+  return deliver(backend, piece, fin, ev);
 }
 
 }  // namespace wsframe::detail

@@ -378,3 +378,39 @@ TEST_CASE("footprint: an idle server Connection costs at most 200 bytes, object 
     CHECK(small <= 512);  // the run ring and one small output block
   }
 }
+
+TEST_CASE("release_memory: a quiet connection returns what it kept, and nothing in progress", "[allocations][footprint]") {
+  std::size_t fresh_heap = 0;
+  SECTION("after echoes of 5 B and 16 KiB (default limits), no heap is left") {
+    for (const std::size_t size : {std::size_t{5}, std::size_t{16} << 10}) {
+      INFO("echo of " << size << " bytes");
+      std::vector<Connection> idle = idle_servers({}, fresh_heap);
+      const std::size_t before = live_bytes.load();
+      CHECK(heap_after_echo(idle, size) > 0);
+      for (Connection& c : idle) c.release_memory();
+      CHECK(live_bytes.load() == before);
+    }
+  }
+  SECTION("a message arriving in pieces and output not yet written are kept") {
+    Connection client(Role::client, {}, {.mask_seed = 4});
+    REQUIRE(client.send_text(std::string(3000, 'p')) == Error::ok);
+    std::vector<std::byte> wire(client.pending_output().begin(), client.pending_output().end());
+    Connection server(Role::server);
+    REQUIRE(server.send_binary(std::vector<std::byte>(700, std::byte{7})) == Error::ok);
+    const std::size_t queued = server.buffered_amount();
+    Event ev;
+    for (std::size_t at = 0; at < wire.size(); at += 1000) {
+      REQUIRE_FALSE(ev);
+      server.release_memory();  // between pieces of the message
+      server.receive(std::span(wire).subspan(at, std::min<std::size_t>(1000, wire.size() - at)));
+      ev = server.next_event();
+      CHECK(server.buffered_amount() == queued);
+    }
+    REQUIRE(ev.type == EventType::message);
+    CHECK(ev.text() == std::string(3000, 'p'));
+    CHECK_FALSE(server.next_event());
+    const std::span<const std::byte> out = server.pending_output();
+    REQUIRE(out.size() == queued);
+    CHECK(std::all_of(out.begin() + 4, out.end(), [](std::byte b) { return b == std::byte{7}; }));
+  }
+}

@@ -5,7 +5,13 @@
 // its own (the general path must then give its own result). Then the sweeps: every header form
 // (first byte, MASK bit, 7/16/64-bit lengths, minimal or not), every small length and the
 // 16-bit boundary at and over the limits, and invalid UTF-8, each split at every point, on every
-// backend and in both roles, against a reference decoder written here.
+// backend and in both roles, against a reference decoder written here. The whole-frame cases
+// for fragmented messages and Pings/Pongs are swept the same way: code points straddling every
+// fragment cut, invalid UTF-8 at every position of every fragment, every small fragment length
+// at and over both limits, control frames of every length between fragments (events and output).
+#include <optional>
+#include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -441,4 +447,227 @@ TEST_CASE("text of every small length with invalid UTF-8 at its start, middle an
             }
           }
         }
+}
+
+// ---- fragmented messages and control frames: the whole-frame cases against a reference --------
+
+namespace {
+
+// One frame of a sweep's stream, before it is put on the wire.
+struct Part {
+  Opcode op;
+  bool fin;
+  Bytes payload;
+};
+
+// What a connection made of a stream: its events and its output (the pongs, the Close).
+struct Outcome {
+  std::vector<Seen> events;
+  Bytes output;
+  bool operator==(const Outcome&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  os << o.events.size() << " events:";
+  for (const Seen& e : o.events) os << " " << e;
+  return os << ", " << o.output.size() << " output bytes";
+}
+
+Bytes wire(Role role, const std::vector<Part>& parts) {
+  Bytes all;
+  for (const Part& p : parts) {
+    const Bytes f = frame(p.op, p.payload, {.fin = p.fin, .masked = role == Role::server});
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  return all;
+}
+
+// What RFC 6455 says a receiver with `limits` makes of data frames and Pings/Pongs (the rules
+// in the order the library checks them: continuation, max_frame_size, max_message_size, UTF-8
+// failing at the first byte that no valid text can continue, 5.6 and 8.1). The output is a
+// server's (unmasked): a client's masks with keys of its own and is compared run to run.
+Outcome reference_outcome(const Limits& limits, const std::vector<Part>& parts) {
+  Outcome out;
+  const auto fail = [&out](Error e) {
+    out.events.push_back(error_event(e));
+    const Bytes close = server_frame(Opcode::close, close_payload(close_code(e)));
+    out.output.insert(out.output.end(), close.begin(), close.end());
+    return out;
+  };
+  bool in_message = false;
+  MessageKind kind = MessageKind::binary;
+  Bytes message;
+  Utf8State utf8{};
+  std::uint64_t size = 0;
+  for (const Part& p : parts) {
+    if (p.op == Opcode::ping || p.op == Opcode::pong) {
+      out.events.push_back(control_event(p.op == Opcode::ping ? EventType::ping : EventType::pong, p.payload));
+      if (p.op == Opcode::ping) {
+        const Bytes pong = server_frame(Opcode::pong, p.payload);
+        out.output.insert(out.output.end(), pong.begin(), pong.end());
+      }
+      continue;
+    }
+    const bool continuation = p.op == Opcode::continuation;
+    if (continuation && !in_message) return fail(Error::unexpected_continuation);
+    if (!continuation && in_message) return fail(Error::expected_continuation);
+    if (p.payload.size() > limits.max_frame_size) return fail(Error::frame_too_large);
+    if (!continuation) {
+      kind = p.op == Opcode::text ? MessageKind::text : MessageKind::binary;
+      message.clear();
+      utf8 = {};
+      size = 0;
+    }
+    if (p.payload.size() > limits.max_message_size - size) return fail(Error::message_too_large);
+    size += p.payload.size();
+    in_message = !p.fin;
+    if (kind == MessageKind::text) {
+      for (const std::byte b : p.payload)  // byte by byte on the scalar automaton
+        if (utf8_feed(scalar_backend(), utf8, {&b, 1}).status == Utf8Status::invalid) return fail(Error::invalid_utf8);
+      if (p.fin && !utf8_finish(utf8)) return fail(Error::invalid_utf8);
+    }
+    message.insert(message.end(), p.payload.begin(), p.payload.end());
+    if (p.fin) out.events.push_back(message_event(kind, message));
+  }
+  return out;
+}
+
+Outcome run(Role role, const Limits& limits, const Backend& backend, const Bytes& stream, const std::vector<Piece>& pieces) {
+  ConnectionOptions options;
+  options.backend = &backend;
+  options.mask_seed = 7;
+  Connection c(role, limits, options);
+  Outcome out;
+  out.events = feed_pieces(c, stream, pieces);
+  const std::span<const std::byte> output = c.pending_output();
+  out.output.assign(output.begin(), output.end());
+  return out;
+}
+
+// The parts on the role's wire, on every backend, fed whole, in two pieces split at every point
+// and byte by byte (which never has a whole header in one input: the general path): a server
+// must give the reference's events and output, a client the reference's events and the output
+// of its byte-by-byte run on the scalar backend.
+void check_parts(Role role, const Limits& limits, const std::vector<Part>& parts) {
+  const Bytes stream = wire(role, parts);
+  Outcome expected = reference_outcome(limits, parts);
+  std::vector<Piece> bytewise;
+  for (std::size_t i = 0; i < stream.size(); ++i) bytewise.push_back({i, i + 1});
+  if (role == Role::client) expected.output = run(role, limits, scalar_backend(), stream, bytewise).output;
+  INFO("role " << (role == Role::server ? "server" : "client") << ", " << parts.size() << " frames, "
+               << stream.size() << " bytes, limits " << limits.max_frame_size << "/" << limits.max_message_size);
+  for (const BackendInfo& info : backends()) {
+    if (!info.supported) continue;
+    INFO("backend " << info.backend->name);
+    for (std::size_t at = 0; at <= stream.size(); ++at) {
+      INFO("split at " << at);
+      REQUIRE(run(role, limits, *info.backend, stream, {{0, at}, {at, stream.size()}}) == expected);
+    }
+    REQUIRE(run(role, limits, *info.backend, stream, bytewise) == expected);
+  }
+}
+
+// `text` as a message of three frames cut at `cut1` <= `cut2`, with `between` (a Ping or Pong,
+// or nothing) after each of its first two frames.
+std::vector<Part> three_frames(Opcode op, const Bytes& text, std::size_t cut1, std::size_t cut2,
+                               const std::optional<Part>& between) {
+  const auto slice = [&text](std::size_t from, std::size_t to) {
+    return Bytes(text.begin() + static_cast<std::ptrdiff_t>(from), text.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  std::vector<Part> parts{{op, false, slice(0, cut1)}};
+  if (between) parts.push_back(*between);
+  parts.push_back({Opcode::continuation, false, slice(cut1, cut2)});
+  if (between) parts.push_back(*between);
+  parts.push_back({Opcode::continuation, true, slice(cut2, text.size())});
+  return parts;
+}
+
+// Cut points of a text of n bytes near the bytes [from, to) (and at its ends).
+std::vector<std::size_t> cuts_near(std::size_t n, std::size_t from, std::size_t to) {
+  std::vector<std::size_t> at{0};
+  for (std::size_t i = from == 0 ? 1 : from - 1; i <= std::min(n, to + 1); ++i)
+    if (i != 0 && i != n) at.push_back(i);
+  at.push_back(n);
+  return at;
+}
+
+const std::vector<std::optional<Part>> betweens = {std::nullopt, Part{Opcode::ping, true, bytes("p")},
+                                                   Part{Opcode::pong, true, {}}};
+
+}  // namespace
+
+TEST_CASE("fragmented text: every code point straddling every fragment boundary", "[connection][fast][sweep]") {
+  // The edges of each sequence length and of the ranges with a restricted second byte.
+  const std::vector<std::string> code_points = {"\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe2\x82\xac",
+                                                "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+                                                "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
+  for (const Role role : {Role::server, Role::client})
+    for (const std::string& cp : code_points)
+      for (const std::size_t pad : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{30}}) {
+        const Bytes text = bytes(std::string(pad, 'a') + cp + "b");
+        const auto cuts = cuts_near(text.size(), pad, pad + cp.size());
+        for (const std::size_t cut1 : cuts)
+          for (const std::size_t cut2 : cuts)
+            if (cut1 <= cut2)
+              for (const auto& between : betweens) check_parts(role, {}, three_frames(Opcode::text, text, cut1, cut2, between));
+      }
+}
+
+TEST_CASE("fragmented text: invalid UTF-8 at every position of every fragment", "[connection][fast][sweep]") {
+  // Bad bytes, overlong forms, a surrogate, beyond U+10FFFF, and truncated sequences (before an
+  // ASCII byte, and at the message's end).
+  const std::vector<std::string> bad = {"\xff", "\x80", "\xf5", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                                        "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xc3x", "\xe2\x82x", "\xf0\x9f\x98x"};
+  for (const Role role : {Role::server, Role::client})
+    for (const std::string& b : bad)
+      for (const bool at_end : {false, true}) {
+        const Bytes text = bytes("ab" + b + (at_end ? "" : "cd"));
+        const std::size_t n = at_end && b.back() == 'x' ? text.size() - 1 : text.size();  // truncated at the end
+        const Bytes t(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n));
+        INFO("text of " << t.size() << " bytes");
+        for (std::size_t cut1 = 0; cut1 <= t.size(); ++cut1)
+          for (std::size_t cut2 = cut1; cut2 <= t.size(); ++cut2)
+            for (const auto& between : betweens) check_parts(role, {}, three_frames(Opcode::text, t, cut1, cut2, between));
+      }
+}
+
+TEST_CASE("fragment frames of every small length, at and over the limits", "[connection][fast][sweep]") {
+  // Three frames of n, 1 and n bytes (7- and 16-bit lengths around 125/126), with limits that
+  // stop it at each frame: max_frame_size at and below n, max_message_size crossed inside the
+  // first, the second and the last frame, and exactly met.
+  const std::size_t step = quick() ? 9 : 1;
+  for (const Role role : {Role::server, Role::client})
+    for (std::size_t n = 0; n <= 130; n += step)
+      for (const Opcode op : {Opcode::text, Opcode::binary}) {
+        const Bytes text = payload_for(1, 2 * n + 1);  // valid UTF-8 wherever it is cut (ASCII at the cuts)
+        const Bytes data = op == Opcode::text ? Bytes(text) : payload_for(2, 2 * n + 1);
+        const std::vector<Part> parts = three_frames(op, data, n, n + 1, std::nullopt);
+        const std::uint64_t total = 2 * n + 1;
+        std::vector<Limits> limits = {{}, {.max_frame_size = n + 1, .max_message_size = total},
+                                      {.max_frame_size = 1000, .max_message_size = n + 1}};
+        if (n != 0)
+          for (const std::uint64_t m : {n - 1, n, total - 1})
+            limits.push_back({.max_frame_size = m == total - 1 ? 1000 : m, .max_message_size = m == total - 1 ? m : 1000});
+        for (const Limits& l : limits) check_parts(role, l, parts);
+      }
+}
+
+TEST_CASE("Pings and Pongs of every length, alone and between a message's frames", "[connection][fast][sweep]") {
+  for (const Role role : {Role::server, Role::client})
+    for (std::size_t n = 0; n <= max_control_payload; n += quick() ? 9 : 1)
+      for (const Opcode op : {Opcode::ping, Opcode::pong}) {
+        const Part control{op, true, payload_for(9, n)};
+        check_parts(role, {}, {control, {Opcode::binary, true, bytes("x")}, control});
+        check_parts(role, {}, three_frames(Opcode::text, bytes("fragmented"), 3, 5, control));
+      }
+}
+
+TEST_CASE("frames breaking the continuation rules in the middle of a stream", "[connection][fast]") {
+  for (const Role role : {Role::server, Role::client}) {
+    check_parts(role, {}, {{Opcode::binary, true, bytes("a")}, {Opcode::continuation, true, bytes("b")}});
+    check_parts(role, {}, {{Opcode::text, false, bytes("a")}, {Opcode::binary, false, bytes("b")}});
+    check_parts(role, {}, {{Opcode::text, false, bytes("a")}, {Opcode::text, true, bytes("b")}});
+    check_parts(role, {}, {{Opcode::binary, false, bytes("a")}, {Opcode::continuation, true, bytes("b")},
+                           {Opcode::continuation, false, bytes("c")}});
+  }
 }

@@ -34,7 +34,9 @@
 //
 // Reads go to one 512 KiB buffer per thread and are delivered in place; output is written with
 // send (one run) or sendmsg straight from the Connection's runs (frames and prepared messages, no
-// joining copy). An idle connection holds no buffer (Limits::retained_buffer_bytes = 0).
+// joining copy). A busy connection reuses its buffers (Limits::retained_buffer_bytes), so an echo
+// allocates nothing; one quiet for a sweep's tick (at most 100 ms) returns them, so an idle one
+// holds no buffer.
 //
 // Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
 // must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
@@ -157,6 +159,7 @@ struct Client {
   bool receiving : 1 = false;
   bool timed_out : 1 = false;  // we closed it (1001) for a deadline: `when` is for writing the Close
   bool upgrading : 1 = false;  // it has an Upgrade (Worker::upgrades_)
+  bool holds_buffers : 1 = false;  // input came or output went since the Connection last released its memory
 };
 
 // What an idle connection costs beyond its Connection (and the kernel's socket).
@@ -213,8 +216,6 @@ class Worker {
         now_(start_) {
     limits_.max_message_size = config.max_message;
     limits_.max_frame_size = config.max_frame;
-    // Nothing kept once empty: an idle connection holds no buffer.
-    limits_.retained_buffer_bytes = 0;
     limits_.high_water_bytes = config.high_water;
     if (config.pubsub) {
       // A subscriber that reads more slowly than messages are published gets its messages
@@ -236,7 +237,8 @@ class Worker {
     idle_ = static_cast<Millis>(config.idle_timeout.count());
     closing_timeout_ = static_cast<Millis>(std::min(config.idle_timeout, max_closing_timeout).count());
     tick_ = std::clamp(std::chrono::duration_cast<Clock::duration>(config.idle_timeout / 4),
-                       Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::seconds(1)));
+                       Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::milliseconds(100)));
+    tick_ms_ = static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(tick_).count());
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
@@ -418,6 +420,7 @@ class Worker {
     }
     if (c.phase != Client::Phase::open) return true;
     wsframe::Connection& conn = c.connection;
+    c.holds_buffers = c.holds_buffers || conn.buffered_amount() != 0;
     while (conn.buffered_amount() != 0) {
       std::array<wsframe::OutputSpan, max_write_runs> runs;
       std::array<iovec, max_write_runs> iov;
@@ -509,6 +512,7 @@ class Worker {
     const Millis now = now_ms();
     c.pinged = false;
     conn.receive(bytes);
+    c.holds_buffers = true;
     bool published = false;
     while (const wsframe::Event ev = conn.next_event()) {
       published |= config_.pubsub && ev.type == wsframe::EventType::message;
@@ -585,13 +589,17 @@ class Worker {
   // not answering our Close; pings idle ones, closes those silent since the ping or stalled in
   // a frame or message.
   void sweep(Millis now) {
-    // glibc keeps large freed blocks in its heap once its mmap threshold has grown past them
-    // (a reassembled message of megabytes): give what was freed back, at most once per sweep.
-    if (std::exchange(trim_pending_, false)) malloc_trim(0);
     clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
         if (reached(now, c.when)) drop(c);
-      } else if (c.receiving && reached(now, c.when + idle_)) {
+        return;
+      }
+      if (c.holds_buffers && reached(now, c.when + tick_ms_)) {  // quiet since the last sweep
+        c.connection.release_memory();
+        c.holds_buffers = false;
+        trim_pending_ = true;  // what it returned, returned to the system
+      }
+      if (c.receiving && reached(now, c.when + idle_)) {
         time_out(c, "frame or message incomplete");
       } else if (c.pinged && reached(now, c.when + idle_)) {
         time_out(c, "no answer to ping");
@@ -602,6 +610,10 @@ class Worker {
         flush(c);
       }
     });
+    // glibc keeps freed blocks in its heap (large ones too, once its mmap threshold has grown past
+    // them, as a reassembled message of megabytes makes it): give what was freed back, at most
+    // once per sweep.
+    if (std::exchange(trim_pending_, false)) malloc_trim(0);
   }
 
   // Fails the connection (RFC 6455 7.1.7) with 1001, "going away" (7.4.1): once the Close is
@@ -628,7 +640,8 @@ class Worker {
   Clock::time_point start_;  // Millis count from here
   Clock::time_point now_;    // when epoll_wait last returned (now_ms())
   Millis idle_ = 0, closing_timeout_ = 0;
-  Clock::duration tick_;  // how often sweep() checks the deadlines
+  Clock::duration tick_;  // how often sweep() checks the deadlines and releases quiet connections' buffers
+  Millis tick_ms_ = 0;
   bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
   bool accepts_paused_ = false;
   Clock::time_point accepts_resume_, next_accept_note_;

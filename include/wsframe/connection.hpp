@@ -69,7 +69,8 @@ struct Limits {
   // reassembly buffer on the next receive() with no frame in progress, the output buffer when
   // it is drained). 0 keeps nothing, not even the output's run ring once it is drained: an idle
   // connection then holds no heap at all, at the price of allocating again for each message;
-  // SIZE_MAX keeps everything.
+  // SIZE_MAX keeps everything. Connection::release_memory() returns what is kept, for a server
+  // that lets busy connections reuse their buffers and idle ones hold none.
   std::size_t retained_buffer_bytes = 64u << 10;
   // max_output_bytes, high_water_bytes and retained_buffer_bytes are kept in 32 bits per
   // connection: values above 4 GiB - 1 act as 4 GiB - 1.
@@ -365,6 +366,12 @@ class Connection {
   void consume_output(std::size_t n) noexcept;
   // Output bytes queued and not yet consumed.
   std::size_t buffered_amount() const noexcept;
+  // Returns the buffers kept for reuse (Limits::retained_buffer_bytes) that hold nothing in
+  // progress: the drained output's memory, and the reassembly buffer between messages. What a
+  // server calls for a connection that went quiet, so that busy connections allocate nothing
+  // per message and idle ones cost their object alone. As receive() does, it ends the last
+  // message event's payload.
+  void release_memory() noexcept;
   // buffered_amount() is above Limits::high_water_bytes (what send(prepared) reports as
   // SendStatus::backpressure; the other sends return Error::ok then and leave it to this).
   bool above_high_water() const noexcept;
@@ -408,8 +415,8 @@ class Connection {
 
   // The state lives in place, with no allocation or indirection on the hot path; its layout
   // is private to the library. Exactly its size: an idle server connection costs this object
-  // and no heap (with Limits::retained_buffer_bytes 0), which is what a server with many idle
-  // connections pays for each.
+  // and no heap (with Limits::retained_buffer_bytes 0, or after release_memory()), which is
+  // what a server with many idle connections pays for each.
   static constexpr std::size_t storage_size = 200;
   alignas(void*) std::byte storage_[storage_size];
 };
