@@ -238,7 +238,6 @@ class Worker {
     closing_timeout_ = static_cast<Millis>(std::min(config.idle_timeout, max_closing_timeout).count());
     tick_ = std::clamp(std::chrono::duration_cast<Clock::duration>(config.idle_timeout / 4),
                        Clock::duration(std::chrono::milliseconds(10)), Clock::duration(std::chrono::milliseconds(100)));
-    tick_ms_ = static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(tick_).count());
     watch(listen_fd_, EPOLLIN);
     watch(stop_fd_, EPOLLIN);
     if (signal_fd_ >= 0) watch(signal_fd_, EPOLLIN);
@@ -420,8 +419,8 @@ class Worker {
     }
     if (c.phase != Client::Phase::open) return true;
     wsframe::Connection& conn = c.connection;
-    c.holds_buffers = c.holds_buffers || conn.buffered_amount() != 0;
     while (conn.buffered_amount() != 0) {
+      c.holds_buffers = true;
       std::array<wsframe::OutputSpan, max_write_runs> runs;
       std::array<iovec, max_write_runs> iov;
       const std::size_t count = conn.output_spans(runs);
@@ -589,12 +588,13 @@ class Worker {
   // not answering our Close; pings idle ones, closes those silent since the ping or stalled in
   // a frame or message.
   void sweep(Millis now) {
+    const auto tick = static_cast<Millis>(std::chrono::duration_cast<std::chrono::milliseconds>(tick_).count());
     clients_.for_each([&](Client& c) {
       if (c.phase != Client::Phase::open || c.timed_out) {
         if (reached(now, c.when)) drop(c);
         return;
       }
-      if (c.holds_buffers && reached(now, c.when + tick_ms_)) {  // quiet since the last sweep
+      if (c.holds_buffers && reached(now, c.when + tick)) {  // quiet since the last sweep
         c.connection.release_memory();
         c.holds_buffers = false;
         trim_pending_ = true;  // what it returned, returned to the system
@@ -641,8 +641,9 @@ class Worker {
   Clock::time_point now_;    // when epoll_wait last returned (now_ms())
   Millis idle_ = 0, closing_timeout_ = 0;
   Clock::duration tick_;  // how often sweep() checks the deadlines and releases quiet connections' buffers
-  Millis tick_ms_ = 0;
-  bool trim_pending_ = false;  // a Connection or a big message was freed since the last malloc_trim
+  // Memory was freed since the last malloc_trim: a Connection, a big message, or the buffers of
+  // connections gone quiet.
+  bool trim_pending_ = false;
   bool accepts_paused_ = false;
   Clock::time_point accepts_resume_, next_accept_note_;
   std::uint64_t accept_failures_ = 0;
