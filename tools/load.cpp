@@ -359,6 +359,7 @@ class Worker {
       }
     }
     if (Client* p = publisher()) publish_more(*p);
+    flush_publisher();
     report_if_finished();
     while (!shared_.stop.load(std::memory_order_acquire)) poll_once(-1);
     if (Client* p = publisher()) {
@@ -554,17 +555,20 @@ class Worker {
     if (e != wsframe::Error::ok) fail(p, counts_.protocol, wsframe::message(e));
   }
 
-  // Keeps --in-flight messages not yet delivered to every subscriber.
+  // Keeps --in-flight messages not yet delivered to every subscriber. They are queued, and written
+  // by poll_once() once it has handled all its events ("corking", as uWebSockets does): what the
+  // subscribers' reads of one wakeup free goes to the server in one send, not one per message.
   void publish_more(Client& p) {
     const std::uint64_t completed = shared_.completed.load(std::memory_order_acquire);
-    bool any_sent = false;
     while (!stopped() && p.phase == Client::Phase::open && (config_.messages == 0 || p.sent < config_.messages) &&
            p.sent < completed + config_.in_flight) {
       publish(p, ++p.sent);
       ++counts_.published;
-      any_sent = true;
     }
-    if (any_sent && p.phase == Client::Phase::open) flush(p);
+  }
+
+  void flush_publisher() {
+    if (Client* p = publisher(); p && !p->ws->pending_output().empty()) flush(*p);
   }
 
   bool on_broadcast(Client& c, const wsframe::Event& ev) {
@@ -651,6 +655,7 @@ class Worker {
       else if ((what & EPOLLOUT) && c.phase != Client::Phase::done) flush(c);
       if ((what & (EPOLLIN | EPOLLERR | EPOLLHUP)) && c.phase != Client::Phase::done) on_readable(c);
     }
+    flush_publisher();
   }
 
   void on_readable(Client& c) {
