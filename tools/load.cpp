@@ -17,8 +17,9 @@
 // message to all its clients. Once every subscriber has received one of the publisher's probe
 // messages (so the server knows them all), the publisher sends messages carrying a sequence number
 // and its CLOCK_MONOTONIC send time, keeping at most --in-flight of them not yet delivered to every
-// subscriber. Each subscriber checks it receives every message, in order, byte for byte; latency
-// is from send to receipt. The publisher checks its own messages too if the server returns them.
+// subscriber; what one wakeup frees goes out in one send. Each subscriber checks it receives every
+// message, in order, byte for byte; latency is from send (queueing) to receipt. The publisher
+// checks its own messages too if the server returns them.
 //
 // The run is always bounded: it measures for --duration seconds or until --messages messages
 // (per connection in echo mode, published in broadcast mode) are done, whichever comes first;
