@@ -285,7 +285,8 @@ def e2e_section(report, png):
           "Every connection sends one binary message, waits for the whole echo, and sends the next.", ""]
     md += e2e_table(report, "echo", "connections x payload", "messages_per_s", lambda v: f"{v:,.0f}")
     md += ["", "### broadcast: deliveries per second", "",
-           "One publisher, N subscribers; the server relays each message to every client, 8 messages in flight.", ""]
+           ("One publisher, N subscribers; the server relays each message to every client. The publisher keeps 8 "
+            "messages not yet delivered to everyone, and writes what one wakeup frees in one send."), ""]
     md += e2e_table(report, "broadcast", "subscribers x payload", "messages_per_s", lambda v: f"{v:,.0f}")
     md += ["", "### broadcast: p99 latency, send to receipt (ms)", "", "The ratio is the best peer's latency over wsframe's.", ""]
     md += e2e_table(report, "broadcast", "subscribers x payload", "p99_ms", lambda v: f"{v:.2f}", False)
