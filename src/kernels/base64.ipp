@@ -239,13 +239,23 @@ inline std::size_t base64_encode_digest_at(const std::byte* in, char* out) noexc
 }
 
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the
-// bytes consumed (the chars written are 4/3 of it).
+// bytes consumed (a multiple of 3; the chars written are 4/3 of it).
 inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* out) noexcept {
   constexpr std::size_t W = simd::width, step = W / 4 * 3;
   const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
   constexpr std::size_t over_read = simd::masked_memory ? 0 : 4;  // masked loads read their bytes only
   std::size_t i = 0, o = 0;
   for (; i + step + over_read <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, spread, offsets));
+  if constexpr (!simd::masked_memory) {
+    // One more step from the last group boundary whose reads stay inside the input, over bytes
+    // partly done already (their chars come out the same): at most over_read + 2 bytes are left
+    // to the scalar tail instead of up to step + over_read - 1.
+    if (i != 0 && n - i > over_read + 2) {
+      const std::size_t last = (n - step - over_read) / 3 * 3;
+      simd::store(out + last / 3 * 4, base64_encode_vector(in + last, spread, offsets));
+      i = last + step;
+    }
+  }
   return i;
 }
 
