@@ -11,6 +11,9 @@
 
 #include "kernel_support.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
@@ -148,12 +151,16 @@ std::string encode_exact(const Backend& b, std::span<const std::byte> in) {
 
 }  // namespace
 
+// The longest input the encode sweeps take: 1 KiB and two 192-byte (VBMI) blocks, so every tail
+// length 0..191 after every block count 0..5 and more (5 blocks + 128 is a 1 KiB message's).
+constexpr std::size_t sweep_max = 1024 + 2 * 192;
+
 // The encoders take the input in 6-byte (scalar pair table), 12-, 24- and 48-byte (vector)
 // steps, 192-byte blocks (VBMI), a 20-byte digest in one, and the rest in 3-byte groups and a
-// 1- or 2-byte end. So every length through four blocks and one more vector, 4 * 192 + 64, at
-// every start 0..63 in a cache line, the input ending where its allocation ends.
-TEST_CASE("encode: every length to 832 at every start, every backend against RFC 4648", "[base64][sweep]") {
-  constexpr std::size_t max_n = 4 * 192 + 64;
+// 1- or 2-byte end. So every length through sweep_max at every start 0..63 in a cache line, the
+// input ending where its allocation ends.
+TEST_CASE("encode: every length to 1 KiB + 2 blocks at every start, every backend against RFC 4648", "[base64][sweep]") {
+  constexpr std::size_t max_n = sweep_max;
   const auto data = random_bytes(max_n);
   std::size_t cases = 0;
   for (std::size_t n = 0; n <= max_n; ++n)
@@ -176,10 +183,11 @@ TEST_CASE("encode: every length to 832 at every start, every backend against RFC
 }
 
 // The vector encoders store whole vectors and a masked last one: every output start 0..63 in a
-// cache line at every length from 200 through four 192-byte blocks and a vector, the output
-// ending where its allocation ends.
-TEST_CASE("encode: every output start at every length 200 to 832, every backend against RFC 4648", "[base64][sweep]") {
-  constexpr std::size_t max_n = 4 * 192 + 64;
+// cache line at every length from 200 through sweep_max, the output ending where its allocation
+// ends.
+TEST_CASE("encode: every output start at every length 200 to 1 KiB + 2 blocks, every backend against RFC 4648",
+          "[base64][sweep]") {
+  constexpr std::size_t max_n = sweep_max;
   const auto data = random_bytes(max_n);
   std::size_t cases = 0, wrong = 0;
   std::string first;
@@ -199,6 +207,62 @@ TEST_CASE("encode: every output start at every length 200 to 832, every backend 
     }
   }
   CHECK(cases > 601);
+  INFO("first wrong: " << first);
+  CHECK(wrong == 0);
+}
+
+// Two pages, the second PROT_NONE: bytes placed to end at the first page's end make any access
+// past them a crash, not only an AddressSanitizer report (masked lanes never fault).
+class GuardedPage {
+ public:
+  GuardedPage() {
+    page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void* p = mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    base_ = static_cast<std::byte*>(p);
+    REQUIRE(mprotect(base_ + page_, page_, PROT_NONE) == 0);
+  }
+  ~GuardedPage() { munmap(base_, 2 * page_); }
+  GuardedPage(const GuardedPage&) = delete;
+  GuardedPage& operator=(const GuardedPage&) = delete;
+  std::size_t size() const { return page_; }
+  // Room for n bytes ending where the readable page ends.
+  std::byte* ending(std::size_t n) const { return base_ + page_ - n; }
+
+ private:
+  std::size_t page_ = 0;
+  std::byte* base_ = nullptr;
+};
+
+// Every length through sweep_max, the input and then the output ending at a PROT_NONE page, and
+// the encoding decoded back from there: no backend reads or writes a byte past either.
+TEST_CASE("encode and decode: every length to 1 KiB + 2 blocks ending at a PROT_NONE page, every backend",
+          "[base64][sweep]") {
+  const auto data = random_bytes(sweep_max);
+  GuardedPage input, output;
+  REQUIRE(base64_encoded_size(sweep_max) <= output.size());
+  std::size_t cases = 0, wrong = 0;
+  std::string first;
+  for (std::size_t n = 0; n <= sweep_max; ++n) {
+    std::byte* in = input.ending(n);
+    std::memcpy(in, data.data(), n);
+    const std::string want = plain_encode({in, n});
+    char* out = reinterpret_cast<char*>(output.ending(want.size()));
+    test::for_each_backend_and_fallback([&](const Backend& b) {
+      ++cases;
+      const std::size_t written = b.base64_encode(in, n, out);
+      bool ok = written == want.size() && std::memcmp(out, want.data(), want.size()) == 0;
+      // Decoding back: the chars end at a page end, and so does the room for the decoded bytes
+      // (base64_decoded_max_size: n, or up to 2 more when the last quad is padded).
+      std::byte* back = input.ending(base64_decoded_max_size(want.size()));
+      std::size_t decoded = 0;
+      ok = ok && b.base64_decode(out, want.size(), back, &decoded) == Base64Status::ok && decoded == n &&
+           std::memcmp(back, data.data(), n) == 0;
+      if (!ok && wrong++ == 0) first = std::string(b.name) + ", length " + std::to_string(n);
+      std::memcpy(in, data.data(), n);
+    });
+  }
+  CHECK(cases > sweep_max);
   INFO("first wrong: " << first);
   CHECK(wrong == 0);
 }

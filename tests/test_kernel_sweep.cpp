@@ -142,11 +142,13 @@ bool in_alphabet(char c) {
 
 }  // namespace
 
-TEST_CASE("base64 sweep: every length to 200 both ways, every backend equal to scalar", "[base64][sweep]") {
+// Every length through 1 KiB and two 192-byte (VBMI) blocks: every tail after every block count
+// through 5 blocks + 128 bytes (a 1 KiB message) and beyond.
+TEST_CASE("base64 sweep: every length to 1 KiB + 2 blocks both ways, every backend equal to scalar", "[base64][sweep]") {
   const Backend& scalar = scalar_backend();
   for_each_simd_backend_and_fallback([&](const Backend& b) {
     std::size_t wrong = 0, first = SIZE_MAX;
-    for (std::size_t n = 0; n <= 200; ++n) {
+    for (std::size_t n = 0; n <= 1024 + 2 * 192; ++n) {
       const auto data = pattern(n);
       auto exact = std::make_unique<std::byte[]>(n);
       copy_bytes(exact.get(), data.data(), n);

@@ -47,13 +47,18 @@ inline std::size_t base64_encode_scalar(const std::byte* in, std::size_t n, char
 // The two chars of every 12-bit value, as the 16-bit memory image of the pair (first char in the
 // low byte): 3 bytes take two lookups instead of four, for an 8 KiB table (the backends without
 // vector base64: scalar, neon).
+// Beside it (one base address), the last two chars of an input ending 2 bytes into a group: its
+// low 4 bits with two zeros below, then "=", at chars 2 and 3 of a 4-char image.
 struct Base64PairTable {
   std::uint16_t pair[4096];
+  std::uint32_t last[16];
 };
 constexpr Base64PairTable make_base64_pair_table() noexcept {
   Base64PairTable t{};
   for (unsigned v = 0; v < 4096; ++v)
     t.pair[v] = static_cast<std::uint16_t>(base64_alphabet[v >> 6] | base64_alphabet[v & 63] << 8);
+  for (unsigned v = 0; v < 16; ++v)
+    t.last[v] = static_cast<std::uint32_t>(base64_alphabet[v << 2]) << 16 | std::uint32_t{'='} << 24;
   return t;
 }
 inline constexpr Base64PairTable base64_pair_table = make_base64_pair_table();
@@ -72,11 +77,10 @@ inline std::uint64_t base64_pairs_of_6(std::uint64_t v) noexcept {
 // The 6 bytes at in, byte 0 in the top 8 bits (reads 8).
 inline std::uint64_t base64_load_6(const std::byte* in) noexcept { return __builtin_bswap64(load_u64(in)); }
 
-// The 4 chars of the last 2 input bytes (v, the first in bits 8..15): 12 bits, then 4 with two
-// zeros below, then "=".
-inline void base64_store_last2(char* out, std::uint64_t v) noexcept {
-  const std::uint64_t last = static_cast<unsigned char>(base64_alphabet[(v & 15) << 2]);
-  base64_store4(out, base64_pair(v >> 4) | last << 16 | std::uint64_t{'='} << 24);
+// The 4 chars of the last 2 input bytes (the low 16 bits of v, the first in bits 8..15): 12
+// bits, then 4 with "=".
+inline void base64_store_last2(char* out, std::uint32_t v) noexcept {
+  base64_store4(out, base64_pair(v >> 4 & 4095) | base64_pair_table.last[v & 15]);
 }
 
 // A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2), bound by its instruction count: each
@@ -93,7 +97,7 @@ inline std::size_t base64_encode_digest_pairs(const std::byte* in, char* out) no
     copy_pair(out + 4 * g, v >> 20);
     copy_pair(out + 4 * g + 2, v >> 8 & 4095);
   }
-  base64_store_last2(out + 24, std::uint64_t{static_cast<std::uint8_t>(in[18])} << 8 | static_cast<std::uint8_t>(in[19]));
+  base64_store_last2(out + 24, __builtin_bswap32(load_u32(in + 16)));  // bytes 18, 19 in bits 15..0
   return 28;
 }
 
@@ -113,7 +117,7 @@ inline std::size_t base64_encode_pairs(const std::byte* in, std::size_t n, char*
     base64_store4(out + o, base64_pair(byte_at(i) << 4) | pad << 16 | pad << 24);
     o += 4;
   } else if (i + 2 == n) {
-    base64_store_last2(out + o, byte_at(i) << 8 | byte_at(i + 1));
+    base64_store_last2(out + o, static_cast<std::uint32_t>(byte_at(i) << 8 | byte_at(i + 1)));
     o += 4;
   }
   return o;
@@ -235,13 +239,23 @@ inline std::size_t base64_encode_digest_at(const std::byte* in, char* out) noexc
 }
 
 // Encodes the largest prefix the vector loop can take without reading past in + n; returns the
-// bytes consumed (the chars written are 4/3 of it).
+// bytes consumed (a multiple of 3; the chars written are 4/3 of it).
 inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* out) noexcept {
   constexpr std::size_t W = simd::width, step = W / 4 * 3;
   const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
   constexpr std::size_t over_read = simd::masked_memory ? 0 : 4;  // masked loads read their bytes only
   std::size_t i = 0, o = 0;
   for (; i + step + over_read <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, spread, offsets));
+  if constexpr (!simd::masked_memory) {
+    // One more step from the last group boundary whose reads stay inside the input, over bytes
+    // partly done already (their chars come out the same): at most over_read + 2 bytes are left
+    // to the scalar tail instead of up to step + over_read - 1.
+    if (i != 0 && n - i > over_read + 2) {
+      const std::size_t last = (n - step - over_read) / 3 * 3;
+      simd::store(out + last / 3 * 4, base64_encode_vector(in + last, spread, offsets));
+      i = last + step;
+    }
+  }
   return i;
 }
 
