@@ -15,6 +15,7 @@
 #include "extension.hpp"
 #include "frame_reader.hpp"
 #include "stored_limits.hpp"
+#include "utf8_state.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe::detail {
@@ -39,10 +40,10 @@ class MessageAssembler {
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
   Error take_chunk(FrameReader& reader, const Backend& backend, const StoredLimits& limits, Event& ev) noexcept;
-  // A whole plain data frame's payload (start_frame() passed), not yet unmasked, with
-  // `key_word` as mask() takes it: unmasked into the reassembly buffer, then checked and
-  // delivered as take_chunk() does. Not with deliver_fragments.
-  Error take_whole_frame(const Backend& backend, std::span<const std::byte> payload, bool masked,
+  // A whole plain data frame's payload (start_frame() passed) in the input, not yet unmasked,
+  // with `key_word` as mask() takes it: unmasked into the reassembly buffer (a text's in place
+  // first), then checked and delivered as take_chunk() does. Not with deliver_fragments.
+  Error take_whole_frame(const Backend& backend, std::span<std::byte> payload, bool masked,
                          std::uint32_t key_word, bool fin, const StoredLimits& limits, Event& ev) noexcept;
   // The same for a transformed message: decoded by `ext` as far as the output may go.
   Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
@@ -53,7 +54,9 @@ class MessageAssembler {
   void release(std::size_t keep) noexcept { message_.clear_and_trim(keep); }
 
  private:
-  Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev) noexcept;
+  // `checked`: the piece is known valid UTF-8 ending at a code-point boundary.
+  Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev,
+                bool checked = false) noexcept;
   Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const StoredLimits& limits,
                            std::size_t& fed, bool& at_boundary) noexcept;
   // The reassembly buffer never grows past max_message_size.
@@ -108,8 +111,8 @@ class MessageAssembler {
 // buffer when the message is reassembled: checked, then delivered. Inline: it runs for every
 // data frame off the plain path.
 [[gnu::always_inline]] inline Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece,
-                                                              bool message_done, Event& ev) noexcept {
-  if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
+                                                              bool message_done, Event& ev, bool checked) noexcept {
+  if (check_utf8_ && !checked) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
     if (backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid) return Error::invalid_utf8;
     if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
   }
@@ -151,20 +154,30 @@ class MessageAssembler {
 
 // Inline: the receive path's fast case for a fragmented message's frames.
 [[gnu::always_inline]] inline Error MessageAssembler::take_whole_frame(const Backend& backend,
-                                                                      std::span<const std::byte> payload, bool masked,
+                                                                      std::span<std::byte> payload, bool masked,
                                                                       std::uint32_t key_word, bool fin,
                                                                       const StoredLimits& limits, Event& ev) noexcept {
   std::span<std::byte> piece;
+  bool checked = false;
   if (!payload.empty()) {
     std::byte* dst = message_.extend(payload.size(), capacity_cap(limits));
     if (dst == nullptr) return Error::out_of_memory;
-    if (masked)
-      backend.mask_copy(payload.data(), dst, payload.size(), key_word);
-    else
+    if (check_utf8_ && Utf8StateAccess::at_boundary(utf8_)) {
+      // A text frame starting at a code-point boundary (most do) is unmasked in place and
+      // checked as a complete text in one pass by the one-shot validator, then copied. Only one
+      // that fails it (ending inside a sequence, or invalid) goes through the streaming
+      // validator in deliver(), from the copy, for the state it ends in or its error.
+      checked = masked ? backend.unmask_utf8_validate(payload.data(), payload.size(), key_word)
+                       : backend.utf8_validate(payload.data(), payload.size());
       std::memcpy(dst, payload.data(), payload.size());
+    } else if (masked) {
+      backend.mask_copy(payload.data(), dst, payload.size(), key_word);
+    } else {
+      std::memcpy(dst, payload.data(), payload.size());
+    }
     piece = {dst, payload.size()};
   }
-  return deliver(backend, piece, fin, ev);
+  return deliver(backend, piece, fin, ev, checked);
 }
 
 }  // namespace wsframe::detail
