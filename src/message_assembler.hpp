@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -54,7 +55,7 @@ class MessageAssembler {
   void release(std::size_t keep) noexcept { message_.clear_and_trim(keep); }
 
  private:
-  // `checked`: the piece is known valid UTF-8 ending at a code-point boundary.
+  // `checked`: the piece was validated already, utf8_ is the state it ends in.
   Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev,
                 bool checked = false) noexcept;
   Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const StoredLimits& limits,
@@ -112,8 +113,9 @@ class MessageAssembler {
 // data frame off the plain path.
 [[gnu::always_inline]] inline Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece,
                                                               bool message_done, Event& ev, bool checked) noexcept {
-  if (check_utf8_ && !checked) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
-    if (backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid) return Error::invalid_utf8;
+  if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
+    if (!checked && backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid)
+      return Error::invalid_utf8;
     if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
   }
   // `ev` is left as it is when there is no event: the connection's next step may fill it.
@@ -152,6 +154,22 @@ class MessageAssembler {
   return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
 }
 
+// Where a UTF-8 sequence left open at the end of the n bytes at p starts, n when none: the last
+// lead byte among the last three, if its sequence (RFC 3629: the lead gives its length) needs
+// more bytes than follow it. The bytes are read masked with `key_word` (0: not masked); n >= 1.
+inline std::size_t open_sequence_start(const std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+  // Most texts end in ASCII: one byte decides (n >= 1 here).
+  if (((std::to_integer<unsigned>(p[n - 1]) ^ (key_word >> (8 * ((n - 1) % 4)))) & 0x80u) == 0) return n;
+  for (std::size_t k = 1; k <= 3 && k <= n; ++k) {
+    const unsigned c = (std::to_integer<unsigned>(p[n - k]) ^ (key_word >> (8 * ((n - k) % 4)))) & 0xffu;
+    if (c < 0x80) return n;   // ASCII: nothing open
+    if (c < 0xc0) continue;   // a continuation: look further back
+    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return length > k ? n - k : n;
+  }
+  return n;
+}
+
 // Inline: the receive path's fast case for a fragmented message's frames.
 [[gnu::always_inline]] inline Error MessageAssembler::take_whole_frame(const Backend& backend,
                                                                       std::span<std::byte> payload, bool masked,
@@ -163,13 +181,20 @@ class MessageAssembler {
     std::byte* dst = message_.extend(payload.size(), capacity_cap(limits));
     if (dst == nullptr) return Error::out_of_memory;
     if (check_utf8_ && Utf8StateAccess::at_boundary(utf8_)) {
-      // A text frame starting at a code-point boundary (most do) is unmasked in place and
-      // checked as a complete text in one pass by the one-shot validator, then copied. Only one
-      // that fails it (ending inside a sequence, or invalid) goes through the streaming
-      // validator in deliver(), from the copy, for the state it ends in or its error.
-      checked = masked ? backend.unmask_utf8_validate(payload.data(), payload.size(), key_word)
-                       : backend.utf8_validate(payload.data(), payload.size());
-      std::memcpy(dst, payload.data(), payload.size());
+      // A text frame starting at a code-point boundary (most do): up to the sequence left open
+      // at its end (the next frame completes it), a complete text, unmasked in place and checked
+      // in one pass by the one-shot validator; then the open sequence's bytes (at most 3) start
+      // the state the next frame goes on from, failing here if no sequence can start so. Then
+      // copied. Only a frame the one-shot check fails goes through the streaming validator in
+      // deliver(), from the copy, for the exact verdict.
+      std::byte* const p = payload.data();
+      const std::size_t n = payload.size();
+      const std::size_t open = open_sequence_start(p, n, masked ? key_word : 0);
+      checked = masked ? backend.unmask_utf8_validate(p, open, key_word) : backend.utf8_validate(p, open);
+      if (masked && open != n) backend.mask(p + open, n - open, std::rotr(key_word, static_cast<int>(8 * (open % 4))));
+      std::memcpy(dst, p, n);
+      if (checked && open != n && backend.utf8_feed(utf8_, dst + open, n - open).status == Utf8Status::invalid)
+        return Error::invalid_utf8;
     } else if (masked) {
       backend.mask_copy(payload.data(), dst, payload.size(), key_word);
     } else {
