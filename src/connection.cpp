@@ -337,7 +337,7 @@ void Connection::Impl::finish_control(Opcode op, std::span<const std::byte> payl
   switch (op) {
     case Opcode::ping:
       ev.type = EventType::ping;
-      if (auto_pong_ && !close_sent_) (void)send_frame(Opcode::pong, true, payload);
+      if (auto_pong_ && !close_sent_) (void)send_pong_reply(payload);
       return;
     case Opcode::pong: ev.type = EventType::pong; return;
     default: ev = finish_close(payload);  // check_header() let no other opcode through
@@ -438,6 +438,21 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
     mask_copy(*backend_, payload, {dst + header_bytes, payload.size()}, h.mask_key);
   else if (!payload.empty())
     std::memcpy(dst + header_bytes, payload.data(), payload.size());
+  return Error::ok;
+}
+
+// The automatic Pong (RFC 6455 5.5.2, 5.5.3: the Ping's payload, at most 125 bytes). A server's
+// is two header bytes and the payload as it is (servers never mask): written straight into the
+// output, with the room and the policy of send_frame(). A client's is masked: send_frame().
+Error Connection::Impl::send_pong_reply(std::span<const std::byte> payload) noexcept {
+  if (role_ == Role::client) return send_frame(Opcode::pong, true, payload);
+  const std::size_t frame_bytes = 2 + payload.size();
+  if (!output_has_room(frame_bytes)) return output_full();
+  std::byte* dst = output_.append(frame_bytes, limits_.max_output_bytes);
+  if (dst == nullptr) return Error::out_of_memory;
+  dst[0] = std::byte{0x8a};  // FIN, opcode 0xA
+  dst[1] = static_cast<std::byte>(payload.size());
+  if (!payload.empty()) std::memcpy(dst + 2, payload.data(), payload.size());
   return Error::ok;
 }
 

@@ -110,6 +110,7 @@ class Connection::Impl {
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                    bool bypass_limit = false, Payload payload_use = Payload::copied) noexcept;
+  Error send_pong_reply(std::span<const std::byte> payload) noexcept;  // the automatic Pong
   Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                          Payload payload_use = Payload::copied) noexcept;
   bool refers_to(Payload payload_use) const noexcept;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "extension.hpp"
 #include "frame_reader.hpp"
 #include "stored_limits.hpp"
+#include "utf8_state.hpp"
 #include "wsframe/connection.hpp"
 
 namespace wsframe::detail {
@@ -39,10 +41,10 @@ class MessageAssembler {
   // The next chunk() bytes of a plain data frame: unmasked into the reassembly buffer, or in
   // place with deliver_fragments; then checked and delivered in `ev` when there is an event.
   Error take_chunk(FrameReader& reader, const Backend& backend, const StoredLimits& limits, Event& ev) noexcept;
-  // A whole plain data frame's payload (start_frame() passed), not yet unmasked, with
-  // `key_word` as mask() takes it: unmasked into the reassembly buffer, then checked and
-  // delivered as take_chunk() does. Not with deliver_fragments.
-  Error take_whole_frame(const Backend& backend, std::span<const std::byte> payload, bool masked,
+  // A whole plain data frame's payload (start_frame() passed) in the input, not yet unmasked,
+  // with `key_word` as mask() takes it: unmasked into the reassembly buffer (a text's in place
+  // first), then checked and delivered as take_chunk() does. Not with deliver_fragments.
+  Error take_whole_frame(const Backend& backend, std::span<std::byte> payload, bool masked,
                          std::uint32_t key_word, bool fin, const StoredLimits& limits, Event& ev) noexcept;
   // The same for a transformed message: decoded by `ext` as far as the output may go.
   Error decode_chunk(FrameReader& reader, const Backend& backend, Extension& ext, const StoredLimits& limits,
@@ -53,7 +55,9 @@ class MessageAssembler {
   void release(std::size_t keep) noexcept { message_.clear_and_trim(keep); }
 
  private:
-  Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev) noexcept;
+  // `checked`: the piece was validated already, utf8_ is the state it ends in.
+  Error deliver(const Backend& backend, std::span<std::byte> piece, bool message_done, Event& ev,
+                bool checked = false) noexcept;
   Error decode_into_buffer(std::span<const std::byte> in, bool message_ends, Extension& ext, const StoredLimits& limits,
                            std::size_t& fed, bool& at_boundary) noexcept;
   // The reassembly buffer never grows past max_message_size.
@@ -108,9 +112,10 @@ class MessageAssembler {
 // buffer when the message is reassembled: checked, then delivered. Inline: it runs for every
 // data frame off the plain path.
 [[gnu::always_inline]] inline Error MessageAssembler::deliver(const Backend& backend, std::span<std::byte> piece,
-                                                              bool message_done, Event& ev) noexcept {
+                                                              bool message_done, Event& ev, bool checked) noexcept {
   if (check_utf8_) {  // RFC 6455 8.1, failing fast inside a fragment (Autobahn 6.x)
-    if (backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid) return Error::invalid_utf8;
+    if (!checked && backend.utf8_feed(utf8_, piece.data(), piece.size()).status == Utf8Status::invalid)
+      return Error::invalid_utf8;
     if (message_done && !utf8_finish(utf8_)) return Error::invalid_utf8;
   }
   // `ev` is left as it is when there is no event: the connection's next step may fill it.
@@ -149,22 +154,55 @@ class MessageAssembler {
   return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
 }
 
+// Where a UTF-8 sequence left open at the end of the n bytes at p starts, n when none: the last
+// lead byte among the last three, if its sequence (RFC 3629: the lead gives its length) needs
+// more bytes than follow it. The bytes are read masked with `key_word` (0: not masked); n >= 1.
+inline std::size_t open_sequence_start(const std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+  // Most texts end in ASCII: one byte decides (n >= 1 here).
+  if (((std::to_integer<unsigned>(p[n - 1]) ^ (key_word >> (8 * ((n - 1) % 4)))) & 0x80u) == 0) return n;
+  for (std::size_t k = 1; k <= 3 && k <= n; ++k) {
+    const unsigned c = (std::to_integer<unsigned>(p[n - k]) ^ (key_word >> (8 * ((n - k) % 4)))) & 0xffu;
+    if (c < 0x80) return n;   // ASCII: nothing open
+    if (c < 0xc0) continue;   // a continuation: look further back
+    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    return length > k ? n - k : n;
+  }
+  return n;
+}
+
 // Inline: the receive path's fast case for a fragmented message's frames.
 [[gnu::always_inline]] inline Error MessageAssembler::take_whole_frame(const Backend& backend,
-                                                                      std::span<const std::byte> payload, bool masked,
+                                                                      std::span<std::byte> payload, bool masked,
                                                                       std::uint32_t key_word, bool fin,
                                                                       const StoredLimits& limits, Event& ev) noexcept {
   std::span<std::byte> piece;
+  bool checked = false;
   if (!payload.empty()) {
     std::byte* dst = message_.extend(payload.size(), capacity_cap(limits));
     if (dst == nullptr) return Error::out_of_memory;
-    if (masked)
+    if (check_utf8_ && Utf8StateAccess::at_boundary(utf8_)) {
+      // A text frame starting at a code-point boundary (most do): up to the sequence left open
+      // at its end (the next frame completes it), a complete text, unmasked in place and checked
+      // in one pass by the one-shot validator; then the open sequence's bytes (at most 3) start
+      // the state the next frame goes on from, failing here if no sequence can start so. Then
+      // copied. Only a frame the one-shot check fails goes through the streaming validator in
+      // deliver(), from the copy, for the exact verdict.
+      std::byte* const p = payload.data();
+      const std::size_t n = payload.size();
+      const std::size_t open = open_sequence_start(p, n, masked ? key_word : 0);
+      checked = masked ? backend.unmask_utf8_validate(p, open, key_word) : backend.utf8_validate(p, open);
+      if (masked && open != n) backend.mask(p + open, n - open, std::rotr(key_word, static_cast<int>(8 * (open % 4))));
+      std::memcpy(dst, p, n);
+      if (checked && open != n && backend.utf8_feed(utf8_, dst + open, n - open).status == Utf8Status::invalid)
+        return Error::invalid_utf8;
+    } else if (masked) {
       backend.mask_copy(payload.data(), dst, payload.size(), key_word);
-    else
+    } else {
       std::memcpy(dst, payload.data(), payload.size());
+    }
     piece = {dst, payload.size()};
   }
-  return deliver(backend, piece, fin, ev);
+  return deliver(backend, piece, fin, ev, checked);
 }
 
 }  // namespace wsframe::detail

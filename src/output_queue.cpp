@@ -93,16 +93,7 @@ bool OutputQueue::reserve(std::size_t n, std::size_t cap, std::size_t runs) noex
   return (last != nullptr && last->capacity - last->used >= n) || add_block(n, cap);
 }
 
-std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
-  if (extends_last_run(n)) {  // frames written one after another in a block are one run
-    Block* last = last_block();
-    std::byte* at = last->data() + last->used;
-    last->used += n;
-    last->pending += n;
-    run_at(ring_->count - 1).size += n;
-    size_ += n;
-    return at;
-  }
+std::byte* OutputQueue::append_run(std::size_t n, std::size_t cap) noexcept {
   if (!reserve(n, cap)) return nullptr;
   Block* last = last_block();
   std::byte* at = last->data() + last->used;
@@ -110,16 +101,6 @@ std::byte* OutputQueue::append(std::size_t n, std::size_t cap) noexcept {
   last->pending += n;
   push({at, n, last, nullptr});
   return at;
-}
-
-// n more bytes fit right after the last run, in its block: they extend it, needing no new run
-// (so appends after one reserve() never allocate).
-bool OutputQueue::extends_last_run(std::size_t n) const noexcept {
-  if (run_count() == 0) return false;
-  Block* last = last_block();
-  if (last == nullptr || last->capacity - last->used < n) return false;
-  const Run& back = run_at(ring_->count - 1);
-  return back.owned == last && back.data + back.size == last->data() + last->used;
 }
 
 std::span<const std::byte> OutputQueue::join(std::size_t cap, std::size_t keep) noexcept {

@@ -30,7 +30,17 @@ class OutputQueue {
 
   // Appends n owned bytes, contiguous, and returns them to be written; nullptr when memory runs
   // out. A new block is at most `cap` bytes unless n itself is larger.
-  std::byte* append(std::size_t n, std::size_t cap) noexcept;
+  std::byte* append(std::size_t n, std::size_t cap) noexcept {
+    if (!extends_last_run(n)) return append_run(n, cap);
+    // Frames written one after another in a block are one run (an automatic Pong per Ping).
+    Block* last = last_block();
+    std::byte* at = last->data() + last->used;
+    last->used += n;
+    last->pending += n;
+    run_at(ring_->count - 1).size += n;
+    size_ += n;
+    return at;
+  }
   // Makes sure the next append(n) cannot run out of memory, nor `runs` more runs (appended
   // bytes or borrowed ones); false when they could.
   bool reserve(std::size_t n, std::size_t cap, std::size_t runs = 1) noexcept;
@@ -138,7 +148,16 @@ class OutputQueue {
   bool make_room_for_run() noexcept { return ring_->count < ring_->capacity || grow_ring(); }
   bool grow_ring() noexcept;
   bool copy_borrowed(std::size_t cap) noexcept;
-  bool extends_last_run(std::size_t n) const noexcept;
+  // n more bytes fit right after the last run, in its block: they extend it, needing no new run
+  // (so appends after one reserve() never allocate).
+  bool extends_last_run(std::size_t n) const noexcept {
+    if (run_count() == 0) return false;
+    Block* last = last_block();
+    if (last == nullptr || last->capacity - last->used < n) return false;
+    const Run& back = run_at(ring_->count - 1);
+    return back.owned == last && back.data + back.size == last->data() + last->used;
+  }
+  std::byte* append_run(std::size_t n, std::size_t cap) noexcept;  // append() in a new run
   void push(const Run& run) noexcept {  // after make_room_for_run()
     run_at(ring_->count++) = run;
     size_ += run.size;

@@ -420,6 +420,55 @@ TEST_CASE("sending", "[connection]") {
   }
 }
 
+TEST_CASE("automatic pongs take the output room and the output-full policy", "[connection][limits]") {
+  // RFC 6455 5.5.3 lets a Pong go unsent; max_output_bytes and on_output_full decide, as for
+  // any frame: a Pong of 7 bytes (to "hello") with 6, 7 and 8 bytes of room, on the whole-frame
+  // path (whole) and the general one (byte by byte), in both roles.
+  const Bytes hello = bytes("hello");
+  for (const Role role : {Role::server, Role::client})
+    for (const std::size_t room : {6u, 7u, 8u})
+      for (const OutputFullPolicy policy : {OutputFullPolicy::refuse, OutputFullPolicy::drop, OutputFullPolicy::close})
+        for (const Split split : {Split::whole, Split::byte_by_byte}) {
+          const std::size_t pong = role == Role::server ? 2 + hello.size() : 6 + hello.size();  // clients mask
+          const std::size_t limit = 100, pending = limit - room - (pong - 7);
+          INFO((role == Role::server ? "server" : "client") << ", room " << room << " for " << pong << " bytes, policy "
+                                                            << static_cast<int>(policy) << ", split " << static_cast<int>(split));
+          Connection c(role, {.max_output_bytes = limit, .on_output_full = policy});
+          const std::size_t header = role == Role::server ? 2 : 6;
+          REQUIRE(c.send_binary(Bytes(pending - header)) == Error::ok);
+          REQUIRE(c.pending_output().size() == pending);
+          const Bytes ping = role == Role::server ? frame(Opcode::ping, hello) : server_frame(Opcode::ping, hello);
+          const auto events = feed(c, ping, split);
+          REQUIRE(events.size() == 1);
+          CHECK(events[0].type == EventType::ping);
+          CHECK(events[0].payload == hello);
+          if (pending + pong <= limit) {
+            CHECK(c.error() == Error::ok);
+            CHECK(c.pending_output().size() == pending + pong);
+            if (role == Role::server) {
+              const Bytes out(c.pending_output().begin(), c.pending_output().end());
+              CHECK(Bytes(out.end() - static_cast<std::ptrdiff_t>(pong), out.end()) == server_frame(Opcode::pong, hello));
+            }
+            continue;
+          }
+          switch (policy) {
+            case OutputFullPolicy::refuse:
+              CHECK(c.error() == Error::ok);
+              CHECK(c.pending_output().size() == pending);
+              break;
+            case OutputFullPolicy::drop:
+              CHECK(c.error() == Error::ok);
+              CHECK(c.dropped_messages() == 1);
+              CHECK(c.pending_output().size() == pending);
+              break;
+            case OutputFullPolicy::close:
+              CHECK(c.error() == Error::output_stalled);
+              CHECK(c.pending_output().size() == pending + header + 2);  // the Close with its code only
+              break;
+          }
+        }
+}
+
 TEST_CASE("round trips between a client and a server", "[connection]") {
   const std::size_t sizes[] = {0, 125, 126, 65535, 65536, 1u << 20};
   for (std::size_t size : sizes) {
