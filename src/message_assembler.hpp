@@ -158,8 +158,6 @@ class MessageAssembler {
 // lead byte among the last three, if its sequence (RFC 3629: the lead gives its length) needs
 // more bytes than follow it. The bytes are read masked with `key_word` (0: not masked); n >= 1.
 inline std::size_t open_sequence_start(const std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
-  // Most texts end in ASCII: one byte decides (n >= 1 here).
-  if (((std::to_integer<unsigned>(p[n - 1]) ^ (key_word >> (8 * ((n - 1) % 4)))) & 0x80u) == 0) return n;
   for (std::size_t k = 1; k <= 3 && k <= n; ++k) {
     const unsigned c = (std::to_integer<unsigned>(p[n - k]) ^ (key_word >> (8 * ((n - k) % 4)))) & 0xffu;
     if (c < 0x80) return n;   // ASCII: nothing open
