@@ -35,10 +35,10 @@
 // Reads go to one 512 KiB buffer per thread and are delivered in place; output is written with
 // send (one run) or sendmsg straight from the Connection's runs (frames and prepared messages, no
 // joining copy). Echoes of up to 16 KiB are written once all the reads of a wakeup are done
-// (as Redis writes its replies before it waits again): the clients find them together, and sleep
-// about ten times less often per message. A busy connection reuses its buffers (Limits::retained_buffer_bytes), so an echo
-// allocates nothing; one quiet for a sweep's tick (at most 100 ms) returns them, so an idle one
-// holds no buffer.
+// (as Redis writes its replies before it waits again): the clients find them together, and on
+// loopback sleep about ten times less often per message. A busy connection reuses its buffers
+// (Limits::retained_buffer_bytes), so an echo allocates nothing; one quiet for a sweep's tick (at
+// most 100 ms) returns them, so an idle one holds no buffer.
 //
 // Every phase has a deadline, T = --idle-timeout (60 s; fractions allowed): the request head
 // must arrive within min(T, 10 s); an open connection silent for T gets a ping, and if it then
@@ -113,8 +113,8 @@ struct Config {
 // end of a read is kept per connection, by its Connection, until the rest arrives.
 constexpr std::size_t read_buffer_size = 512 * 1024;
 constexpr std::size_t max_write_runs = 64;  // output runs per sendmsg (IOV_MAX is 1024)
-// Output up to this size waits for the end of the wakeup (write_due()); more is written at once,
-// so what one wakeup holds back stays below 256 events x 16 KiB.
+// Output up to this size waits for the end of the wakeup (write_due_output()); more is written
+// at once, so what one wakeup holds back stays below 256 events x 16 KiB.
 constexpr std::size_t max_deferred_write = 16 * 1024;
 constexpr auto max_handshake_timeout = std::chrono::milliseconds(10'000);
 constexpr auto max_closing_timeout = std::chrono::milliseconds(5'000);  // for the peer's Close or FIN after ours
@@ -286,7 +286,7 @@ class Worker {
         }
         if (events[i].events & EPOLLIN) on_readable(*c);
       }
-      write_due();
+      write_due_output();
       if (accepts_paused_ && now_ >= accepts_resume_) resume_accepts();
       if (now_ >= next_sweep) {
         sweep(now_ms());
@@ -548,7 +548,7 @@ class Worker {
 
   // The echoes of one wakeup go out after all its reads, as Redis writes its replies before it
   // waits again: the clients get them in one burst, not one wakeup each. Same syscalls.
-  void write_due() {
+  void write_due_output() {
     for (const int fd : due_) {
       Client* c = find(fd);
       if (c == nullptr || !c->write_due) continue;  // dropped (its descriptor maybe taken again)
