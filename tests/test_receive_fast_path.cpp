@@ -127,6 +127,47 @@ TEST_CASE("a header ending exactly at the end of an input", "[connection][fast]"
   }
 }
 
+// After a whole frame, the next 8 bytes are read ahead (before the payload is unmasked in
+// place). A new input at the same address, lent while those bytes were not drained, must be
+// read anew: the read-ahead is of the input that was dropped.
+TEST_CASE("an input lent again at the same address, with the previous one undrained", "[connection][fast]") {
+  for (const Bytes& taken : {frame(Opcode::text, bytes("one")), frame(Opcode::ping, bytes("p"))}) {
+    const Bytes dropped = frame(Opcode::binary, filled(2, 'b'));  // 8 bytes, shorter than `next`
+    const Bytes next = frame(Opcode::text, bytes("two, read anew"));
+    Bytes buffer = cat({taken, dropped});
+    buffer.resize(std::max(buffer.size(), next.size()));
+    Connection c(Role::server);
+    c.receive(std::span(buffer).first(taken.size() + dropped.size()));
+    CHECK(c.next_event());  // the message or the ping; the binary frame is left undrained
+    std::copy(next.begin(), next.end(), buffer.begin());
+    c.receive(std::span(buffer).first(next.size()));
+    std::vector<Seen> events;
+    while (Event e = c.next_event()) events.push_back(seen(e));
+    CHECK(events == std::vector{text_event("two, read anew")});
+  }
+}
+
+// The read-ahead is of the input between frames only: once a header is kept (here a 64-bit
+// length's, 10 of its 14 bytes in the input), asking again gives nothing until more comes.
+TEST_CASE("a header kept after a whole frame, asked for events twice", "[connection][fast]") {
+  const Bytes taken = frame(Opcode::text, bytes("one"));
+  const Bytes big = frame(Opcode::binary, filled(70000, 'x'));
+  const Bytes stream = cat({taken, big});
+  const std::size_t cut = taken.size() + 10;
+  Connection c(Role::server);
+  Bytes first(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(cut));
+  c.receive(first);
+  const Event one = c.next_event();
+  CHECK(seen(one) == text_event("one"));
+  CHECK(!c.next_event());
+  CHECK(!c.next_event());
+  CHECK(c.receiving());
+  Bytes rest(stream.begin() + static_cast<std::ptrdiff_t>(cut), stream.end());
+  c.receive(rest);
+  const Event e = c.next_event();
+  CHECK(seen(e) == message_event(MessageKind::binary, filled(70000, 'x')));
+}
+
 TEST_CASE("a frame breaking a rule right after a plain frame", "[connection][fast]") {
   struct Case {
     const char* rule;
