@@ -226,14 +226,19 @@ template <bool masked>
 }
 
 // A whole Ping or Pong (first byte 0x89 or 0x8A: final, no RSV bits; RFC 6455 5.5: at most 125
-// bytes), allowed between a message's frames: unmasked in place and answered from there.
+// bytes), allowed between a message's frames: unmasked in place and delivered from there. A
+// server's automatic Pong is unmasked from the Ping's bytes into the output first: copied from
+// them once unmasked in place, it would wait for the AVX-512 kernels' masked stores to be
+// written (a load overlapping one in flight cannot take its bytes).
 template <bool masked>
 [[gnu::always_inline]] inline Event Connection::Impl::deliver_ping_or_pong(const WholeFrame& f) noexcept {
   std::byte* const frame = reader_.take_frame(f.header_size + f.length);
   const std::span<std::byte> payload(frame + f.header_size, f.length);
+  const bool answer_now = masked && f.first_byte == 0x89 && auto_pong_ && !close_sent_;
+  if (answer_now) (void)send_pong_reply(payload, f.key_word);
   if (masked) backend_->mask(payload.data(), payload.size(), f.key_word);
   Event ev;
-  finish_control(static_cast<Opcode>(f.first_byte & 0x0f), payload, ev);
+  finish_control(static_cast<Opcode>(f.first_byte & 0x0f), payload, ev, answer_now);
   return ev;
 }
 
@@ -331,13 +336,14 @@ bool Connection::Impl::failed(Error e, Event& ev) noexcept {
     (void)failed(Error::out_of_memory, ev);
 }
 
-// A complete, unmasked control frame payload (RFC 6455 5.5).
-void Connection::Impl::finish_control(Opcode op, std::span<const std::byte> payload, Event& ev) noexcept {
+// A complete, unmasked control frame payload (RFC 6455 5.5). `answered`: a Ping's automatic
+// Pong was sent already.
+void Connection::Impl::finish_control(Opcode op, std::span<const std::byte> payload, Event& ev, bool answered) noexcept {
   ev.payload = payload;
   switch (op) {
     case Opcode::ping:
       ev.type = EventType::ping;
-      if (auto_pong_ && !close_sent_) (void)send_pong_reply(payload);
+      if (!answered && auto_pong_ && !close_sent_) (void)send_pong_reply(payload);
       return;
     case Opcode::pong: ev.type = EventType::pong; return;
     default: ev = finish_close(payload);  // check_header() let no other opcode through
@@ -442,9 +448,10 @@ Error Connection::Impl::send_frame(Opcode op, bool fin, std::span<const std::byt
 }
 
 // The automatic Pong (RFC 6455 5.5.2, 5.5.3: the Ping's payload, at most 125 bytes). A server's
-// is two header bytes and the payload as it is (servers never mask): written straight into the
-// output, with the room and the policy of send_frame(). A client's is masked: send_frame().
-Error Connection::Impl::send_pong_reply(std::span<const std::byte> payload) noexcept {
+// is two header bytes and the payload (servers never mask), unmasked with `key_word` when the
+// Ping's bytes are still masked: written straight into the output, with the room and the policy
+// of send_frame(). A client's is masked: send_frame().
+Error Connection::Impl::send_pong_reply(std::span<const std::byte> payload, std::uint32_t key_word) noexcept {
   if (role_ == Role::client) return send_frame(Opcode::pong, true, payload);
   const std::size_t frame_bytes = 2 + payload.size();
   if (!output_has_room(frame_bytes)) return output_full();
@@ -452,7 +459,7 @@ Error Connection::Impl::send_pong_reply(std::span<const std::byte> payload) noex
   if (dst == nullptr) return Error::out_of_memory;
   dst[0] = std::byte{0x8a};  // FIN, opcode 0xA
   dst[1] = static_cast<std::byte>(payload.size());
-  if (!payload.empty()) std::memcpy(dst + 2, payload.data(), payload.size());
+  backend_->mask_copy(payload.data(), dst + 2, payload.size(), key_word);
   return Error::ok;
 }
 

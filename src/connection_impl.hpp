@@ -105,12 +105,12 @@ class Connection::Impl {
                          bool masked, std::uint32_t key_word) noexcept;
   void take_payload(Event& ev) noexcept;
   void take_control(Event& ev) noexcept;
-  void finish_control(Opcode op, std::span<const std::byte> payload, Event& ev) noexcept;
+  void finish_control(Opcode op, std::span<const std::byte> payload, Event& ev, bool answered = false) noexcept;
   Event finish_close(std::span<const std::byte> payload) noexcept;
   // The one way a frame reaches the output: every check, the room, the header, the mask.
   Error send_frame(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                    bool bypass_limit = false, Payload payload_use = Payload::copied) noexcept;
-  Error send_pong_reply(std::span<const std::byte> payload) noexcept;  // the automatic Pong
+  Error send_pong_reply(std::span<const std::byte> payload, std::uint32_t key_word = 0) noexcept;  // the automatic Pong
   Error send_data_frames(Opcode op, bool fin, std::span<const std::byte> payload, std::uint8_t rsv = 0,
                          Payload payload_use = Payload::copied) noexcept;
   bool refers_to(Payload payload_use) const noexcept;
