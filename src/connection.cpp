@@ -135,7 +135,7 @@ Event Connection::Impl::error_event(Error e) noexcept {
   if (!masked)
     valid = !check_utf8 || backend_->utf8_validate(payload.data(), payload.size());
   else if (check_utf8)
-    valid = backend_->unmask_utf8_validate(payload.data(), payload.size(), key_word);
+    valid = backend_->unmask_utf8_validate(payload.data(), payload.data(), payload.size(), key_word);
   else
     backend_->mask(payload.data(), payload.size(), key_word);
   if (!valid) [[unlikely]]

@@ -180,17 +180,22 @@ inline std::size_t open_sequence_start(const std::byte* p, std::size_t n, std::u
     if (dst == nullptr) return Error::out_of_memory;
     if (check_utf8_ && Utf8StateAccess::at_boundary(utf8_)) {
       // A text frame starting at a code-point boundary (most do): up to the sequence left open
-      // at its end (the next frame completes it), a complete text, unmasked in place and checked
-      // in one pass by the one-shot validator; then the open sequence's bytes (at most 3) start
-      // the state the next frame goes on from, failing here if no sequence can start so. Then
-      // copied. Only a frame the one-shot check fails goes through the streaming validator in
-      // deliver(), from the copy, for the exact verdict.
-      std::byte* const p = payload.data();
+      // at its end (the next frame completes it), a complete text, unmasked into the message and
+      // checked in one pass by the one-shot validator; then the open sequence's bytes (at most 3)
+      // start the state the next frame goes on from, failing here if no sequence can start so.
+      // Only a frame the one-shot check fails goes through the streaming validator in deliver(),
+      // from the copy, for the exact verdict. The input is only read: bytes unmasked in place
+      // and then copied would wait for the AVX-512 kernels' masked stores to be written.
+      const std::byte* const p = payload.data();
       const std::size_t n = payload.size();
       const std::size_t open = open_sequence_start(p, n, masked ? key_word : 0);
-      checked = masked ? backend.unmask_utf8_validate(p, open, key_word) : backend.utf8_validate(p, open);
-      if (masked && open != n) backend.mask(p + open, n - open, std::rotr(key_word, static_cast<int>(8 * (open % 4))));
-      std::memcpy(dst, p, n);
+      if (masked) {
+        checked = backend.unmask_utf8_validate(p, dst, open, key_word);
+        if (open != n) backend.mask_copy(p + open, dst + open, n - open, std::rotr(key_word, static_cast<int>(8 * (open % 4))));
+      } else {
+        checked = backend.utf8_validate(p, open);
+        std::memcpy(dst, p, n);
+      }
       if (checked && open != n && backend.utf8_feed(utf8_, dst + open, n - open).status == Utf8Status::invalid)
         return Error::invalid_utf8;
     } else if (masked) {

@@ -497,9 +497,14 @@ TEST_CASE("utf8: unmask and validate in one pass = mask, then the reference's ve
         for (std::size_t alignment : {0u, 1u, 7u, 63u}) {
           std::vector<std::byte> buf(masked.size() + alignment);
           std::copy(masked.begin(), masked.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment));
-          const bool got = b->unmask_utf8_validate(buf.data() + alignment, masked.size(), key_word);
+          std::vector<std::byte> out(masked.size() + 64 - alignment);  // the other alignment
+          std::byte* const to = out.data() + 64 - alignment;
+          const bool copied = b->unmask_utf8_validate(buf.data() + alignment, to, masked.size(), key_word);
+          const bool kept = std::equal(masked.begin(), masked.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment));
+          const bool got = b->unmask_utf8_validate(buf.data() + alignment, buf.data() + alignment, masked.size(), key_word);
           tally.cases++;
-          if ((got != want || !std::equal(text.begin(), text.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment))) &&
+          if ((got != want || copied != want || !kept || !std::equal(text.begin(), text.end(), to) ||
+               !std::equal(text.begin(), text.end(), buf.begin() + static_cast<std::ptrdiff_t>(alignment))) &&
               tally.mismatches++ == 0)
             tally.first = std::string(b->name) + " alignment " + std::to_string(alignment) + ": " + hex(text);
         }

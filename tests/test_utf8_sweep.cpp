@@ -27,7 +27,7 @@ constexpr MaskKey key{std::byte{0x37}, std::byte{0xfa}, std::byte{0x21}, std::by
 //   in two at every point when `split_everywhere`, and the fused unmask+validate at every key
 //   phase.
 void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8Result want, bool split_everywhere,
-                 std::vector<std::byte>& scratch) {
+                 std::vector<std::byte>& scratch, std::vector<std::byte>& copy) {
   const bool valid = want.status == Utf8Status::valid;
   const auto where = [&](const char* path) { return [&, path] { return std::string(b.name) + " " + path + ": " + hex_tail(text) + ", want " + describe(want); }; };
   tally.check(b.utf8_validate(text.data(), text.size()) == valid, where("one-shot"));
@@ -50,13 +50,21 @@ void check_paths(Tally& tally, const Backend& b, std::span<std::byte> text, Utf8
     }
   }
   // Fused: the text masked (by the scalar kernel, tested in test_mask) into the last n bytes of
-  // `scratch` (exact end), at every phase.
+  // `scratch` (exact end), at every phase; unmasked from there into the last n bytes of `copy`,
+  // then in place.
   const Backend& scalar = scalar_backend();
   for (std::size_t phase = 0; phase < 4; ++phase) {
     const std::span<std::byte> masked(scratch.data() + scratch.size() - text.size(), text.size());
     scalar.mask_copy(text.data(), masked.data(), text.size(), detail::mask_key_word(key, phase));
+    // Into the last n bytes of `copy` (exact end too), the source left as it is; then in place.
+    std::byte* to = copy.data() + copy.size() - text.size();
+    const bool copied = b.unmask_utf8_validate(masked.data(), to, text.size(), detail::mask_key_word(key, phase));
+    bool source_kept = true;
+    for (std::size_t i = 0; i < text.size(); ++i) source_kept &= (masked[i] ^ key[(phase + i) % 4]) == text[i];
+    tally.check(copied == valid && same_bytes(text.data(), to, text.size()) && source_kept,
+                [&] { return std::string(b.name) + " fused copy, phase " + std::to_string(phase) + ": " + hex_tail(text) + ", want " + describe(want); });
     std::byte* p = masked.data();
-    const bool got = b.unmask_utf8_validate(p, text.size(), detail::mask_key_word(key, phase));
+    const bool got = b.unmask_utf8_validate(p, p, text.size(), detail::mask_key_word(key, phase));
     tally.check(got == valid && same_bytes(text.data(), p, text.size()),
                 [&] { return std::string(b.name) + " fused, phase " + std::to_string(phase) + ": " + hex_tail(text) + ", want " + describe(want); });
   }
@@ -84,7 +92,7 @@ TEST_CASE("utf8 sweep: every length near a block multiple, every valid and inval
   const auto lengths = sweep_lengths();
   const auto endings = all_endings();
   const auto backends = utf8_backends();
-  std::vector<std::byte> buffer(65536 + 8), scratch(65536 + 8);
+  std::vector<std::byte> buffer(65536 + 8), scratch(65536 + 8), copy(65536 + 8);
   for (const Filler& f : {make_filler("ascii", false), make_filler("mixed", true), make_cjk_filler(), make_emoji_filler()}) {
     INFO("filler " << f.name);
     std::vector<Tally> tallies(backends.size());
@@ -96,7 +104,7 @@ TEST_CASE("utf8 sweep: every length near a block multiple, every valid and inval
         tail.resize(tail.size() + e.after, std::byte{'a'});
         const Utf8Result want = expected_result(m, tail);
         const std::span<std::byte> text = build(buffer, f, n, e);
-        for (std::size_t i = 0; i < backends.size(); ++i) check_paths(tallies[i], *backends[i], text, want, n <= 130, scratch);
+        for (std::size_t i = 0; i < backends.size(); ++i) check_paths(tallies[i], *backends[i], text, want, n <= 130, scratch, copy);
       }
     for (const Tally& t : tallies) t.require_none();
   }
@@ -104,7 +112,7 @@ TEST_CASE("utf8 sweep: every length near a block multiple, every valid and inval
 
 TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130 bytes", "[utf8][sweep]") {
   const auto backends = utf8_backends();
-  std::vector<std::byte> buffer(256), scratch(256);
+  std::vector<std::byte> buffer(256), scratch(256), copy(256);
   // In the run fillers also ASCII, a lead in place of a continuation and leads with a
   // restricted second byte in place of a lead (a run broken, overlong, a surrogate, above
   // U+10FFFF, or valid), and in the emoji runs second bytes across the F0 and F4 limits.
@@ -126,7 +134,7 @@ TEST_CASE("utf8 sweep: an invalid byte at every position of every text up to 130
             const Utf8Result want = reference(Bytes(text.begin(), text.end()));
             // Split at every point for the bytes that are invalid everywhere; the continuation
             // bytes (valid inside the mixed filler's sequences) once whole.
-            check_paths(tally, *b, text, want, bad >= 0xC0 && bad != 0xF5, scratch);
+            check_paths(tally, *b, text, want, bad >= 0xC0 && bad != 0xF5, scratch, copy);
           }
       INFO("backend " << b->name);
       tally.require_none();
@@ -157,7 +165,7 @@ TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[u
   const auto backends = utf8_backends();
   const std::vector<Bytes>& sequences = placed_sequences();
   const Filler ascii = make_filler("ascii", false);
-  std::vector<std::byte> buffer(1200), scratch(1200);
+  std::vector<std::byte> buffer(1200), scratch(1200), copy(1200);
   for (const std::size_t n : {std::size_t{1100}, std::size_t{1025}, std::size_t{1024}, std::size_t{1023}, std::size_t{520}}) {
     Tally tally;
     for (const Bytes& seq : sequences)
@@ -165,7 +173,7 @@ TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[u
         const std::span<std::byte> text = build(buffer, ascii, n, {{}, 0});
         std::copy(seq.begin(), seq.end(), text.begin() + static_cast<std::ptrdiff_t>(pos));
         const Utf8Result want = reference(Bytes(text.begin(), text.end()));
-        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch);
+        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch, copy);
       }
     INFO("length " << n);
     tally.require_none();
@@ -178,7 +186,7 @@ TEST_CASE("utf8 sweep: a sequence at every position inside long ASCII runs", "[u
 TEST_CASE("utf8 sweep: a sequence at every position of every text up to 130 bytes", "[utf8][sweep]") {
   const auto backends = utf8_backends();
   const Filler ascii = make_filler("ascii", false);
-  std::vector<std::byte> buffer(256), scratch(256);
+  std::vector<std::byte> buffer(256), scratch(256), copy(256);
   Tally tally;
   for (std::size_t n = 1; n <= 130; ++n)
     for (const Bytes& seq : placed_sequences())
@@ -186,7 +194,7 @@ TEST_CASE("utf8 sweep: a sequence at every position of every text up to 130 byte
         const std::span<std::byte> text = build(buffer, ascii, n, {{}, 0});
         std::copy(seq.begin(), seq.end(), text.begin() + static_cast<std::ptrdiff_t>(pos));
         const Utf8Result want = reference(Bytes(text.begin(), text.end()));
-        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch);
+        for (const Backend* b : backends) check_paths(tally, *b, text, want, false, scratch, copy);
       }
   tally.require_none();
 }

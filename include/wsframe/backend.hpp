@@ -32,9 +32,10 @@ struct Backend {
   Utf8Result (*utf8_feed)(Utf8State& state, const std::byte* p, std::size_t n) noexcept;
   // One shot: true when the n bytes are a complete, valid UTF-8 text (see is_valid_utf8).
   bool (*utf8_validate)(const std::byte* p, std::size_t n) noexcept;
-  // mask(p, n, key_word), then utf8_validate(p, n), in one pass where the ISA allows (the
-  // receive path's single-frame text message). The bytes are unmasked whatever the verdict.
-  bool (*unmask_utf8_validate)(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept;
+  // mask_copy(src, dst, n, key_word), then utf8_validate(dst, n), in one pass where the ISA
+  // allows (the receive path's text frames). src may equal dst, no partial overlap. The bytes are
+  // unmasked into dst whatever the verdict.
+  bool (*unmask_utf8_validate)(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept;
 
   // Base64 with padding; `out` holds base64_encoded_size(n) chars. Returns the chars written.
   std::size_t (*base64_encode)(const std::byte* in, std::size_t n, char* out) noexcept;

@@ -567,50 +567,51 @@ inline u8v utf8_load_unmasked(const std::byte* p, std::size_t j, std::uint32_t k
 // with its own 3 bytes of context loaded and unmasked the same way, and stored only then.
 // Unmasking in place first would have the check read back bytes just stored, at -1..-3 bytes
 // from the stores' alignment: loads that the stores in flight cannot forward, and wait.
-inline bool unmask_utf8_validate_blocks(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+inline bool unmask_utf8_validate_blocks(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
   const Utf8Rules rules;
   const std::size_t last = n - W;
   u8v block[4];
-  block[0] = utf8_load_unmasked(p, 0, key_word);
+  block[0] = utf8_load_unmasked(src, 0, key_word);
   u8v e = rules.first_block_errors(block[0]);
   std::size_t count = 1;
   for (std::size_t i = W; i < n; i += W, ++count) {
     const std::size_t j = std::min(i, last);
-    block[count] = utf8_load_unmasked(p, j, key_word);
-    e = simd::bit_or(e, rules.errors(block[count], utf8_load_unmasked(p, j - 1, key_word),
-                                     utf8_load_unmasked(p, j - 2, key_word), utf8_load_unmasked(p, j - 3, key_word)));
+    block[count] = utf8_load_unmasked(src, j, key_word);
+    e = simd::bit_or(e, rules.errors(block[count], utf8_load_unmasked(src, j - 1, key_word),
+                                     utf8_load_unmasked(src, j - 2, key_word), utf8_load_unmasked(src, j - 3, key_word)));
   }
-  for (std::size_t k = 0; k < count; ++k) simd::store(p + std::min(k * W, last), block[k]);
-  return !simd::any(e) && !utf8_ends_open(p, n);  // no padding ends a sequence left open
+  for (std::size_t k = 0; k < count; ++k) simd::store(dst + std::min(k * W, last), block[k]);
+  return !simd::any(e) && !utf8_ends_open(dst, n);  // no padding ends a sequence left open
 }
 
-// Unmasks n bytes in place (RFC 6455 5.3, key already in phase) and validates them as one complete
-// text: the receive path's single-frame text message. With masked memory (AVX-512: two 64-byte
+// Unmasks n bytes from src into dst (RFC 6455 5.3, key already in phase; src may be dst) and
+// validates them as one complete text: the receive path's text frames, a single-frame message in
+// place, a fragment into the message being reassembled. With masked memory (AVX-512: two 64-byte
 // blocks) and n < 2 * width the check runs on the unmasked registers instead of reading the bytes
 // back right after storing them (loads overlapping stores in flight at -1..-3 bytes cannot be
 // forwarded and wait), and without a branch on the data: both blocks are always checked, the zero
 // padding beyond n ending any sequence left open (as a complete text requires). That padding needs
 // at least one byte past n inside the two blocks, so n = 2 * width exactly takes the general path:
 // with no padding, a sequence left open by the last bytes would pass.
-inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
+inline bool unmask_utf8_validate(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
   constexpr std::size_t W = simd::width;
   if constexpr (!simd::masked_memory) {
     // The last block, when it is not the first, needs 3 bytes of input before it.
-    if (n >= W && n <= 4 * W && (n == W || n >= W + 3)) return unmask_utf8_validate_blocks(p, n, key_word);
+    if (n >= W && n <= 4 * W && (n == W || n >= W + 3)) return unmask_utf8_validate_blocks(src, dst, n, key_word);
   } else {
     if (n < 2 * W) {
       const std::size_t rest = n > W ? n - W : 0;
       const u8v key = simd::splat32(key_word);  // the width is a multiple of 4: same key
-      const u8v v0 = simd::keep_first(simd::bit_xor(simd::load_first(p, n), key), n);
-      const u8v v1 = simd::keep_first(simd::bit_xor(simd::load_first(p + W, rest), key), rest);
-      simd::store_first(p, n, v0);
-      simd::store_first(p + W, rest, v1);
+      const u8v v0 = simd::keep_first(simd::bit_xor(simd::load_first(src, n), key), n);
+      const u8v v1 = simd::keep_first(simd::bit_xor(simd::load_first(src + W, rest), key), rest);
+      simd::store_first(dst, n, v0);
+      simd::store_first(dst + W, rest, v1);
       return !simd::any(Utf8Rules{}.two_block_errors(v0, v1));
     }
   }
-  mask(p, n, key_word);
-  return utf8_validate(p, n);
+  mask_copy(src, dst, n, key_word);
+  return utf8_validate(dst, n);
 }
 #else
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
@@ -623,8 +624,8 @@ inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   return utf8_feed_scalar(st, p, n).status == Utf8Status::valid;
 }
 
-inline bool unmask_utf8_validate(std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
-  mask(p, n, key_word);
-  return utf8_validate(p, n);
+inline bool unmask_utf8_validate(const std::byte* src, std::byte* dst, std::size_t n, std::uint32_t key_word) noexcept {
+  mask_copy(src, dst, n, key_word);
+  return utf8_validate(dst, n);
 }
 #endif
