@@ -154,18 +154,13 @@ class MessageAssembler {
   return deliver(backend, payload, reader.frame_left() == 0 && reader.header().fin, ev);
 }
 
-// Where a UTF-8 sequence left open at the end of the n bytes at p starts, n when none: the last
-// lead byte among the last three, if its sequence (RFC 3629: the lead gives its length) needs
-// more bytes than follow it. The bytes are read masked with `key_word` (0: not masked); n >= 1.
+// Where a UTF-8 sequence left open at the end of the n bytes at p starts, n when none. The bytes
+// are read masked with `key_word` (0: not masked).
 inline std::size_t open_sequence_start(const std::byte* p, std::size_t n, std::uint32_t key_word) noexcept {
-  for (std::size_t k = 1; k <= 3 && k <= n; ++k) {
-    const unsigned c = (std::to_integer<unsigned>(p[n - k]) ^ (key_word >> (8 * ((n - k) % 4)))) & 0xffu;
-    if (c < 0x80) return n;   // ASCII: nothing open
-    if (c < 0xc0) continue;   // a continuation: look further back
-    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    return length > k ? n - k : n;
-  }
-  return n;
+  const auto unmasked_from_end = [p, n, key_word](std::size_t k) {
+    return static_cast<std::uint8_t>(std::to_integer<unsigned>(p[n - k]) ^ (key_word >> (8 * ((n - k) % 4))));
+  };
+  return n - utf8_open_bytes(unmasked_from_end, n);
 }
 
 // Inline: the receive path's fast case for a fragmented message's frames.

@@ -437,17 +437,9 @@ inline std::size_t utf8_check_blocks(const std::byte* p, std::size_t begin, std:
   return end;
 }
 
-// Start of the sequence left open at the end of p[begin, n) (n when none): the last lead byte
-// among the last three bytes, if its sequence needs more bytes than there are.
+// Start of the sequence left open at the end of p[begin, n) (n when none).
 inline std::size_t utf8_open_tail(const std::byte* p, std::size_t begin, std::size_t n) noexcept {
-  for (std::size_t k = 1; k <= 3 && k <= n - begin; ++k) {
-    const auto c = static_cast<std::uint8_t>(p[n - k]);
-    if (c < 0x80) return n;      // ASCII: nothing open
-    if (c < 0xc0) continue;      // continuation: look further back
-    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    return length > k ? n - k : n;
-  }
-  return n;
+  return n - ::wsframe::detail::utf8_open_bytes([p, n](std::size_t k) { return static_cast<std::uint8_t>(p[n - k]); }, n - begin);
 }
 
 inline Utf8Result utf8_feed(Utf8State& st, const std::byte* p, std::size_t n) noexcept {
