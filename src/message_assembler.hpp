@@ -93,11 +93,12 @@ class MessageAssembler {
     reported_ = false;
     // A transformed message is checked as it is decoded; one of another extension using RSV1
     // is left to that extension.
-    transformed_ = ext != nullptr && (h.rsv & ext->rsv_bits()) != 0;
-    check_utf8_ = kind_ == MessageKind::text && ((h.rsv & rsv1) == 0 || transformed_);
+    const bool transformed = ext != nullptr && (h.rsv & ext->rsv_bits()) != 0;
+    transformed_ = transformed;
+    check_utf8_ = kind_ == MessageKind::text && ((h.rsv & rsv1) == 0 || transformed);
     utf8_ = {};
     message_.clear();
-    if (transformed_) {
+    if (transformed) {  // the local, not the member: GCC then sees that ext is not null (-Wnonnull)
       ext->inbound_decoded = 0;
       if (const Error e = ext->begin_inbound(); e != Error::ok) return e;
     }
