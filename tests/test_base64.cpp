@@ -211,6 +211,39 @@ TEST_CASE("encode: every output start at every length 200 to 1 KiB + 2 blocks, e
   CHECK(wrong == 0);
 }
 
+// From 2 KiB on, the VBMI encoder starts with a short step that aligns its later stores to 32
+// bytes, when the output starts 4, 8, ..., 28 bytes past such a boundary. Every output start
+// 0..63 at every length from just under 2 KiB through two blocks and a 64-byte tail past it
+// (every tail length 0..191 after it, with or without that step), the output ending where its
+// allocation ends, and the input ending where its own does.
+TEST_CASE("encode: every output start at every length around 2 KiB + 2 blocks, every backend against RFC 4648",
+          "[base64][sweep]") {
+  constexpr std::size_t align_from = 2048, max_n = align_from + 2 * 192 + 64;
+  const auto data = random_bytes(max_n);
+  std::size_t cases = 0, wrong = 0;
+  std::string first;
+  for (std::size_t n = align_from - 64; n <= max_n; ++n) {
+    if (quick() && (n + 3) % 48 > 6) continue;
+    const auto input = std::make_unique<std::byte[]>(n);
+    std::memcpy(input.get(), data.data(), n);
+    const std::string want = plain_encode({input.get(), n});
+    for (std::size_t start = 0; start < 64; ++start) {
+      if (quick() && start % 4 != 0) continue;
+      auto* base = static_cast<char*>(::operator new(start + want.size(), std::align_val_t{64}));
+      test::for_each_backend_and_fallback([&](const Backend& b) {
+        ++cases;
+        const std::size_t written = b.base64_encode(input.get(), n, base + start);
+        if ((written != want.size() || std::memcmp(base + start, want.data(), want.size()) != 0) && wrong++ == 0)
+          first = std::string(b.name) + ", length " + std::to_string(n) + ", output start " + std::to_string(start);
+      });
+      ::operator delete(base, std::align_val_t{64});
+    }
+  }
+  CHECK(cases > 601);
+  INFO("first wrong: " << first);
+  CHECK(wrong == 0);
+}
+
 // Two pages, the second PROT_NONE: bytes placed to end at the first page's end make any access
 // past them a crash, not only an AddressSanitizer report (masked lanes never fault).
 class GuardedPage {

@@ -195,38 +195,73 @@ inline constexpr std::int8_t base64_decode_roll[16] = {0, 16, 19, 4, -65, -65, -
 // The three bytes of each decoded 32-bit word, big-endian, packed to 12 bytes per lane.
 inline constexpr std::int8_t base64_decode_pack[16] = {2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1};
 
-// W chars from 3 * W / 4 bytes, given as 12 bytes at the start of each 16-byte lane.
-inline u8v base64_encode_lanes(u8v input, u8v spread, u8v offsets) noexcept {
-  const u8v v = simd::lookup(input, spread);
+// The constants of base64_encode_lanes, in the layer's vectors (a class template of a vector type
+// would lose its attributes: -Wignored-attributes).
+struct Base64EncodeConstants {
+  u8v spread, offsets;                       // the tables above, in every lane
+  u8v ac_bits, ac_shifts, bd_bits, bd_shifts;  // the 6-bit fields and their multipliers
+  u8v above_digits, above_letters;           // 51, 25
+};
+inline Base64EncodeConstants base64_encode_constants() noexcept {
+  return {simd::table(base64_encode_spread), simd::table(base64_encode_offsets),
+          simd::splat32(0x0fc0fc00),         simd::splat32(0x04000040),
+          simd::splat32(0x003f03f0),         simd::splat32(0x01000010),
+          simd::splat(51),                   simd::splat(25)};
+}
+#if defined(WSFRAME_SIMD_HALF)
+// The same in the layer's half-width vectors.
+struct Base64EncodeHalfConstants {
+  simd::half spread, offsets, ac_bits, ac_shifts, bd_bits, bd_shifts, above_digits, above_letters;
+};
+inline Base64EncodeHalfConstants base64_encode_half_constants() noexcept {
+  return {simd::half_table(base64_encode_spread), simd::half_table(base64_encode_offsets),
+          simd::half_splat32(0x0fc0fc00),         simd::half_splat32(0x04000040),
+          simd::half_splat32(0x003f03f0),         simd::half_splat32(0x01000010),
+          simd::half_splat(51),                   simd::half_splat(25)};
+}
+#endif
+
+// W chars from 3 * W / 4 bytes, given as 12 bytes at the start of each 16-byte lane (W the
+// width of V, the vector type of the constants K).
+template <class V, class K>
+inline V base64_encode_lanes(V input, const K& k) noexcept {
+  const V v = simd::lookup(input, k.spread);
   // Each 32-bit word holds bytes b1 b0 b2 b1; cut out the four 6-bit fields, each into a byte.
-  const u8v ac = simd::mulhi_u16(simd::bit_and(v, simd::splat32(0x0fc0fc00)), simd::splat32(0x04000040));
-  const u8v bd = simd::mullo_u16(simd::bit_and(v, simd::splat32(0x003f03f0)), simd::splat32(0x01000010));
-  const u8v values = simd::bit_or(ac, bd);
+  const V ac = simd::mulhi_u16(simd::bit_and(v, k.ac_bits), k.ac_shifts);
+  const V bd = simd::mullo_u16(simd::bit_and(v, k.bd_bits), k.bd_shifts);
+  const V values = simd::bit_or(ac, bd);
   // Range index: 0 for A-Z, 1 for a-z, 2..11 for digits, 12 '+', 13 '/'.
-  const u8v range = simd::sub(simd::sub_sat(values, simd::splat(51)), simd::greater(values, simd::splat(25)));
-  return simd::add(values, simd::lookup(offsets, range));
+  const V range = simd::sub(simd::sub_sat(values, k.above_digits), simd::greater(values, k.above_letters));
+  return simd::add(values, simd::lookup(k.offsets, range));
 }
 
 // W chars from the 3 * W / 4 bytes at `in` (reads W / 4 * 3 + 4 bytes on avx2, 16 on 16-byte vectors).
-inline u8v base64_encode_vector(const std::byte* in, u8v spread, u8v offsets) noexcept {
-  return base64_encode_lanes(simd::load_encode_input(in), spread, offsets);
+inline u8v base64_encode_vector(const std::byte* in, const Base64EncodeConstants& k) noexcept {
+  return base64_encode_lanes(simd::load_encode_input(in), k);
 }
 
 // The 28 chars of the base64 of a 20-byte digest held in registers (bytes 0..15, and 16..19 in
 // the low 4 bytes of the second with zeros above), with no round trip through memory. Char 27
 // comes from the zero bytes and becomes the padding.
 inline void base64_encode_digest(__m128i bytes0_15, __m128i bytes16_19, char* out) noexcept {
-  const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
   const __m128i bytes12_27 = _mm_alignr_epi8(bytes16_19, bytes0_15, 12);  // zero after byte 19
+#if defined(WSFRAME_SIMD_HALF)
+  // One step on 32 bytes (two lanes used): on a CPU that runs each 512-bit operation as two
+  // 256-bit halves, the full width would cost twice as much for lanes that hold nothing.
+  const simd::half chars = base64_encode_lanes(simd::half_join(bytes0_15, bytes12_27), base64_encode_half_constants());
+  simd::store_prefix<28>(out, simd::set_byte<27>(chars, '='));
+#else
+  const Base64EncodeConstants k = base64_encode_constants();
   if constexpr (simd::width == 16) {  // two steps
-    const u8v low = base64_encode_lanes(simd::from_xmm(bytes0_15), spread, offsets);
-    const u8v high = simd::set_byte<11>(base64_encode_lanes(simd::from_xmm(bytes12_27), spread, offsets), '=');
+    const u8v low = base64_encode_lanes(simd::from_xmm(bytes0_15), k);
+    const u8v high = simd::set_byte<11>(base64_encode_lanes(simd::from_xmm(bytes12_27), k), '=');
     simd::store(out, low);
     simd::store_prefix<12>(out + 16, high);
   } else {  // one step (two lanes used)
-    const u8v chars = base64_encode_lanes(simd::join_halves(bytes0_15, bytes12_27), spread, offsets);
+    const u8v chars = base64_encode_lanes(simd::join_halves(bytes0_15, bytes12_27), k);
     simd::store_prefix<28>(out, simd::set_byte<27>(chars, '='));
   }
+#endif
 }
 
 // A SHA-1 digest (Sec-WebSocket-Accept, RFC 6455 4.2.2) at `in`, in one step of the accept key's
@@ -242,17 +277,17 @@ inline std::size_t base64_encode_digest_at(const std::byte* in, char* out) noexc
 // bytes consumed (a multiple of 3; the chars written are 4/3 of it).
 inline std::size_t base64_encode_bulk(const std::byte* in, std::size_t n, char* out) noexcept {
   constexpr std::size_t W = simd::width, step = W / 4 * 3;
-  const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
+  const Base64EncodeConstants k = base64_encode_constants();
   constexpr std::size_t over_read = simd::masked_memory ? 0 : 4;  // masked loads read their bytes only
   std::size_t i = 0, o = 0;
-  for (; i + step + over_read <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, spread, offsets));
+  for (; i + step + over_read <= n; i += step, o += W) simd::store(out + o, base64_encode_vector(in + i, k));
   if constexpr (!simd::masked_memory) {
     // One more step from the last group boundary whose reads stay inside the input, over bytes
     // partly done already (their chars come out the same): at most over_read + 2 bytes are left
     // to the scalar tail instead of up to step + over_read - 1.
     if (i != 0 && n - i > over_read + 2) {
       const std::size_t last = (n - step - over_read) / 3 * 3;
-      simd::store(out + last / 3 * 4, base64_encode_vector(in + last, spread, offsets));
+      simd::store(out + last / 3 * 4, base64_encode_vector(in + last, k));
       i = last + step;
     }
   }
@@ -313,9 +348,8 @@ inline std::size_t base64_encode(const std::byte* in, std::size_t n, char* out) 
   const std::size_t done = base64_encode_bulk(in, n, out), rest = n - done, o = done / 3 * 4;
   if constexpr (simd::masked_memory) {
     if (rest == 0) return o;
-    const u8v spread = simd::table(base64_encode_spread), offsets = simd::table(base64_encode_offsets);
     const u8v input = simd::spread_encode_input(simd::load_first(in + done, rest));
-    return o + base64_store_last(base64_encode_lanes(input, spread, offsets), rest, out + o);
+    return o + base64_store_last(base64_encode_lanes(input, base64_encode_constants()), rest, out + o);
   }
   return o + base64_encode_scalar(in + done, rest, out + o);
 #else

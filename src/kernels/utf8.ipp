@@ -114,8 +114,9 @@ inline std::size_t utf8_skip_ascii(const std::byte* p, std::size_t start, std::s
 }
 
 // True when the text is at most 16 bytes, all ASCII: a chat line, checked in two overlapping
-// words (or two halves of one) before any vector set-up, which without masked loads costs more
-// than this whole check. The overlap is read twice, which an OR does not mind.
+// words (or two halves of one) before any vector set-up, which costs more than this whole check
+// (with masked loads too: the mask from the length, the load and the vector test). The overlap
+// is read twice, which an OR does not mind.
 inline bool utf8_short_ascii(const std::byte* p, std::size_t n) noexcept {
   if (n > 16) return false;
   std::uint64_t w;
@@ -537,10 +538,12 @@ inline bool utf8_validate_two_blocks(const std::byte* p, std::size_t n) noexcept
 // One shot: the blocks alone decide, no automaton at the edges. The last block's zero padding
 // (or the end check) turns a sequence left open at the end into an error, as a complete text
 // requires; the exact offset is not needed here. An ASCII pass goes first (most texts are ASCII,
-// and the rule check of a short text costs several times its bytes): with masked loads a text of
-// up to two vectors is one or two loads; without, up to 16 bytes are words.
+// and the rule check of a short text costs several times its bytes): up to 16 bytes are words
+// (with masked loads too: the mask and the vector test of one cost more), then with masked loads
+// a text of up to two vectors is one or two loads.
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   if constexpr (simd::masked_memory) {
+    if (n <= 16 && utf8_short_ascii(p, n)) return true;
     if (n <= 2 * simd::width) return utf8_validate_two_blocks(p, n);
   } else {
     if (n <= 16) return utf8_short_ascii(p, n) || utf8_validate_from(p, 0, n);

@@ -16,6 +16,7 @@
 #define WSFRAME_SIMD 1             // a vector layer: the kernels' SIMD forms
 #define WSFRAME_SIMD_BASE64 1      // the pshufb base64 operations (kernels/base64.ipp)
 #define WSFRAME_SIMD_SHA1_LANES 1  // 32-bit lanes worth a multi-buffer SHA-1 (kernels/sha1.ipp)
+#define WSFRAME_SIMD_HALF 1        // `half`: 32-byte vectors for the base64 digest (kernels/base64.ipp)
 
 namespace wsframe::WSFRAME_ISA::simd {
 
@@ -106,6 +107,31 @@ inline u8v spread_encode_input(u8v v) noexcept {
 inline u8v load_encode_input(const std::byte* p) noexcept { return spread_encode_input(load_first(p, 48)); }  // reads exactly p[0..48)
 inline u8v join_lanes(u8v v) noexcept {
   return _mm512_maskz_permutexvar_epi32(0xffff, _mm512_setr_epi32(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 3, 7, 11, 15), v);
+}
+
+// The half-width vector: the base64 arithmetic on 32 bytes (ymm, with AVX-512VL masks), for a
+// job of two lanes. Zen 4 runs each 512-bit operation as two 256-bit halves, so the digest on
+// full vectors took twice the issue slots it needs.
+using half = __m256i;
+inline half half_splat(std::uint8_t b) noexcept { return _mm256_set1_epi8(static_cast<char>(b)); }
+inline half half_splat32(std::uint32_t v) noexcept { return _mm256_set1_epi32(static_cast<int>(v)); }
+inline half half_table(const void* t16) noexcept { return _mm256_broadcastsi128_si256(_mm_loadu_si128(static_cast<const __m128i*>(t16))); }
+inline half half_join(__m128i low, __m128i high) noexcept { return _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1); }
+inline half bit_and(half a, half b) noexcept { return _mm256_and_si256(a, b); }
+inline half bit_or(half a, half b) noexcept { return _mm256_or_si256(a, b); }
+inline half add(half a, half b) noexcept { return _mm256_add_epi8(a, b); }
+inline half sub(half a, half b) noexcept { return _mm256_sub_epi8(a, b); }
+inline half sub_sat(half a, half b) noexcept { return _mm256_subs_epu8(a, b); }
+inline half greater(half a, half b) noexcept { return _mm256_cmpgt_epi8(a, b); }  // signed
+inline half mulhi_u16(half a, half b) noexcept { return _mm256_mulhi_epu16(a, b); }
+inline half mullo_u16(half a, half b) noexcept { return _mm256_mullo_epi16(a, b); }
+inline half lookup(half table, half index) noexcept { return _mm256_shuffle_epi8(table, index); }
+template <int I>
+inline half set_byte(half v, char c) noexcept { return _mm256_mask_blend_epi8(1u << I, v, _mm256_set1_epi8(c)); }
+template <std::size_t K>
+inline void store_prefix(void* p, half v) noexcept {
+  static_assert(K < 32);
+  _mm256_mask_storeu_epi8(p, (1u << K) - 1, v);
 }
 
 // 32-bit lanes rotated left by R (SHA-1): vprold.
