@@ -182,6 +182,32 @@ TEST_CASE("encode: every length to 1 KiB + 2 blocks at every start, every backen
   CHECK(cases > 201);
 }
 
+// Encodes `in` on every backend into every output start 0..63 (every `start_step`-th) of a
+// 64-byte-aligned allocation that ends where the output does, against RFC 4648.
+struct OutputStartSweep {
+  std::size_t cases = 0, wrong = 0;
+  std::string first;
+
+  void run(std::span<const std::byte> in, std::size_t start_step) {
+    const std::string want = plain_encode(in);
+    for (std::size_t start = 0; start < 64; start += start_step) {
+      auto* base = static_cast<char*>(::operator new(start + want.size(), std::align_val_t{64}));
+      test::for_each_backend_and_fallback([&](const Backend& b) {
+        ++cases;
+        const std::size_t written = b.base64_encode(in.data(), in.size(), base + start);
+        if ((written != want.size() || std::memcmp(base + start, want.data(), want.size()) != 0) && wrong++ == 0)
+          first = std::string(b.name) + ", length " + std::to_string(in.size()) + ", output start " + std::to_string(start);
+      });
+      ::operator delete(base, std::align_val_t{64});
+    }
+  }
+  void check() const {
+    CHECK(cases > 601);
+    INFO("first wrong: " << first);
+    CHECK(wrong == 0);
+  }
+};
+
 // The vector encoders store whole vectors and a masked last one: every output start 0..63 in a
 // cache line at every length from 200 through sweep_max, the output ending where its allocation
 // ends.
@@ -189,26 +215,12 @@ TEST_CASE("encode: every output start at every length 200 to 1 KiB + 2 blocks, e
           "[base64][sweep]") {
   constexpr std::size_t max_n = sweep_max;
   const auto data = random_bytes(max_n);
-  std::size_t cases = 0, wrong = 0;
-  std::string first;
+  OutputStartSweep sweep;
   for (std::size_t n = 200; n <= max_n; ++n) {
     if (quick() && (n + 3) % 48 > 6) continue;
-    const std::span<const std::byte> in(data.data() + max_n - n, n);
-    const std::string want = plain_encode(in);
-    for (std::size_t start = 0; start < 64; ++start) {
-      auto* base = static_cast<char*>(::operator new(start + want.size(), std::align_val_t{64}));
-      test::for_each_backend_and_fallback([&](const Backend& b) {
-        ++cases;
-        const std::size_t written = b.base64_encode(in.data(), n, base + start);
-        if ((written != want.size() || std::memcmp(base + start, want.data(), want.size()) != 0) && wrong++ == 0)
-          first = std::string(b.name) + ", length " + std::to_string(n) + ", output start " + std::to_string(start);
-      });
-      ::operator delete(base, std::align_val_t{64});
-    }
+    sweep.run({data.data() + max_n - n, n}, 1);
   }
-  CHECK(cases > 601);
-  INFO("first wrong: " << first);
-  CHECK(wrong == 0);
+  sweep.check();
 }
 
 // From 2 KiB on, the VBMI encoder starts with a short step that aligns its later stores to 32
@@ -220,28 +232,14 @@ TEST_CASE("encode: every output start at every length around 2 KiB + 2 blocks, e
           "[base64][sweep]") {
   constexpr std::size_t align_from = 2048, max_n = align_from + 2 * 192 + 64;
   const auto data = random_bytes(max_n);
-  std::size_t cases = 0, wrong = 0;
-  std::string first;
+  OutputStartSweep sweep;
   for (std::size_t n = align_from - 64; n <= max_n; ++n) {
     if (quick() && (n + 3) % 48 > 6) continue;
     const auto input = std::make_unique<std::byte[]>(n);
     std::memcpy(input.get(), data.data(), n);
-    const std::string want = plain_encode({input.get(), n});
-    for (std::size_t start = 0; start < 64; ++start) {
-      if (quick() && start % 4 != 0) continue;
-      auto* base = static_cast<char*>(::operator new(start + want.size(), std::align_val_t{64}));
-      test::for_each_backend_and_fallback([&](const Backend& b) {
-        ++cases;
-        const std::size_t written = b.base64_encode(input.get(), n, base + start);
-        if ((written != want.size() || std::memcmp(base + start, want.data(), want.size()) != 0) && wrong++ == 0)
-          first = std::string(b.name) + ", length " + std::to_string(n) + ", output start " + std::to_string(start);
-      });
-      ::operator delete(base, std::align_val_t{64});
-    }
+    sweep.run({input.get(), n}, quick() ? 4 : 1);
   }
-  CHECK(cases > 601);
-  INFO("first wrong: " << first);
-  CHECK(wrong == 0);
+  sweep.check();
 }
 
 // Two pages, the second PROT_NONE: bytes placed to end at the first page's end make any access
