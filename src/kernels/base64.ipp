@@ -185,6 +185,12 @@ using simd::u8v;
 inline constexpr std::int8_t base64_encode_spread[16] = {1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10};
 // 6-bit value -> offset to its ASCII code, indexed by the value's range (A-Z, a-z, 0-9, +, /).
 inline constexpr std::int8_t base64_encode_offsets[16] = {65, 71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 0, 0};
+// In each 32-bit word b1 b0 b2 b1: the bits of the 6-bit fields a and c (taken out by a
+// multiply-high) and of b and d (multiply-low), with their multipliers; and the last 6-bit
+// values of A-Z and a-z.
+inline constexpr std::uint32_t base64_ac_bits = 0x0fc0fc00, base64_ac_shifts = 0x04000040;
+inline constexpr std::uint32_t base64_bd_bits = 0x003f03f0, base64_bd_shifts = 0x01000010;
+inline constexpr std::uint8_t base64_last_upper = 25, base64_last_lower = 51;
 // Validity by nibbles: a character is in the alphabet iff lo_bits[low nibble] & hi_bits[high nibble] == 0.
 inline constexpr std::int8_t base64_decode_lo_bits[16] = {0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
                                                           0x11, 0x11, 0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A};
@@ -200,13 +206,13 @@ inline constexpr std::int8_t base64_decode_pack[16] = {2, 1, 0, 6, 5, 4, 10, 9, 
 struct Base64EncodeConstants {
   u8v spread, offsets;                       // the tables above, in every lane
   u8v ac_bits, ac_shifts, bd_bits, bd_shifts;  // the 6-bit fields and their multipliers
-  u8v above_digits, above_letters;           // 51, 25
+  u8v above_digits, above_letters;           // base64_last_lower, base64_last_upper
 };
 inline Base64EncodeConstants base64_encode_constants() noexcept {
   return {simd::table(base64_encode_spread), simd::table(base64_encode_offsets),
-          simd::splat32(0x0fc0fc00),         simd::splat32(0x04000040),
-          simd::splat32(0x003f03f0),         simd::splat32(0x01000010),
-          simd::splat(51),                   simd::splat(25)};
+          simd::splat32(base64_ac_bits),     simd::splat32(base64_ac_shifts),
+          simd::splat32(base64_bd_bits),     simd::splat32(base64_bd_shifts),
+          simd::splat(base64_last_lower),    simd::splat(base64_last_upper)};
 }
 #if defined(WSFRAME_SIMD_HALF)
 // The same in the layer's half-width vectors.
@@ -215,9 +221,9 @@ struct Base64EncodeHalfConstants {
 };
 inline Base64EncodeHalfConstants base64_encode_half_constants() noexcept {
   return {simd::half_table(base64_encode_spread), simd::half_table(base64_encode_offsets),
-          simd::half_splat32(0x0fc0fc00),         simd::half_splat32(0x04000040),
-          simd::half_splat32(0x003f03f0),         simd::half_splat32(0x01000010),
-          simd::half_splat(51),                   simd::half_splat(25)};
+          simd::half_splat32(base64_ac_bits),     simd::half_splat32(base64_ac_shifts),
+          simd::half_splat32(base64_bd_bits),     simd::half_splat32(base64_bd_shifts),
+          simd::half_splat(base64_last_lower),    simd::half_splat(base64_last_upper)};
 }
 #endif
 
