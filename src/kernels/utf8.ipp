@@ -543,7 +543,7 @@ inline bool utf8_validate_two_blocks(const std::byte* p, std::size_t n) noexcept
 // a text of up to two vectors is one or two loads.
 inline bool utf8_validate(const std::byte* p, std::size_t n) noexcept {
   if constexpr (simd::masked_memory) {
-    if (n <= 16 && utf8_short_ascii(p, n)) return true;
+    if (utf8_short_ascii(p, n)) return true;  // false past 16 bytes
     if (n <= 2 * simd::width) return utf8_validate_two_blocks(p, n);
   } else {
     if (n <= 16) return utf8_short_ascii(p, n) || utf8_validate_from(p, 0, n);
